@@ -1,0 +1,65 @@
+#include "batcher.h"
+
+#include <cassert>
+#include <utility>
+
+namespace batchpipe {
+
+Batcher::Batcher(BatchLimits limits) : limits_(limits) {
+  assert(limits_.records >= 1 && limits_.bytes >= 3);
+  BatchEncoder::open(open_);
+}
+
+bool Batcher::add(std::string_view record, uint64_t line, TimePoint now) {
+  if (record.size() > max_record_size()) return false;
+  if (open_.records &&
+      closed_size(open_.bytes.size() + BatchEncoder::growth(open_, record.size())) > limits_.bytes)
+    close_open();
+  if (open_.records == 0) {
+    opened_at_ = now;
+    open_.first_line = line;
+  }
+  BatchEncoder::append(open_, record);
+  open_.last_line = line;
+  if (open_.records >= limits_.records) close_open();
+  return true;
+}
+
+void Batcher::tick(TimePoint now) {
+  auto due = deadline();
+  if (due && now >= *due) close_open();
+}
+
+void Batcher::flush() {
+  if (open_.records) close_open();
+}
+
+std::optional<TimePoint> Batcher::deadline() const {
+  if (open_.records == 0 || limits_.interval.count() == 0) return std::nullopt;
+  return opened_at_ + limits_.interval;
+}
+
+Batch Batcher::take() {
+  assert(!closed_.empty());
+  Batch b = std::move(closed_.front());
+  closed_.pop_front();
+  return b;
+}
+
+void Batcher::recycle(Batch&& spent) {
+  if (spare_.size() < 4) spare_.push_back(std::move(spent.bytes));
+}
+
+void Batcher::close_open() {
+  BatchEncoder::close(open_);
+  open_.number = next_number_++;
+  closed_.push_back(std::move(open_));
+  open_ = Batch{};
+  if (!spare_.empty()) {
+    open_.bytes = std::move(spare_.back());
+    spare_.pop_back();
+  }
+  BatchEncoder::open(open_);
+}
+
+}  // namespace batchpipe

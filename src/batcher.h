@@ -1,0 +1,68 @@
+// The batching rules as a pure state machine: records and the current time go
+// in, closed batches come out. No I/O and no clock reads, so every rule is
+// tested by stepping time by hand.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <optional>
+#include <string_view>
+#include <vector>
+
+#include "batch_encoder.h"
+#include "units.h"
+
+namespace batchpipe {
+
+using TimePoint = std::chrono::steady_clock::time_point;
+
+struct BatchLimits {
+  uint64_t records = 1000;     ///< close when the batch holds this many
+  uint64_t bytes = 8 << 20;    ///< the closed batch (brackets, no newline) never exceeds this
+  Duration interval{0};        ///< close when the oldest record is this old; zero = never
+};
+
+class Batcher {
+ public:
+  explicit Batcher(BatchLimits limits);
+
+  /// The largest record that fits in a batch of its own.
+  uint64_t max_record_size() const { return limits_.bytes - 2; }
+
+  /// Adds a record received at `now`. Returns false, changing nothing, when
+  /// the record is larger than max_record_size(). May close the open batch
+  /// first (bytes) or after (count).
+  bool add(std::string_view record, uint64_t line, TimePoint now);
+
+  /// Closes the open batch if its oldest record is `interval` old at `now`.
+  void tick(TimePoint now);
+
+  /// Closes the open batch, if it holds anything.
+  void flush();
+
+  /// When tick() will next close a batch; nothing if no batch is open or the
+  /// interval is off.
+  std::optional<TimePoint> deadline() const;
+
+  bool has_closed() const { return !closed_.empty(); }
+  /// The oldest closed batch. Requires has_closed().
+  Batch take();
+  /// Hands a delivered batch's buffer back for reuse, to spare allocations.
+  void recycle(Batch&& spent);
+
+  uint64_t open_records() const { return open_.records; }
+  uint64_t batches_closed() const { return next_number_ - 1; }
+
+ private:
+  void close_open();
+
+  BatchLimits limits_;
+  Batch open_;
+  TimePoint opened_at_{};
+  uint64_t next_number_ = 1;
+  std::deque<Batch> closed_;
+  std::vector<std::string> spare_;
+};
+
+}  // namespace batchpipe

@@ -1,0 +1,81 @@
+#include "block_queue.h"
+
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdint>
+#include <cstring>
+#include <stdexcept>
+#include <string>
+
+namespace batchpipe {
+
+BlockQueue::BlockQueue(size_t pool_size) {
+  for (size_t i = 0; i < pool_size; ++i) {
+    pool_.push_back(std::make_unique<InputBlock>());
+    free_.push_back(pool_.back().get());
+  }
+  event_fd_ = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+  if (event_fd_ < 0) throw std::runtime_error(std::string("eventfd: ") + std::strerror(errno));
+}
+
+BlockQueue::~BlockQueue() { ::close(event_fd_); }
+
+InputBlock* BlockQueue::acquire() {
+  std::unique_lock lock(mutex_);
+  freed_.wait(lock, [&] { return !free_.empty(); });
+  InputBlock* block = free_.front();
+  free_.pop_front();
+  return block;
+}
+
+void BlockQueue::publish(InputBlock* block) {
+  {
+    std::lock_guard lock(mutex_);
+    ready_.push_back(block);
+  }
+  signal_ready();
+}
+
+void BlockQueue::close() {
+  {
+    std::lock_guard lock(mutex_);
+    closed_ = true;
+  }
+  signal_ready();
+}
+
+InputBlock* BlockQueue::pop() {
+  uint64_t count;
+  (void)!::read(event_fd_, &count, sizeof count);  // reset; we look at the queue itself
+  std::lock_guard lock(mutex_);
+  if (ready_.empty()) return nullptr;
+  InputBlock* block = ready_.front();
+  ready_.pop_front();
+  if (!ready_.empty() || closed_) {
+    uint64_t one = 1;
+    (void)!::write(event_fd_, &one, sizeof one);  // still more to take: stay readable
+  }
+  return block;
+}
+
+void BlockQueue::release(InputBlock* block) {
+  {
+    std::lock_guard lock(mutex_);
+    free_.push_back(block);
+  }
+  freed_.notify_one();
+}
+
+bool BlockQueue::finished() {
+  std::lock_guard lock(mutex_);
+  return closed_ && ready_.empty();
+}
+
+void BlockQueue::signal_ready() {
+  uint64_t one = 1;
+  (void)!::write(event_fd_, &one, sizeof one);
+}
+
+}  // namespace batchpipe

@@ -1,0 +1,27 @@
+// The frozen result of command-line parsing: everything a run needs to know.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "units.h"
+
+namespace batchpipe {
+
+enum class InvalidMode { Skip, Fail, Quote };
+
+struct Config {
+  std::vector<std::string> inputs;     ///< "-" is stdin; never empty after parsing
+  uint64_t batch_size = 1000;          ///< --size: records per batch, >= 1
+  Duration interval = std::chrono::milliseconds(500);  ///< --interval; zero = off
+  uint64_t max_bytes = 8 << 20;        ///< --max-bytes: encoded batch, brackets included
+  InvalidMode on_invalid = InvalidMode::Skip;
+  bool stats = false;                  ///< --stats: summary on stderr at the end
+  bool quiet = false;                  ///< -q: no per-line warnings
+};
+
+/// The smallest --max-bytes that holds any record at all ("[" + 1 byte + "]").
+inline constexpr uint64_t kMinMaxBytes = 3;
+
+}  // namespace batchpipe

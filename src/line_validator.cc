@@ -1,0 +1,83 @@
+#include "line_validator.h"
+
+#include <algorithm>
+#include <cassert>
+
+#include <fmt/format.h>
+
+#include "json_check.h"
+
+namespace batchpipe {
+namespace {
+
+/// parse_many's window: documents larger than this are checked line by line.
+constexpr size_t kWindow = 1 << 20;
+
+/// After the fast path stops short, this many lines go one by one before it is
+/// tried again; doubled at each further stop so that input full of scalars or
+/// errors costs at most a few restarts per block.
+constexpr size_t kFirstStretch = 16;
+
+bool is_number_range_error(simdjson::error_code e) {
+  return e == simdjson::NUMBER_ERROR || e == simdjson::NUMBER_OUT_OF_RANGE;
+}
+
+}  // namespace
+
+LineValidator::LineValidator() = default;
+
+void LineValidator::validate(const char* data, size_t size, std::span<const LineSpan> lines,
+                             std::vector<LineProblem>& problems) {
+  assert(lines.empty() || lines.back().offset + lines.back().size <= size);
+  (void)size;
+  size_t stretch = kFirstStretch;
+  size_t i = 0;
+  while (i < lines.size()) {
+    i += confirm_many(data, lines, i);
+    size_t slow_end = std::min(lines.size(), i + stretch);
+    for (; i < slow_end; ++i) {
+      if (auto reason = check_padded(data + lines[i].offset, lines[i].size))
+        problems.push_back({i, std::move(*reason)});
+    }
+    stretch *= 2;
+  }
+}
+
+size_t LineValidator::confirm_many(const char* data, std::span<const LineSpan> lines, size_t first) {
+  const char* begin = data + lines[first].offset;
+  size_t len = lines.back().offset + lines.back().size - lines[first].offset;
+  simdjson::dom::document_stream stream;
+  if (stream_parser_.parse_many(begin, len, kWindow).get(stream)) return 0;
+  size_t k = first;
+  for (auto it = stream.begin(); it != stream.end() && k < lines.size(); ++it) {
+    if ((*it).error()) break;
+    const char* start = begin + it.current_index();
+    // Only objects and arrays have an exact source(); scalars go line by line.
+    if (start != data + lines[k].offset || (*start != '{' && *start != '[')) break;
+    if (it.source().size() != lines[k].size) break;
+    ++k;
+  }
+  return k - first;
+}
+
+std::optional<std::string> LineValidator::check_line(std::string_view line) {
+  std::string padded;
+  padded.reserve(line.size() + kValidatorPadding);
+  padded.append(line);
+  padded.append(kValidatorPadding, ' ');
+  return check_padded(padded.data(), line.size());
+}
+
+std::optional<std::string> LineValidator::check_padded(const char* data, size_t size) {
+  bool big = size > kWindow;
+  simdjson::dom::parser& parser = big ? big_parser_ : parser_;
+  simdjson::error_code error = parser.parse(data, size, false).error();
+  if (big) big_parser_ = simdjson::dom::parser{};  // give the memory back
+  if (!error) return std::nullopt;
+  auto detail = check_json(std::string_view(data, size));
+  if (is_number_range_error(error) && !detail) return std::nullopt;  // valid, just large
+  if (detail) return fmt::format("{} at column {}", detail->reason, detail->offset + 1);
+  return std::string(simdjson::error_message(error));
+}
+
+}  // namespace batchpipe

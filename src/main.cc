@@ -1,0 +1,42 @@
+// batchpipe: read NDJSON, deliver it in batches. main() reads as the run does:
+// parse the command line, set up, run the loop, report, exit.
+#include <unistd.h>
+
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+
+#include "cli.h"
+#include "diagnostics.h"
+#include "pipeline.h"
+#include "signals.h"
+#include "stats.h"
+#include "stdout_sink.h"
+
+using namespace batchpipe;
+
+int main(int argc, char** argv) {
+  CliResult cli = parse_cli(argc, argv);
+  if (!cli.config) {
+    std::fputs(cli.out.c_str(), stdout);
+    if (!cli.err.empty()) diag::error(cli.err);
+    return static_cast<int>(cli.status);
+  }
+  const Config& config = *cli.config;
+  diag::set_quiet(config.quiet);
+  signals::install();
+
+  auto started = std::chrono::steady_clock::now();
+  StdoutSink sink(STDOUT_FILENO);
+  Stats stats;
+  ExitStatus status = run_pipeline(config, sink, stats);
+
+  if (sink.downstream_closed()) {
+    // The reader went away: end quietly, as cat does, by the signal it would get.
+    std::signal(SIGPIPE, SIG_DFL);
+    std::raise(SIGPIPE);
+  }
+  diag::finish();
+  if (config.stats) diag::error(format_stats(stats, std::chrono::steady_clock::now() - started));
+  return static_cast<int>(status);
+}

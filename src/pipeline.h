@@ -1,0 +1,17 @@
+// The event loop: input blocks, the batch timer and signals in, batches out to
+// a sink. None of the three waits on another: input is read on its own thread.
+#pragma once
+
+#include "config.h"
+#include "exit_status.h"
+#include "sink.h"
+#include "stats.h"
+
+namespace batchpipe {
+
+/// Reads every input, batches it and delivers it to `sink` until the input
+/// ends, a signal stops the run or the sink breaks. Expects signals::install()
+/// to have run. Returns the run's exit status; fills `stats`.
+ExitStatus run_pipeline(const Config& config, Sink& sink, Stats& stats);
+
+}  // namespace batchpipe

@@ -1,0 +1,42 @@
+// Where closed batches go. The event loop talks to every sink through this.
+#pragma once
+
+#include <functional>
+
+#include "batch_encoder.h"
+#include "exit_status.h"
+
+namespace batchpipe {
+
+class Sink {
+ public:
+  virtual ~Sink() = default;
+
+  /// Takes a closed batch. A sink may hold batches back until flush().
+  virtual void deliver(Batch&& batch) = 0;
+
+  /// Sends whatever is held back; the loop calls this before it waits.
+  virtual void flush() = 0;
+
+  /// True once the sink can deliver nothing more; the run then ends.
+  virtual bool broken() const = 0;
+
+  /// Success, or the status for what could not be delivered.
+  virtual ExitStatus status() const = 0;
+
+  /// Records handed in that were not delivered.
+  virtual uint64_t undelivered_records() const = 0;
+
+  /// Called with each batch the sink is done with, so its buffer can be reused.
+  void on_spent(std::function<void(Batch&&)> spent) { spent_ = std::move(spent); }
+
+ protected:
+  void spend(Batch&& b) {
+    if (spent_) spent_(std::move(b));
+  }
+
+ private:
+  std::function<void(Batch&&)> spent_;
+};
+
+}  // namespace batchpipe

@@ -1,0 +1,36 @@
+// The default sink: batches go to a file descriptor (stdout), one per line.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "sink.h"
+
+namespace batchpipe {
+
+class StdoutSink : public Sink {
+ public:
+  /// Writes to `fd`; a pipe is enlarged so that each write moves more.
+  explicit StdoutSink(int fd);
+
+  void deliver(Batch&& batch) override;
+  void flush() override;
+  bool broken() const override { return failed_ || downstream_closed_; }
+  ExitStatus status() const override {
+    return failed_ || downstream_closed_ ? ExitStatus::Undelivered : ExitStatus::Success;
+  }
+  uint64_t undelivered_records() const override { return undelivered_; }
+
+  /// True when the reader went away (EPIPE): the run should end quietly, as cat's would.
+  bool downstream_closed() const { return downstream_closed_; }
+
+ private:
+  int fd_;
+  std::vector<Batch> pending_;
+  uint64_t pending_bytes_ = 0;
+  bool failed_ = false;
+  bool downstream_closed_ = false;
+  uint64_t undelivered_ = 0;
+};
+
+}  // namespace batchpipe

@@ -1,0 +1,13 @@
+#include <catch2/catch.hpp>
+
+#include "exit_status.h"
+
+using namespace batchpipe;
+
+TEST_CASE("the largest status wins, unless a signal ended the run") {
+  CHECK(combine(ExitStatus::Success, ExitStatus::InvalidSkipped) == ExitStatus::InvalidSkipped);
+  CHECK(combine(ExitStatus::InputUnreadable, ExitStatus::Undelivered) == ExitStatus::InputUnreadable);
+  CHECK(combine(ExitStatus::InvalidSkipped, ExitStatus::Terminated) == ExitStatus::Terminated);
+  CHECK(combine(ExitStatus::Interrupted, ExitStatus::InputUnreadable) == ExitStatus::Interrupted);
+  CHECK(combine(ExitStatus::Interrupted, ExitStatus::Terminated) == ExitStatus::Interrupted);
+}
