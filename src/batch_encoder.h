@@ -5,15 +5,29 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace batchpipe {
 
+/// Where a record came from: which input (index into the inputs given) and line.
+struct Position {
+  uint32_t input = 0;
+  uint64_t line = 0;
+};
+
 struct Batch {
-  std::string bytes;        ///< the encoded batch, newline included
+  std::string bytes;           ///< the encoded batch, newline included
   uint64_t records = 0;
-  uint64_t number = 0;      ///< 1-based, in order of closing
-  uint64_t first_line = 0;  ///< input line of the first record (counted across all inputs)
-  uint64_t last_line = 0;   ///< input line of the last record
+  uint64_t number = 0;         ///< 1-based, in order of closing
+  Position first;              ///< of the first record
+  Position last;               ///< of the last record
+  std::vector<uint32_t> ends;  ///< where each record ends in `bytes`, for dead-lettering
+
+  /// The i-th record, byte-for-byte as it came in.
+  std::string_view record(size_t i) const {
+    size_t begin = i == 0 ? 1 : ends[i - 1] + 1;
+    return std::string_view(bytes).substr(begin, ends[i] - begin);
+  }
 };
 
 /// Size of the encoded batch without its newline, as --max-bytes counts it,
@@ -27,6 +41,7 @@ struct BatchEncoder {
     b.bytes.clear();
     b.bytes.push_back('[');
     b.records = 0;
+    b.ends.clear();
   }
   /// Bytes the batch grows by when `record_size` more bytes are added.
   static uint64_t growth(const Batch& b, uint64_t record_size) {
@@ -35,6 +50,7 @@ struct BatchEncoder {
   static void append(Batch& b, std::string_view record) {
     if (b.records) b.bytes.push_back(',');
     b.bytes.append(record);
+    b.ends.push_back(static_cast<uint32_t>(b.bytes.size()));
     ++b.records;
   }
   static void close(Batch& b) { b.bytes.append("]\n"); }

@@ -10,17 +10,17 @@ Batcher::Batcher(BatchLimits limits) : limits_(limits) {
   BatchEncoder::open(open_);
 }
 
-bool Batcher::add(std::string_view record, uint64_t line, TimePoint now) {
+bool Batcher::add(std::string_view record, Position from, TimePoint now) {
   if (record.size() > max_record_size()) return false;
   if (open_.records &&
       closed_size(open_.bytes.size() + BatchEncoder::growth(open_, record.size())) > limits_.bytes)
     close_open();
   if (open_.records == 0) {
     opened_at_ = now;
-    open_.first_line = line;
+    open_.first = from;
   }
   BatchEncoder::append(open_, record);
-  open_.last_line = line;
+  open_.last = from;
   if (open_.records >= limits_.records) close_open();
   return true;
 }
@@ -47,7 +47,7 @@ Batch Batcher::take() {
 }
 
 void Batcher::recycle(Batch&& spent) {
-  if (spare_.size() < 4) spare_.push_back(std::move(spent.bytes));
+  if (spare_.size() < 4) spare_.push_back(std::move(spent));
 }
 
 void Batcher::close_open() {
@@ -56,7 +56,8 @@ void Batcher::close_open() {
   closed_.push_back(std::move(open_));
   open_ = Batch{};
   if (!spare_.empty()) {
-    open_.bytes = std::move(spare_.back());
+    open_.bytes = std::move(spare_.back().bytes);
+    open_.ends = std::move(spare_.back().ends);
     spare_.pop_back();
   }
   BatchEncoder::open(open_);

@@ -33,7 +33,7 @@ class Batcher {
   /// Adds a record received at `now`. Returns false, changing nothing, when
   /// the record is larger than max_record_size(). May close the open batch
   /// first (bytes) or after (count).
-  bool add(std::string_view record, uint64_t line, TimePoint now);
+  bool add(std::string_view record, Position from, TimePoint now);
 
   /// Closes the open batch if its oldest record is `interval` old at `now`.
   void tick(TimePoint now);
@@ -62,7 +62,7 @@ class Batcher {
   TimePoint opened_at_{};
   uint64_t next_number_ = 1;
   std::deque<Batch> closed_;
-  std::vector<std::string> spare_;
+  std::vector<Batch> spare_;
 };
 
 }  // namespace batchpipe

@@ -36,6 +36,7 @@ uint64_t to_size(const std::string& flag, const std::string& text, uint64_t mini
   auto s = parse_size(text);
   if (!s) throw BadValue{fmt::format("{}: expected a size such as 65536, 64K, 8M or 1G, got '{}'", flag, text)};
   if (*s < minimum) throw BadValue{fmt::format("{}: must be at least {} bytes, got '{}'", flag, minimum, text)};
+  if (*s > kMaxMaxBytes) throw BadValue{fmt::format("{}: must be at most 1G, got '{}'", flag, text)};
   return *s;
 }
 

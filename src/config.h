@@ -23,5 +23,7 @@ struct Config {
 
 /// The smallest --max-bytes that holds any record at all ("[" + 1 byte + "]").
 inline constexpr uint64_t kMinMaxBytes = 3;
+/// The largest --max-bytes: a batch is held in memory whole.
+inline constexpr uint64_t kMaxMaxBytes = uint64_t{1} << 30;
 
 }  // namespace batchpipe

@@ -79,6 +79,7 @@ bool InputReader::next(InputBlock& block) {
       done_ = true;
       break;
     }
+    block.input = static_cast<uint32_t>(next_input_ - 1);
     size_t want = std::max(options_.block_size, carry_.size() * 2) + kValidatorPadding;
     if (block.buffer.size() < want || block.buffer.size() > 4 * want)
       block.buffer = std::vector<char>(want);  // also gives back what a giant line took

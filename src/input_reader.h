@@ -26,6 +26,7 @@ struct InputBlock {
   std::vector<char> buffer;
   std::vector<Record> records;
   std::deque<std::string> quoted;  ///< --on-invalid quote: the records made from invalid lines
+  uint32_t input = 0;              ///< index of the input these lines came from
   uint64_t input_bytes = 0;        ///< raw bytes of the lines this block covers
   uint64_t lines = 0;              ///< lines this block covers, blank and invalid included
   uint64_t invalid = 0;            ///< lines rejected (skipped or stopped at)

@@ -60,7 +60,7 @@ void wait_for_events(int ready_fd, std::optional<TimePoint> deadline) {
 
 void add_block(const InputBlock& block, Batcher& batcher, Stats& stats) {
   TimePoint now = std::chrono::steady_clock::now();
-  for (const Record& r : block.records) batcher.add(r.text, r.line, now);
+  for (const Record& r : block.records) batcher.add(r.text, {block.input, r.line}, now);
   stats.records += block.records.size();
   stats.lines += block.lines;
   stats.input_bytes += block.input_bytes;

@@ -49,6 +49,7 @@ TEST_CASE("usage errors name the flag and exit 2") {
                                                          {"--interval", "soon"},
                                                          {"--max-bytes", "lots"},
                                                          {"--max-bytes", "2"},
+                                                         {"--max-bytes", "2G"},
                                                          {"--on-invalid", "ignore"},
                                                          {"--bogus"}}) {
     CliResult r = parse(args);

@@ -1,0 +1,50 @@
+// When to try a failed delivery again, and after how long: a pure function of
+// the attempt count, the outcome, the time spent and a random source, shared
+// by every sink.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <random>
+#include <string>
+
+#include "units.h"
+
+namespace batchpipe {
+
+struct RetryOptions {
+  uint32_t retries = 5;                                 ///< --retries: after the first attempt
+  Duration delay = std::chrono::milliseconds(500);      ///< --retry-delay: base of the doubling
+  Duration max_delay = std::chrono::seconds(30);        ///< --retry-max-delay: cap of one wait
+  Duration max_time = Duration::zero();                 ///< --retry-max-time: budget per batch; zero = none
+};
+
+enum class Outcome {
+  Delivered,
+  Retryable,  ///< worth another try: timeouts, crashes, 5xx, refused connections
+  Permanent,  ///< the same bytes will fail again: 4xx, command not found
+  Cancelled,  ///< the run is shutting down
+};
+
+struct AttemptResult {
+  Outcome outcome = Outcome::Delivered;
+  std::string detail;                   ///< what happened, e.g. "command exited with status 1"
+  std::optional<Duration> retry_after;  ///< the receiver's own word on when to retry
+};
+
+/// The wait before retry `retry` (1-based): uniform in [d/2, d] with
+/// d = min(max_delay, delay * 2^(retry-1)).
+Duration backoff_delay(const RetryOptions& options, uint32_t retry, std::mt19937_64& rng);
+
+struct RetryDecision {
+  bool retry = false;
+  Duration delay{0};   ///< when retry is true
+  std::string reason;  ///< when retry is false: why we give up, e.g. "no retries left"
+};
+
+/// What to do after attempt `attempt` (1-based) ended in `result`, `elapsed`
+/// after the batch's first attempt began.
+RetryDecision decide_retry(const RetryOptions& options, uint32_t attempt, const AttemptResult& result,
+                           Duration elapsed, std::mt19937_64& rng);
+
+}  // namespace batchpipe

@@ -1,0 +1,77 @@
+#include <catch2/catch.hpp>
+
+#include "retry_policy.h"
+
+using namespace batchpipe;
+using namespace std::chrono_literals;
+
+TEST_CASE("backoff doubles from the base, stays in [d/2, d] and is capped") {
+  RetryOptions o{.retries = 10, .delay = 500ms, .max_delay = 4s, .max_time = 0s};
+  std::mt19937_64 rng(42);
+  const Duration expected[] = {500ms, 1s, 2s, 4s, 4s, 4s};
+  for (uint32_t retry = 1; retry <= 6; ++retry) {
+    Duration d = expected[retry - 1];
+    Duration lo = d, hi = Duration::zero();
+    for (int i = 0; i < 2000; ++i) {
+      Duration got = backoff_delay(o, retry, rng);
+      REQUIRE(got >= d / 2);
+      REQUIRE(got <= d);
+      lo = std::min(lo, got);
+      hi = std::max(hi, got);
+    }
+    // The whole range is used, not one end of it.
+    CHECK(lo < d / 2 + d / 10);
+    CHECK(hi > d - d / 10);
+  }
+}
+
+TEST_CASE("a huge retry count does not overflow the doubling") {
+  RetryOptions o{.retries = 1000, .delay = 1s, .max_delay = 30s, .max_time = 0s};
+  std::mt19937_64 rng(1);
+  Duration got = backoff_delay(o, 900, rng);
+  CHECK(got >= 15s);
+  CHECK(got <= 30s);
+}
+
+TEST_CASE("the same seed gives the same schedule") {
+  RetryOptions o;
+  std::mt19937_64 a(7), b(7);
+  for (uint32_t k = 1; k < 6; ++k) CHECK(backoff_delay(o, k, a) == backoff_delay(o, k, b));
+}
+
+TEST_CASE("retry decisions") {
+  RetryOptions o{.retries = 2, .delay = 100ms, .max_delay = 1s, .max_time = 0s};
+  std::mt19937_64 rng(3);
+  AttemptResult failed{Outcome::Retryable, "boom", std::nullopt};
+
+  SECTION("retries run out after --retries") {
+    CHECK(decide_retry(o, 1, failed, 0s, rng).retry);
+    CHECK(decide_retry(o, 2, failed, 0s, rng).retry);
+    RetryDecision last = decide_retry(o, 3, failed, 0s, rng);
+    CHECK_FALSE(last.retry);
+    CHECK(last.reason.find("3 attempts") != std::string::npos);
+  }
+  SECTION("permanent failures and cancellation are never retried") {
+    CHECK_FALSE(decide_retry(o, 1, {Outcome::Permanent, "404", std::nullopt}, 0s, rng).retry);
+    CHECK_FALSE(decide_retry(o, 1, {Outcome::Cancelled, "", std::nullopt}, 0s, rng).retry);
+    CHECK_FALSE(decide_retry(o, 1, {Outcome::Delivered, "", std::nullopt}, 0s, rng).retry);
+  }
+  SECTION("Retry-After replaces the backoff, clamped to --retry-max-delay") {
+    AttemptResult later{Outcome::Retryable, "429", 700ms};
+    CHECK(decide_retry(o, 1, later, 0s, rng).delay == Duration(700ms));
+    later.retry_after = 5s;
+    CHECK(decide_retry(o, 1, later, 0s, rng).delay == Duration(1s));
+  }
+  SECTION("--retry-max-time: give up when the next wait would pass the budget") {
+    RetryOptions budget = o;
+    budget.max_time = 2s;
+    AttemptResult later{Outcome::Retryable, "503", 900ms};
+    CHECK(decide_retry(budget, 1, later, 1s, rng).retry);
+    CHECK_FALSE(decide_retry(budget, 1, later, 1200ms, rng).retry);
+  }
+  SECTION("no retries at all") {
+    RetryOptions none = o;
+    none.retries = 0;
+    CHECK_FALSE(decide_retry(none, 1, failed, 0s, rng).retry);
+  }
+}
