@@ -11,11 +11,10 @@
 #include <vector>
 
 #include "batch_encoder.h"
+#include "clock.h"
 #include "units.h"
 
 namespace batchpipe {
-
-using TimePoint = std::chrono::steady_clock::time_point;
 
 struct BatchLimits {
   uint64_t records = 1000;     ///< close when the batch holds this many

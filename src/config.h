@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "retry_policy.h"
 #include "units.h"
 
 namespace batchpipe {
@@ -19,6 +20,16 @@ struct Config {
   InvalidMode on_invalid = InvalidMode::Skip;
   bool stats = false;                  ///< --stats: summary on stderr at the end
   bool quiet = false;                  ///< -q: no per-line warnings
+
+  // Delivery (--exec); the stdout sink when exec_command is empty.
+  std::string exec_command;            ///< --exec: run by /bin/sh -c once per batch
+  RetryOptions retry;                  ///< --retries, --retry-delay, --retry-max-delay, --retry-max-time
+  Duration timeout{0};                 ///< --timeout: per attempt; zero = none
+  bool stop_on_error = false;          ///< --on-error stop
+  std::string dead_letter;             ///< --dead-letter FILE; empty = none
+  Duration grace = std::chrono::seconds(10);  ///< --grace: after SIGTERM/SIGINT
+
+  bool delivers() const { return !exec_command.empty(); }
 };
 
 /// The smallest --max-bytes that holds any record at all ("[" + 1 byte + "]").

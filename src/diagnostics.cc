@@ -47,7 +47,7 @@ void line_problem(std::string_view message) {
 void finish() {
   uint64_t n = g_line_reports;
   if (!g_quiet && n > kLineReportLimit)
-    emit(fmt::format("{} more invalid lines not shown ({} in all)", n - kLineReportLimit, n));
+    emit(fmt::format("{} more line reports not shown ({} in all)", n - kLineReportLimit, n));
 }
 
 }  // namespace batchpipe::diag

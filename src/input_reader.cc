@@ -99,9 +99,12 @@ bool InputReader::next(InputBlock& block) {
       carry_.assign(buf + end, used - end);
     } else {
       bool partial = std::any_of(buf + end, buf + used, [](char c) { return !is_blank(c); });
-      if (partial && !done_)
-        diag::warning(fmt::format("{}: dropped an unfinished line of {} bytes",
-                                  where(line_ + 1), used - end));
+      if (partial && !done_) {
+        std::string what = fmt::format("{}: stopped before the end of the line; its first {} bytes were dropped",
+                                       where(line_ + 1), used - end);
+        if (result == Fill::Stopped) unfinished_ = std::move(what);
+        else diag::warning(what);
+      }
       if (result == Fill::Stopped) done_ = true;
       close_current();
     }
@@ -113,18 +116,65 @@ bool InputReader::next(InputBlock& block) {
 InputReader::Fill InputReader::fill(InputBlock& block, size_t& used) {
   char* buf = block.buffer.data();
   bool have_line = false;  // a carried partial line never holds a newline
+  // A line that fills the whole buffer is judged by its trimmed size, as
+  // frame() would judge it: blanks around it are dropped rather than held.
+  bool holding = false;         // the buffer holds such a line's content; only blanks came since
+  uint64_t held_blanks = 0;     // those blanks, dropped
+  uint64_t discard_blanks = 0;  // blanks ending what was discarded so far, not yet counted
+  auto count_discarded = [&](const char* p, size_t n) {
+    const char* q = p + n;
+    while (q > p && is_blank(q[-1])) --q;
+    if (q == p) {
+      discard_blanks += n;
+      return;
+    }
+    discard_size_ += discard_blanks + static_cast<uint64_t>(q - p);
+    discard_blanks = static_cast<uint64_t>(p + n - q);
+  };
+  // Where the partial line at the start of the buffer begins: after a BOM that
+  // frame() will strip, and after one blank that keeps a later BOM from
+  // looking like the first.
+  auto line_start = [&] {
+    size_t start = line_ == 0 && std::string_view(buf, used).starts_with(kBom) ? kBom.size() : 0;
+    if (line_ == 0 && start == 0 && used > 0 && is_blank(buf[0])) start = 1;
+    return start;
+  };
   for (;;) {
     size_t cap = block.buffer.size() - kValidatorPadding;
     if (used == cap && !have_line) {
-      // One line fills the whole buffer: keep it if it may still fit a batch.
+      // One line fills the whole buffer. Blanks before it are trimmed anyway.
+      size_t start = line_start();
+      size_t first = start;
+      while (first < used && is_blank(buf[first])) ++first;
+      if (first > start) {
+        std::memmove(buf + start, buf + first, used - first);
+        block.input_bytes += first - start;
+        used -= first - start;
+        continue;
+      }
+      // Keep it if it may still fit a batch.
       if (cap < options_.max_record + kSlack) {
         block.buffer.resize(std::min<uint64_t>(cap * 2, options_.max_record + kSlack) + kValidatorPadding);
         buf = block.buffer.data();
         continue;
       }
+      size_t content_start = start;
+      while (content_start < used && is_blank(buf[content_start])) ++content_start;
+      size_t content_end = used;
+      while (content_end > content_start && is_blank(buf[content_end - 1])) --content_end;
+      if (content_end - content_start <= options_.max_record) {
+        // Its content fits, and blanks follow: drop those and see whether
+        // only blanks come until the end of the line.
+        holding = true;
+        held_blanks = used - content_end;
+        block.input_bytes += held_blanks;
+        used = content_end;
+        continue;
+      }
       discarding_ = true;
       discard_line_ = line_ + 1;
-      discard_size_ = used;
+      discard_size_ = content_end - content_start;
+      discard_blanks = used - content_end;
       block.input_bytes += used;
       used = 0;
     }
@@ -154,28 +204,55 @@ InputReader::Fill InputReader::fill(InputBlock& block, size_t& used) {
         ++block.lines;
         reject(block, discard_line_, oversize(discard_size_));
       }
-      return Fill::EndOfFile;
+      return Fill::EndOfFile;  // a held line is the buffer's last line, as it stands
     }
     char* fresh = buf + used;
-    if (discarding_) {
-      char* nl = static_cast<char*>(std::memchr(fresh, '\n', static_cast<size_t>(n)));
-      if (!nl) {
-        discard_size_ += static_cast<uint64_t>(n);
-        block.input_bytes += static_cast<uint64_t>(n);
+    size_t got = static_cast<size_t>(n);
+    if (holding) {
+      size_t blanks = 0;
+      while (blanks < got && is_blank(fresh[blanks])) ++blanks;
+      if (blanks == got) {
+        held_blanks += got;
+        block.input_bytes += got;
         continue;
       }
-      discard_size_ += static_cast<uint64_t>(nl - fresh);
-      block.input_bytes += static_cast<uint64_t>(nl - fresh) + 1;
+      holding = false;
+      if (fresh[blanks] == '\n') {
+        // Only blanks after the content: the line ends, with a record that fits.
+        std::memmove(fresh, fresh + blanks, got - blanks);
+        block.input_bytes += blanks;
+        got -= blanks;
+      } else {
+        // More content after the dropped blanks, which were inside the
+        // record after all: too big (content and blanks filled the buffer).
+        size_t start = line_start();
+        discarding_ = true;
+        discard_line_ = line_ + 1;
+        discard_size_ = used - start;
+        discard_blanks = held_blanks;
+        block.input_bytes += used;
+        std::memmove(buf, fresh, got);
+        used = 0;
+        fresh = buf;
+      }
+    }
+    if (discarding_) {
+      char* nl = static_cast<char*>(std::memchr(fresh, '\n', got));
+      size_t part = nl ? static_cast<size_t>(nl - fresh) : got;
+      count_discarded(fresh, part);
+      block.input_bytes += part + (nl ? 1 : 0);
+      if (!nl) continue;
       discarding_ = false;
       ++line_;
       ++block.lines;
       reject(block, discard_line_, oversize(discard_size_));
-      size_t rest = static_cast<size_t>(fresh + n - (nl + 1));
+      size_t rest = static_cast<size_t>(fresh + got - (nl + 1));
       std::memmove(buf + used, nl + 1, rest);
-      n = static_cast<ssize_t>(rest);
+      got = rest;
+      fresh = buf + used;
     }
-    have_line = have_line || std::memchr(fresh, '\n', static_cast<size_t>(n)) != nullptr;
-    used += static_cast<size_t>(n);
+    have_line = have_line || std::memchr(fresh, '\n', got) != nullptr;
+    used += got;
   }
 }
 
@@ -242,7 +319,7 @@ void InputReader::add_quoted(InputBlock& block, std::string_view text, uint64_t 
     return;
   }
   if (replaced)
-    diag::line_problem(fmt::format("{}: invalid UTF-8 replaced with U+FFFD ({} times)", where(line), replaced));
+    diag::line_problem(fmt::format("{}: invalid UTF-8 replaced with U+FFFD", where(line)));
   block.records.push_back({quoted, line});
 }
 

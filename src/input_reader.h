@@ -42,7 +42,7 @@ struct ReaderOptions {
 class InputReader {
  public:
   /// Reading stops soon after `stop_fd` becomes readable: whole lines already
-  /// read are still handed out; a partial line is dropped with a warning.
+  /// read are still handed out; a partial line is dropped (see unfinished()).
   InputReader(ReaderOptions options, int stop_fd);
   ~InputReader();
   InputReader(const InputReader&) = delete;
@@ -54,6 +54,9 @@ class InputReader {
 
   /// InvalidSkipped, StoppedAtInvalid and/or InputUnreadable, combined.
   ExitStatus status() const { return status_; }
+
+  /// After a stop: which line was cut short, as a message; empty if none was.
+  const std::string& unfinished() const { return unfinished_; }
 
  private:
   enum class Fill { Lines, EndOfFile, Stopped, Error };
@@ -81,6 +84,7 @@ class InputReader {
   uint64_t discard_line_ = 0;
   uint64_t discard_size_ = 0;
   bool done_ = false;
+  std::string unfinished_;
   ExitStatus status_ = ExitStatus::Success;
   std::vector<LineSpan> spans_;
   std::vector<uint64_t> span_lines_;

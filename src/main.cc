@@ -1,7 +1,5 @@
 // batchpipe: read NDJSON, deliver it in batches. main() reads as the run does:
 // parse the command line, set up, run the loop, report, exit.
-#include <unistd.h>
-
 #include <chrono>
 #include <csignal>
 #include <cstdio>
@@ -10,8 +8,8 @@
 #include "diagnostics.h"
 #include "pipeline.h"
 #include "signals.h"
+#include "sink_factory.h"
 #include "stats.h"
-#include "stdout_sink.h"
 
 using namespace batchpipe;
 
@@ -27,15 +25,21 @@ int main(int argc, char** argv) {
   signals::install();
 
   auto started = std::chrono::steady_clock::now();
-  StdoutSink sink(STDOUT_FILENO);
+  std::string error;
+  std::unique_ptr<Sink> sink = make_sink(config, error);
+  if (!sink) {
+    diag::error(error);
+    return static_cast<int>(ExitStatus::Usage);
+  }
   Stats stats;
-  ExitStatus status = run_pipeline(config, sink, stats);
+  ExitStatus status = run_pipeline(config, *sink, stats);
 
-  if (sink.downstream_closed()) {
-    // The reader went away: end quietly, as cat does, by the signal it would get.
+  if (sink->reader_gone()) {
+    // Our reader went away: end quietly, as cat does, by the signal it would get.
     std::signal(SIGPIPE, SIG_DFL);
     std::raise(SIGPIPE);
   }
+  sink.reset();  // joins the delivery thread
   diag::finish();
   if (config.stats) diag::error(format_stats(stats, std::chrono::steady_clock::now() - started));
   return static_cast<int>(status);

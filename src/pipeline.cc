@@ -11,6 +11,7 @@
 #include "batcher.h"
 #include "block_queue.h"
 #include "input_reader.h"
+#include "diagnostics.h"
 #include "signals.h"
 
 namespace batchpipe {
@@ -46,20 +47,19 @@ void read_all(InputReader& reader, BlockQueue& queue) {
   queue.close();
 }
 
-/// Waits until input is ready, a signal arrives or the open batch is due.
-void wait_for_events(int ready_fd, std::optional<TimePoint> deadline) {
-  int timeout = -1;
-  if (deadline) {
-    auto left = *deadline - std::chrono::steady_clock::now();
-    auto ms = std::chrono::ceil<std::chrono::milliseconds>(left).count();
-    timeout = static_cast<int>(std::clamp<int64_t>(ms, 0, INT32_MAX));
+/// Waits until input is ready (if `input_fd` >= 0), a signal arrives, the
+/// sink has news or the open batch is due.
+void wait_for_events(int input_fd, int sink_fd, std::optional<TimePoint> deadline) {
+  pollfd fds[3] = {{input_fd, POLLIN, 0}, {signals::fd(), POLLIN, 0}, {sink_fd, POLLIN, 0}};
+  (void)::poll(fds, 3, poll_timeout(deadline));  // EINTR: a signal, which the caller looks for anyway
+  if (fds[2].revents) {
+    uint64_t count;
+    (void)!::read(sink_fd, &count, sizeof count);
   }
-  pollfd fds[2] = {{ready_fd, POLLIN, 0}, {signals::fd(), POLLIN, 0}};
-  (void)::poll(fds, 2, timeout);  // EINTR: a signal, which the caller looks for anyway
 }
 
 void add_block(const InputBlock& block, Batcher& batcher, Stats& stats) {
-  TimePoint now = std::chrono::steady_clock::now();
+  TimePoint now = Clock::now();
   for (const Record& r : block.records) batcher.add(r.text, {block.input, r.line}, now);
   stats.records += block.records.size();
   stats.lines += block.lines;
@@ -67,8 +67,9 @@ void add_block(const InputBlock& block, Batcher& batcher, Stats& stats) {
   stats.invalid += block.invalid;
 }
 
+/// Hands closed batches to the sink while it takes them.
 void deliver_closed(Batcher& batcher, Sink& sink, Stats& stats) {
-  while (batcher.has_closed()) {
+  while (batcher.has_closed() && sink.accepting()) {
     Batch b = batcher.take();
     ++stats.batches;
     stats.output_bytes += b.bytes.size();
@@ -93,38 +94,49 @@ ExitStatus run_pipeline(const Config& config, Sink& sink, Stats& stats) {
   signals::block_in_this_thread(false);
 
   ExitStatus signalled = ExitStatus::Success;
-  bool input_done = false;
-  while (!input_done && !sink.broken()) {
-    sink.flush();
-    wait_for_events(queue.ready_fd(), batcher.deadline());
+  bool input_done = false, stopping = false;
+  auto take_signals = [&] {
     for (int sig : signals::take()) {
       if (sig == SIGUSR1) {
         batcher.flush();
-      } else if (signalled == ExitStatus::Success) {
-        signalled = status_for(sig);
+      } else {
+        sink.shutdown(signalled != ExitStatus::Success);  // a second signal ends the grace
+        if (signalled == ExitStatus::Success) signalled = status_for(sig);
+        stopping = true;
         stop.raise();
       }
     }
-    while (InputBlock* block = queue.pop()) {
+  };
+  for (;;) {
+    sink.flush();
+    take_signals();  // also those that came while flush() was blocked
+    if (sink.broken() && !stopping) {
+      stopping = true;  // what was read still goes to the sink, which accounts for it
+      stop.raise();
+    }
+    if (input_done && !batcher.has_closed() && sink.idle()) break;
+    // Closed batches the sink will not take yet hold input back: backpressure.
+    bool want_input = !input_done && !batcher.has_closed();
+    wait_for_events(want_input ? queue.ready_fd() : -1, sink.event_fd(), batcher.deadline());
+    take_signals();
+    while (!batcher.has_closed()) {
+      InputBlock* block = queue.pop();
+      if (!block) break;
       add_block(*block, batcher, stats);
       queue.release(block);
       deliver_closed(batcher, sink, stats);
     }
-    input_done = queue.finished();
-    if (input_done) batcher.flush();
-    batcher.tick(std::chrono::steady_clock::now());
+    if (!input_done && queue.finished()) {
+      input_done = true;
+      batcher.flush();
+    }
+    batcher.tick(Clock::now());
     deliver_closed(batcher, sink, stats);
   }
-  sink.flush();
-
-  // The sink may have broken first: let the input thread run out, unread.
-  stop.raise();
-  while (!queue.finished()) {
-    wait_for_events(queue.ready_fd(), std::nullopt);
-    while (InputBlock* block = queue.pop()) queue.release(block);
-  }
   input.join();
-  stats.undelivered = sink.undelivered_records() + batcher.open_records();
+  if (signalled != ExitStatus::Success && !reader.unfinished().empty()) diag::warning(reader.unfinished());
+  stats.undelivered = sink.undelivered_records();
+  sink.add_stats(stats);
   return combine(combine(reader.status(), sink.status()), signalled);
 }
 

@@ -13,9 +13,11 @@ namespace batchpipe::signals {
 namespace {
 
 int g_pipe[2] = {-1, -1};
+volatile sig_atomic_t g_terminations = 0;
 
 void on_signal(int sig) {
   int saved = errno;
+  if (sig == SIGINT || sig == SIGTERM) g_terminations = g_terminations + 1;
   unsigned char byte = static_cast<unsigned char>(sig);
   (void)!::write(g_pipe[1], &byte, 1);  // a full pipe means plenty are pending already
   errno = saved;
@@ -46,6 +48,8 @@ void install() {
 }
 
 int fd() { return g_pipe[0]; }
+
+int terminations() { return g_terminations; }
 
 std::vector<int> take() {
   std::vector<int> out;

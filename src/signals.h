@@ -16,6 +16,10 @@ int fd();
 /// The signals received since the last call, oldest first.
 std::vector<int> take();
 
+/// How many SIGINT/SIGTERM have arrived so far; safe to call anywhere, so
+/// that a blocked write can see a second one without waiting for the loop.
+int terminations();
+
 /// Blocks the handled signals in the calling thread (for worker threads), or
 /// unblocks them again.
 void block_in_this_thread(bool blocked);

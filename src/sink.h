@@ -5,6 +5,7 @@
 
 #include "batch_encoder.h"
 #include "exit_status.h"
+#include "stats.h"
 
 namespace batchpipe {
 
@@ -26,6 +27,27 @@ class Sink {
 
   /// Records handed in that were not delivered.
   virtual uint64_t undelivered_records() const = 0;
+
+  /// False while the sink holds as many batches as it will; the loop then
+  /// stops taking input, which pushes back on the producer.
+  virtual bool accepting() const { return true; }
+
+  /// True when everything handed in has been delivered or given up.
+  virtual bool idle() const { return true; }
+
+  /// Readable when accepting() or idle() may have changed; -1 if they never do.
+  virtual int event_fd() const { return -1; }
+
+  /// The run is ending on a signal: no new retries, a grace for what is in
+  /// flight. `immediately` (a second signal) ends the grace now.
+  virtual void shutdown(bool immediately) { (void)immediately; }
+
+  /// True when the reader of our output went away (EPIPE): the run should
+  /// end quietly, by SIGPIPE, as cat's would.
+  virtual bool reader_gone() const { return false; }
+
+  /// Adds the sink's own counters to the run's.
+  virtual void add_stats(Stats& stats) const { (void)stats; }
 
   /// Called with each batch the sink is done with, so its buffer can be reused.
   void on_spent(std::function<void(Batch&&)> spent) { spent_ = std::move(spent); }

@@ -12,6 +12,9 @@ std::string format_stats(const Stats& s, Duration elapsed) {
       "stats: {} lines, {} records in, {} invalid, {} batches, {} bytes out, {:.3f}s, "
       "{:.0f} records/s, {:.1f} MB/s",
       s.lines, s.records, s.invalid, s.batches, s.output_bytes, seconds, rate, mb_per_s);
+  if (s.delivery)
+    out += fmt::format(", {} batches ({} records) delivered, {} retries, {} failed batches, {} dead-lettered",
+                       s.delivered_batches, s.delivered_records, s.retries, s.failed_batches, s.dead_lettered);
   if (s.undelivered) out += fmt::format(", {} undelivered", s.undelivered);
   return out;
 }

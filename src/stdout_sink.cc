@@ -10,6 +10,7 @@
 #include <fmt/format.h>
 
 #include "diagnostics.h"
+#include "signals.h"
 
 namespace batchpipe {
 namespace {
@@ -47,8 +48,11 @@ void StdoutSink::flush() {
     }
     ssize_t n = ::writev(fd_, iov, static_cast<int>(count));
     if (n < 0) {
-      if (errno == EINTR || errno == EAGAIN) continue;
-      if (errno == EPIPE) {
+      if ((errno == EINTR || errno == EAGAIN) && signals::terminations() < 2) continue;
+      if (errno == EINTR) {
+        failed_ = true;  // a second signal: stop waiting for a reader that does not read
+        diag::error("stdout: gave up writing after a second signal");
+      } else if (errno == EPIPE) {
         downstream_closed_ = true;
       } else {
         failed_ = true;

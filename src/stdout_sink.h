@@ -21,8 +21,7 @@ class StdoutSink : public Sink {
   }
   uint64_t undelivered_records() const override { return undelivered_; }
 
-  /// True when the reader went away (EPIPE): the run should end quietly, as cat's would.
-  bool downstream_closed() const { return downstream_closed_; }
+  bool reader_gone() const override { return downstream_closed_; }
 
  private:
   int fd_;

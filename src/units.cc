@@ -51,8 +51,8 @@ std::optional<uint64_t> parse_size(std::string_view text) {
   double multiple;
   if (unit.empty() || unit == "B") multiple = 1;
   else if (unit == "K" || unit == "k") multiple = 1024.0;
-  else if (unit == "M") multiple = 1024.0 * 1024;
-  else if (unit == "G") multiple = 1024.0 * 1024 * 1024;
+  else if (unit == "M" || unit == "m") multiple = 1024.0 * 1024;
+  else if (unit == "G" || unit == "g") multiple = 1024.0 * 1024 * 1024;
   else return std::nullopt;
   double bytes = value * multiple;
   if (!(bytes < 1e18) || bytes != std::floor(bytes)) return std::nullopt;

@@ -1,0 +1,24 @@
+// --exec: each attempt runs `/bin/sh -c CMD` with the batch on its stdin.
+#pragma once
+
+#include <string>
+
+#include "transport.h"
+
+namespace batchpipe {
+
+class ExecTransport : public Transport {
+ public:
+  explicit ExecTransport(std::string command);
+
+  /// Delivered when the command exits 0. Exit 126/127 (cannot run, not found)
+  /// is permanent; any other exit, death by a signal or the deadline is
+  /// retryable. The child runs in its own process group, which is sent
+  /// SIGTERM and, after a short grace, SIGKILL when the attempt is cut short.
+  AttemptResult attempt(const Batch& batch, const AttemptInfo& info, AttemptControl& control) override;
+
+ private:
+  std::string command_;
+};
+
+}  // namespace batchpipe

@@ -1,0 +1,16 @@
+// Builds the sink the configuration names: stdout, or --exec with the delivery engine.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "config.h"
+#include "sink.h"
+
+namespace batchpipe {
+
+/// Returns null and sets `error` when the sink cannot be set up (e.g. the
+/// dead-letter file cannot be opened).
+std::unique_ptr<Sink> make_sink(const Config& config, std::string& error);
+
+}  // namespace batchpipe

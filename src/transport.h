@@ -1,0 +1,67 @@
+// One way of carrying a batch somewhere (a command, an HTTP endpoint): a
+// single attempt, with no retries of its own. The delivery engine retries.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "batch_encoder.h"
+#include "batcher.h"
+#include "retry_policy.h"
+
+namespace batchpipe {
+
+struct AttemptInfo {
+  uint64_t batch = 0;    ///< the batch's number
+  uint32_t attempt = 0;  ///< 1-based
+  std::string batch_id;  ///< the same on every attempt of a batch, unique across runs
+};
+
+/// How the delivery engine cuts an attempt short. The attempt polls wake_fd()
+/// and, whenever it becomes readable, calls check(): an attempt must end once
+/// cancelled() or once deadline() has passed.
+class AttemptControl {
+ public:
+  AttemptControl();
+  ~AttemptControl();
+  AttemptControl(const AttemptControl&) = delete;
+  AttemptControl& operator=(const AttemptControl&) = delete;
+
+  // Attempt side.
+  int wake_fd() const { return wake_fd_; }
+  /// Clears the wake-up; call after wake_fd() was readable.
+  void check();
+  bool cancelled() const { return cancelled_; }
+  /// The earlier of the attempt's own timeout and the shutdown grace deadline.
+  std::optional<TimePoint> deadline() const;
+  /// Why an attempt that reached deadline() was cut short, e.g. "timed out after 5s".
+  std::string deadline_reason() const;
+
+  // Engine side.
+  /// Starts the clock of a new attempt that may last `timeout` (zero: no limit).
+  void begin(Duration timeout);
+  /// Running attempts must end by `when` (the shutdown grace).
+  void limit(TimePoint when);
+  /// Running and later attempts end at once.
+  void cancel();
+
+ private:
+  void wake();
+
+  int wake_fd_;
+  Duration timeout_{0};
+  std::atomic<int64_t> attempt_deadline_{0};  ///< steady ns; 0: none
+  std::atomic<int64_t> grace_deadline_{0};    ///< steady ns; 0: none
+  std::atomic<bool> cancelled_{false};
+};
+
+class Transport {
+ public:
+  virtual ~Transport() = default;
+  /// Tries once to deliver `batch`. Returns promptly once `control` says so.
+  virtual AttemptResult attempt(const Batch& batch, const AttemptInfo& info, AttemptControl& control) = 0;
+};
+
+}  // namespace batchpipe
