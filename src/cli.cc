@@ -1,6 +1,11 @@
 #include "cli.h"
 
+#include <algorithm>
+#include <cctype>
+#include <cerrno>
 #include <charconv>
+#include <cstring>
+#include <fstream>
 #include <sstream>
 
 #include <CLI/CLI.hpp>
@@ -41,6 +46,41 @@ uint64_t to_size(const std::string& flag, const std::string& text, uint64_t mini
   return *s;
 }
 
+/// A header as curl sends it: a token, a colon, a value on one line.
+std::string to_header(const std::string& text, const std::string& origin) {
+  std::string h = text;
+  while (!h.empty() && (h.back() == '\r' || h.back() == ' ' || h.back() == '\t')) h.pop_back();
+  size_t colon = h.find(':');
+  bool token = colon != std::string::npos && colon > 0 &&
+               std::all_of(h.begin(), h.begin() + static_cast<long>(colon), [](unsigned char c) {
+                 return std::isalnum(c) || std::strchr("!#$%&'*+-.^_`|~", c);
+               });
+  if (!token || h.find_first_of("\r\n") != std::string::npos)
+    throw BadValue{fmt::format("--header: expected 'Name: value'{}", origin)};
+  return h;
+}
+
+/// -H values: "Name: value", or "@FILE" with one header a line (blank lines
+/// and lines starting with '#' are skipped), so secrets stay out of ps.
+std::vector<std::string> to_headers(const std::vector<std::string>& values) {
+  std::vector<std::string> out;
+  for (const std::string& v : values) {
+    if (v.empty() || v[0] != '@') {
+      out.push_back(to_header(v, ""));
+      continue;
+    }
+    std::string path = v.substr(1);
+    std::ifstream in(path);
+    if (!in) throw BadValue{fmt::format("--header: cannot read {}: {}", path, std::strerror(errno))};
+    std::string line;
+    for (int n = 1; std::getline(in, line); ++n) {
+      if (line.find_first_not_of(" \t\r") == std::string::npos || line[0] == '#') continue;
+      out.push_back(to_header(line, fmt::format(" on line {} of {}", n, path)));
+    }
+  }
+  return out;
+}
+
 }  // namespace
 
 CliResult parse_cli(int argc, const char* const* argv) {
@@ -48,7 +88,8 @@ CliResult parse_cli(int argc, const char* const* argv) {
   Config config;
   std::string size = "1000", interval = "500ms", max_bytes = "8M", on_invalid = "skip";
   std::string retries = "5", retry_delay = "500ms", retry_max_delay = "30s", retry_max_time = "0",
-              timeout = "0", grace = "10s", on_error = "continue";
+              timeout, grace = "10s", on_error = "continue", compress, connect_timeout = "10s";
+  std::vector<std::string> headers;
 
   CLI::App app{"Read NDJSON records and deliver them in batches, each a JSON array on one line.",
                "batchpipe"};
@@ -71,10 +112,24 @@ CliResult parse_cli(int argc, const char* const* argv) {
   app.add_flag("--stats", config.stats, "Print a summary on stderr at the end");
   app.add_flag("-q,--quiet", config.quiet, "Do not report invalid lines and retries one by one");
 
-  std::vector<CLI::Option*> delivery;
-  app.add_option("--exec", config.exec_command,
-                 "Run '/bin/sh -c CMD' once per batch, the batch on its stdin")
-      ->type_name("CMD");
+  std::vector<CLI::Option*> delivery, http;
+  auto* exec = app.add_option("--exec", config.exec_command,
+                              "Run '/bin/sh -c CMD' once per batch, the batch on its stdin")
+                   ->type_name("CMD");
+  auto* post = app.add_option("--post", config.post_url, "POST each batch to an http:// or https:// URL")
+                   ->type_name("URL");
+  exec->excludes(post);
+  http.push_back(app.add_option("-H,--header", headers, "Add a request header; @FILE reads one a line")
+                     ->type_name("'NAME: VALUE'|@FILE")
+                     ->expected(1)
+                     ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll));
+  http.push_back(app.add_option("--compress", compress, "Compress request bodies: gzip")
+                     ->type_name("gzip")
+                     ->check(CLI::IsMember({"gzip"})));
+  http.push_back(app.add_option("--connect-timeout", connect_timeout, "Limit on connecting [10s]")->type_name("DUR"));
+  http.push_back(app.add_option("--cacert", config.cacert, "Trust the CA certificates in FILE")->type_name("FILE"));
+  http.push_back(app.add_flag("--insecure", config.insecure, "Do not verify TLS certificates (warns)"));
+  delivery.push_back(app.add_flag("-v,--verbose", config.verbose, "Log every delivery attempt on stderr"));
   delivery.push_back(app.add_option("--retries", retries, "Retries after a failed attempt [5]")->type_name("N"));
   delivery.push_back(app.add_option("--retry-delay", retry_delay, "First retry delay, doubled each time [500ms]")
                          ->type_name("DUR"));
@@ -83,7 +138,9 @@ CliResult parse_cli(int argc, const char* const* argv) {
   delivery.push_back(app.add_option("--retry-max-time", retry_max_time,
                                     "Give a batch up after this long; 0 = no limit [0]")
                          ->type_name("DUR"));
-  delivery.push_back(app.add_option("--timeout", timeout, "Limit on each attempt; 0 = none [0]")->type_name("DUR"));
+  delivery.push_back(app.add_option("--timeout", timeout,
+                                    "Limit on each attempt; 0 = none [--exec: 0, --post: 30s]")
+                         ->type_name("DUR"));
   delivery.push_back(app.add_option("--on-error", on_error,
                                     "After retries run out: continue (exit 4) or stop (exit 5) [continue]")
                          ->type_name("MODE")
@@ -103,17 +160,23 @@ CliResult parse_cli(int argc, const char* const* argv) {
     config.on_invalid = on_invalid == "fail"    ? InvalidMode::Fail
                         : on_invalid == "quote" ? InvalidMode::Quote
                                                 : InvalidMode::Skip;
-    if (!config.delivers()) {
-      for (CLI::Option* opt : delivery)
-        if (opt->count()) throw BadValue{fmt::format("{}: only applies with --exec", opt->get_name())};
-    }
-    if (app.count("--exec") && config.exec_command.empty())
-      throw BadValue{"--exec: the command is empty"};
+    for (CLI::Option* opt : delivery)
+      if (opt->count() && !config.delivers())
+        throw BadValue{fmt::format("{}: only applies with --exec or --post", opt->get_name())};
+    for (CLI::Option* opt : http)
+      if (opt->count() && config.post_url.empty())
+        throw BadValue{fmt::format("{}: only applies with --post", opt->get_name())};
+    if (exec->count() && config.exec_command.empty()) throw BadValue{"--exec: the command is empty"};
+    if (post->count() && config.post_url.empty()) throw BadValue{"--post: the URL is empty"};
+    config.headers = to_headers(headers);
+    config.gzip = compress == "gzip";
+    config.connect_timeout = to_duration("--connect-timeout", connect_timeout);
     config.retry.retries = static_cast<uint32_t>(std::min<uint64_t>(to_count("--retries", retries, 0), 1000000));
     config.retry.delay = to_duration("--retry-delay", retry_delay);
     config.retry.max_delay = to_duration("--retry-max-delay", retry_max_delay);
     config.retry.max_time = to_duration("--retry-max-time", retry_max_time);
-    config.timeout = to_duration("--timeout", timeout);
+    config.timeout = timeout.empty() ? (config.post_url.empty() ? Duration::zero() : std::chrono::seconds(30))
+                                     : to_duration("--timeout", timeout);
     config.grace = to_duration("--grace", grace);
     config.stop_on_error = on_error == "stop";
   } catch (const CLI::CallForHelp&) {

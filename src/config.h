@@ -21,15 +21,22 @@ struct Config {
   bool stats = false;                  ///< --stats: summary on stderr at the end
   bool quiet = false;                  ///< -q: no per-line warnings
 
-  // Delivery (--exec); the stdout sink when exec_command is empty.
+  // Delivery (--exec or --post); the stdout sink when neither is given.
   std::string exec_command;            ///< --exec: run by /bin/sh -c once per batch
+  std::string post_url;                ///< --post: http:// or https://
+  std::vector<std::string> headers;    ///< -H/--header, @FILE already read
+  bool gzip = false;                   ///< --compress gzip
+  Duration connect_timeout = std::chrono::seconds(10);  ///< --connect-timeout
+  std::string cacert;                  ///< --cacert FILE
+  bool insecure = false;               ///< --insecure
+  bool verbose = false;                ///< -v: one line per delivery attempt
   RetryOptions retry;                  ///< --retries, --retry-delay, --retry-max-delay, --retry-max-time
-  Duration timeout{0};                 ///< --timeout: per attempt; zero = none
+  Duration timeout{0};                 ///< --timeout: per attempt; zero = none (default 30s with --post)
   bool stop_on_error = false;          ///< --on-error stop
   std::string dead_letter;             ///< --dead-letter FILE; empty = none
   Duration grace = std::chrono::seconds(10);  ///< --grace: after SIGTERM/SIGINT
 
-  bool delivers() const { return !exec_command.empty(); }
+  bool delivers() const { return !exec_command.empty() || !post_url.empty(); }
 };
 
 /// The smallest --max-bytes that holds any record at all ("[" + 1 byte + "]").

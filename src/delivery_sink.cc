@@ -128,7 +128,12 @@ void DeliverySink::handle(const Batch& batch) {
     ++info.attempt;
     if (std::string why = reason_not_to_try(info.attempt); !why.empty()) return give_up(batch, why);
     control_.begin(options_.timeout);
+    TimePoint started = Clock::now();
     AttemptResult result = transport_->attempt(batch, info, control_);
+    if (options_.verbose)
+      diag::warning(fmt::format("{}: attempt {}: {} in {}, {} bytes", describe(batch), info.attempt,
+                                result.outcome == Outcome::Delivered && result.detail.empty() ? "delivered" : result.detail,
+                                format_duration(Clock::now() - started), result.bytes_sent));
     if (result.outcome == Outcome::Delivered) {
       std::lock_guard lock(mutex_);
       ++delivered_batches_;

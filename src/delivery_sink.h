@@ -27,6 +27,7 @@ struct DeliveryOptions {
   bool stop_on_error = false;                    ///< --on-error stop
   Duration grace = std::chrono::seconds(10);     ///< --grace
   size_t queue_batches = 4;                      ///< closed batches waiting before input pauses
+  bool verbose = false;                          ///< -v: a line for every attempt
   std::vector<std::string> inputs;               ///< input names, for "lines N-M" messages
 };
 

@@ -169,7 +169,7 @@ AttemptResult ExecTransport::attempt(const Batch& batch, const AttemptInfo& info
   if (WIFSIGNALED(*status))
     return {Outcome::Retryable, fmt::format("command killed by {}", signal_name(WTERMSIG(*status))), std::nullopt};
   int code = WEXITSTATUS(*status);
-  if (code == 0) return {Outcome::Delivered, {}, std::nullopt};
+  if (code == 0) return {Outcome::Delivered, "command exited with status 0", std::nullopt, batch.bytes.size()};
   if (code == 126) return {Outcome::Permanent, fmt::format("command cannot run (exit 126): {}", command_), std::nullopt};
   if (code == 127) return {Outcome::Permanent, fmt::format("command not found (exit 127): {}", command_), std::nullopt};
   return {Outcome::Retryable, fmt::format("command exited with status {}", code), std::nullopt};

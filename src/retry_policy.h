@@ -30,6 +30,7 @@ struct AttemptResult {
   Outcome outcome = Outcome::Delivered;
   std::string detail;                   ///< what happened, e.g. "command exited with status 1"
   std::optional<Duration> retry_after;  ///< the receiver's own word on when to retry
+  uint64_t bytes_sent = 0;              ///< body bytes offered, for --verbose
 };
 
 /// The wait before retry `retry` (1-based): uniform in [d/2, d] with

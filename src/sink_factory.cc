@@ -3,13 +3,28 @@
 #include <unistd.h>
 
 #include "delivery_sink.h"
+#include "diagnostics.h"
 #include "exec_transport.h"
+#include "http_transport.h"
 #include "stdout_sink.h"
 
 namespace batchpipe {
+namespace {
+
+std::unique_ptr<Transport> make_transport(const Config& config, std::string& error) {
+  if (!config.exec_command.empty()) return std::make_unique<ExecTransport>(config.exec_command);
+  if (config.insecure) diag::warning("--insecure: TLS certificates and host names are not verified");
+  return HttpTransport::create({config.post_url, config.headers, config.gzip, config.connect_timeout, config.cacert,
+                                config.insecure},
+                               error);
+}
+
+}  // namespace
 
 std::unique_ptr<Sink> make_sink(const Config& config, std::string& error) {
   if (!config.delivers()) return std::make_unique<StdoutSink>(STDOUT_FILENO);
+  std::unique_ptr<Transport> transport = make_transport(config, error);
+  if (!transport) return nullptr;
   std::optional<DeadLetter> dead_letter =
       config.dead_letter.empty() ? std::nullopt : DeadLetter::open(config.dead_letter, error);
   if (!config.dead_letter.empty() && !dead_letter) return nullptr;
@@ -18,9 +33,9 @@ std::unique_ptr<Sink> make_sink(const Config& config, std::string& error) {
   options.timeout = config.timeout;
   options.stop_on_error = config.stop_on_error;
   options.grace = config.grace;
+  options.verbose = config.verbose;
   options.inputs = config.inputs;
-  return std::make_unique<DeliverySink>(std::make_unique<ExecTransport>(config.exec_command), std::move(options),
-                                        std::move(dead_letter));
+  return std::make_unique<DeliverySink>(std::move(transport), std::move(options), std::move(dead_letter));
 }
 
 }  // namespace batchpipe

@@ -1,0 +1,58 @@
+#include "http_status.h"
+
+#include <charconv>
+#include <string>
+
+namespace batchpipe {
+
+Outcome classify_status(long status) {
+  if (status >= 200 && status <= 299) return Outcome::Delivered;
+  switch (status) {
+    case 408: case 429: case 500: case 502: case 503: case 504: return Outcome::Retryable;
+    default: return Outcome::Permanent;
+  }
+}
+
+Outcome classify_transfer_error(CURLcode code) {
+  switch (code) {
+    case CURLE_OK: return Outcome::Delivered;
+    case CURLE_COULDNT_RESOLVE_HOST:
+    case CURLE_COULDNT_RESOLVE_PROXY:
+    case CURLE_COULDNT_CONNECT:
+    case CURLE_OPERATION_TIMEDOUT:
+    case CURLE_SEND_ERROR:
+    case CURLE_RECV_ERROR:
+    case CURLE_GOT_NOTHING:
+    case CURLE_PARTIAL_FILE:
+    case CURLE_HTTP2:
+    case CURLE_HTTP2_STREAM:
+    case CURLE_SSL_CONNECT_ERROR:
+    case CURLE_WEIRD_SERVER_REPLY:
+      return Outcome::Retryable;
+    default:
+      return Outcome::Permanent;
+  }
+}
+
+bool honours_retry_after(long status) { return status == 429 || status == 503; }
+
+std::optional<Duration> parse_retry_after(std::string_view value, std::chrono::system_clock::time_point now) {
+  while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
+  while (!value.empty() && (value.back() == ' ' || value.back() == '\t' || value.back() == '\r')) value.remove_suffix(1);
+  if (value.empty()) return std::nullopt;
+  if (value.find_first_not_of("0123456789") == std::string_view::npos) {
+    uint64_t seconds = 0;
+    auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), seconds);
+    if (ec != std::errc() || end != value.data() + value.size()) seconds = UINT32_MAX;  // absurdly long: clamped later
+    return std::chrono::duration_cast<Duration>(std::chrono::seconds(std::min<uint64_t>(seconds, UINT32_MAX)));
+  }
+  if (value.find_first_of("0123456789") == std::string_view::npos) return std::nullopt;
+  std::string text(value);
+  time_t when = curl_getdate(text.c_str(), nullptr);  // IMF-fixdate, RFC 850 and asctime forms
+  if (when < 0) return std::nullopt;
+  auto at = std::chrono::system_clock::from_time_t(when);
+  if (at <= now) return Duration::zero();
+  return std::chrono::duration_cast<Duration>(at - now);
+}
+
+}  // namespace batchpipe

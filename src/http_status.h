@@ -1,0 +1,34 @@
+// How an HTTP delivery attempt ended, as the retry engine sees it: pure
+// functions over status codes, libcurl results and Retry-After values.
+#pragma once
+
+#include <chrono>
+#include <optional>
+#include <string_view>
+
+#include <curl/curl.h>
+
+#include "retry_policy.h"
+#include "units.h"
+
+namespace batchpipe {
+
+/// 2xx: delivered. 408, 429, 500, 502, 503, 504: retryable. Every other
+/// status, 3xx included (redirects are not followed), is permanent.
+Outcome classify_status(long status);
+
+/// For a transfer that ended without an HTTP status. Refused or reset
+/// connections, name-resolution failures, timeouts and TLS handshake failures
+/// are retryable; a malformed URL, a refused certificate or an unsupported
+/// protocol will not get better and are permanent.
+Outcome classify_transfer_error(CURLcode code);
+
+/// Whether a response's Retry-After should be obeyed (429 and 503).
+bool honours_retry_after(long status);
+
+/// Parses a Retry-After value: delay-seconds ("120") or an HTTP-date
+/// ("Wed, 21 Oct 2015 07:28:00 GMT"), taken relative to `now`. A date in the
+/// past means zero. Nothing for anything else.
+std::optional<Duration> parse_retry_after(std::string_view value, std::chrono::system_clock::time_point now);
+
+}  // namespace batchpipe

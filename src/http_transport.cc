@@ -1,0 +1,190 @@
+#include "http_transport.h"
+
+#include <strings.h>
+#include <zlib.h>
+
+#include <algorithm>
+
+#include <fmt/format.h>
+
+#include "http_status.h"
+
+namespace batchpipe {
+namespace {
+
+/// Response bytes kept; the rest is read and dropped.
+constexpr size_t kResponseCap = 1 << 20;
+/// Response bytes quoted in a message about a permanent failure.
+constexpr size_t kQuotedResponse = 200;
+
+bool has_header(const std::vector<std::string>& headers, std::string_view name) {
+  return std::any_of(headers.begin(), headers.end(), [&](const std::string& h) {
+    return h.size() > name.size() && h[name.size()] == ':' && ::strncasecmp(h.data(), name.data(), name.size()) == 0;
+  });
+}
+
+/// "host:port" of `url`, or nothing if it is not an http(s) URL.
+std::optional<std::string> endpoint_of(const std::string& url) {
+  CURLU* u = curl_url();
+  std::optional<std::string> out;
+  char *scheme = nullptr, *host = nullptr, *port = nullptr;
+  if (curl_url_set(u, CURLUPART_URL, url.c_str(), 0) == CURLUE_OK &&
+      curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK &&
+      curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK &&
+      curl_url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) == CURLUE_OK &&
+      (std::string_view(scheme) == "http" || std::string_view(scheme) == "https"))
+    out = fmt::format("{}:{}", host, port);
+  curl_free(scheme);
+  curl_free(host);
+  curl_free(port);
+  curl_url_cleanup(u);
+  return out;
+}
+
+/// Printable start of a response body, for messages.
+std::string quote_start(std::string_view body) {
+  std::string out;
+  for (unsigned char c : body.substr(0, kQuotedResponse)) out += (c >= 0x20 && c < 0x7f) ? static_cast<char>(c) : '.';
+  if (body.size() > kQuotedResponse) out += "...";
+  return out;
+}
+
+}  // namespace
+
+void gzip_into(std::string_view data, std::string& out) {
+  z_stream z{};
+  deflateInit2(&z, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY);
+  out.resize(deflateBound(&z, data.size()) + 32);
+  z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
+  z.avail_in = static_cast<uInt>(data.size());
+  z.next_out = reinterpret_cast<Bytef*>(out.data());
+  z.avail_out = static_cast<uInt>(out.size());
+  deflate(&z, Z_FINISH);
+  out.resize(z.total_out);
+  deflateEnd(&z);
+}
+
+std::unique_ptr<HttpTransport> HttpTransport::create(HttpOptions options, std::string& error) {
+  curl_global_init(CURL_GLOBAL_DEFAULT);
+  auto endpoint = endpoint_of(options.url);
+  if (!endpoint) {
+    error = "--post: expected an http:// or https:// URL";
+    return nullptr;
+  }
+  return std::unique_ptr<HttpTransport>(new HttpTransport(std::move(options), std::move(*endpoint)));
+}
+
+HttpTransport::HttpTransport(HttpOptions options, std::string endpoint)
+    : options_(std::move(options)), endpoint_(std::move(endpoint)), easy_(curl_easy_init()), multi_(curl_multi_init()) {
+  curl_easy_setopt(easy_, CURLOPT_URL, options_.url.c_str());
+  curl_easy_setopt(easy_, CURLOPT_PROTOCOLS_STR, "http,https");
+  curl_easy_setopt(easy_, CURLOPT_FOLLOWLOCATION, 0L);  // credentials never travel to another host
+  curl_easy_setopt(easy_, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(easy_, CURLOPT_USERAGENT, "batchpipe/" BATCHPIPE_VERSION);
+  curl_easy_setopt(easy_, CURLOPT_CONNECTTIMEOUT_MS,
+                   static_cast<long>(std::chrono::duration_cast<std::chrono::milliseconds>(options_.connect_timeout).count()));
+  curl_easy_setopt(easy_, CURLOPT_TCP_KEEPALIVE, 1L);
+  curl_easy_setopt(easy_, CURLOPT_WRITEFUNCTION, &HttpTransport::on_response);
+  curl_easy_setopt(easy_, CURLOPT_WRITEDATA, this);
+  if (!options_.cacert.empty()) curl_easy_setopt(easy_, CURLOPT_CAINFO, options_.cacert.c_str());
+  if (options_.insecure) {
+    curl_easy_setopt(easy_, CURLOPT_SSL_VERIFYPEER, 0L);
+    curl_easy_setopt(easy_, CURLOPT_SSL_VERIFYHOST, 0L);
+  }
+}
+
+HttpTransport::~HttpTransport() {
+  curl_multi_cleanup(multi_);
+  curl_easy_cleanup(easy_);
+}
+
+size_t HttpTransport::on_response(char* data, size_t size, size_t count, void* self) {
+  auto* t = static_cast<HttpTransport*>(self);
+  size_t n = size * count;
+  size_t keep = std::min(n, kResponseCap - std::min(kResponseCap, t->response_.size()));
+  t->response_.append(data, keep);
+  return n;
+}
+
+const std::string& HttpTransport::body(const Batch& batch) {
+  if (!options_.gzip) return batch.bytes;
+  if (compressed_batch_ != batch.number) {
+    gzip_into(batch.bytes, compressed_);
+    compressed_batch_ = batch.number;
+  }
+  return compressed_;
+}
+
+AttemptResult HttpTransport::attempt(const Batch& batch, const AttemptInfo& info, AttemptControl& control) {
+  const std::string& payload = body(batch);
+  std::vector<std::string> lines;
+  if (!has_header(options_.headers, "Content-Type")) lines.emplace_back("Content-Type: application/json");
+  if (options_.gzip) lines.emplace_back("Content-Encoding: gzip");
+  lines.push_back("Idempotency-Key: " + info.batch_id);
+  lines.emplace_back("Expect:");  // no 100-continue round trip before large bodies
+  lines.insert(lines.end(), options_.headers.begin(), options_.headers.end());
+  curl_slist* headers = nullptr;
+  for (const auto& l : lines) headers = curl_slist_append(headers, l.c_str());
+
+  response_.clear();
+  curl_easy_setopt(easy_, CURLOPT_HTTPHEADER, headers);
+  curl_easy_setopt(easy_, CURLOPT_POSTFIELDS, payload.data());
+  curl_easy_setopt(easy_, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(payload.size()));
+  curl_multi_add_handle(multi_, easy_);
+
+  std::optional<AttemptResult> cut;
+  int running = 1;
+  while (running) {
+    curl_multi_perform(multi_, &running);
+    if (!running) break;
+    if (control.cancelled()) {
+      cut = AttemptResult{Outcome::Cancelled, "request stopped: batchpipe is shutting down", std::nullopt};
+      break;
+    }
+    auto deadline = control.deadline();
+    if (deadline && Clock::now() >= *deadline) {
+      cut = AttemptResult{Outcome::Retryable, fmt::format("request to {} {}", endpoint_, control.deadline_reason()),
+                          std::nullopt};
+      break;
+    }
+    curl_waitfd wake{control.wake_fd(), CURL_WAIT_POLLIN, 0};
+    int timeout = poll_timeout(deadline);
+    curl_multi_poll(multi_, &wake, 1, timeout < 0 ? 1000 : std::min(timeout, 1000), nullptr);
+    if (wake.revents) control.check();
+  }
+
+  CURLcode code = CURLE_OK;
+  int left = 0;
+  while (CURLMsg* msg = curl_multi_info_read(multi_, &left))
+    if (msg->msg == CURLMSG_DONE) code = msg->data.result;
+  long status = 0;
+  curl_easy_getinfo(easy_, CURLINFO_RESPONSE_CODE, &status);
+  std::optional<Duration> retry_after;
+  curl_header* h = nullptr;
+  if (!cut && honours_retry_after(status) &&
+      curl_easy_header(easy_, "Retry-After", 0, CURLH_HEADER, -1, &h) == CURLHE_OK)
+    retry_after = parse_retry_after(h->value, std::chrono::system_clock::now());
+  curl_multi_remove_handle(multi_, easy_);
+  curl_easy_setopt(easy_, CURLOPT_HTTPHEADER, nullptr);
+  curl_slist_free_all(headers);
+
+  AttemptResult result;
+  result.bytes_sent = payload.size();
+  if (cut) {
+    cut->bytes_sent = payload.size();
+    return *cut;
+  }
+  if (code != CURLE_OK) {
+    result.outcome = classify_transfer_error(code);
+    result.detail = fmt::format("{} ({})", curl_easy_strerror(code), endpoint_);
+    return result;
+  }
+  result.outcome = classify_status(status);
+  result.detail = fmt::format("HTTP {} from {}", status, endpoint_);
+  if (result.outcome == Outcome::Permanent && !response_.empty())
+    result.detail += fmt::format(": \"{}\"", quote_start(response_));
+  result.retry_after = retry_after;
+  return result;
+}
+
+}  // namespace batchpipe

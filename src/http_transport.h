@@ -1,0 +1,52 @@
+// --post: each attempt is one HTTP POST of the batch over a kept-alive
+// libcurl connection.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <curl/curl.h>
+
+#include "transport.h"
+
+namespace batchpipe {
+
+struct HttpOptions {
+  std::string url;                  ///< http:// or https:// only
+  std::vector<std::string> headers; ///< "Name: value", from -H and --header @FILE
+  bool gzip = false;                ///< --compress gzip
+  Duration connect_timeout = std::chrono::seconds(10);
+  std::string cacert;               ///< --cacert FILE; empty = the system's CAs
+  bool insecure = false;            ///< --insecure: no TLS verification
+};
+
+class HttpTransport : public Transport {
+ public:
+  /// Checks the URL and sets libcurl up; null with `error` set if it cannot.
+  static std::unique_ptr<HttpTransport> create(HttpOptions options, std::string& error);
+  ~HttpTransport() override;
+
+  /// 2xx is delivered; see http_status.h for what is retried. The response
+  /// body is read up to 1 MiB; its start is quoted when the failure is permanent.
+  AttemptResult attempt(const Batch& batch, const AttemptInfo& info, AttemptControl& control) override;
+
+ private:
+  HttpTransport(HttpOptions options, std::string endpoint);
+  /// The bytes to send for `batch`: the batch itself, or its gzip form made once.
+  const std::string& body(const Batch& batch);
+  static size_t on_response(char* data, size_t size, size_t count, void* self);
+
+  HttpOptions options_;
+  std::string endpoint_;  ///< "host:port", for messages: never the userinfo
+  CURL* easy_ = nullptr;
+  CURLM* multi_ = nullptr;
+  std::string compressed_;
+  uint64_t compressed_batch_ = 0;
+  std::string response_;
+};
+
+/// Gzips `data` (RFC 1952) into `out`.
+void gzip_into(std::string_view data, std::string& out);
+
+}  // namespace batchpipe

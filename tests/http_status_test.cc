@@ -1,0 +1,46 @@
+#include <catch2/catch.hpp>
+
+#include "http_status.h"
+
+using namespace batchpipe;
+using namespace std::chrono_literals;
+
+TEST_CASE("HTTP statuses: 2xx delivered, a few retryable, the rest permanent") {
+  for (long s : {200L, 201L, 202L, 204L, 299L}) CHECK(classify_status(s) == Outcome::Delivered);
+  for (long s : {408L, 429L, 500L, 502L, 503L, 504L}) CHECK(classify_status(s) == Outcome::Retryable);
+  for (long s : {100L, 301L, 302L, 303L, 307L, 308L, 400L, 401L, 403L, 404L, 409L, 413L, 422L, 501L, 505L, 599L})
+    CHECK(classify_status(s) == Outcome::Permanent);
+}
+
+TEST_CASE("transfer errors") {
+  for (CURLcode c : {CURLE_COULDNT_CONNECT, CURLE_COULDNT_RESOLVE_HOST, CURLE_OPERATION_TIMEDOUT, CURLE_RECV_ERROR,
+                     CURLE_SEND_ERROR, CURLE_GOT_NOTHING, CURLE_SSL_CONNECT_ERROR})
+    CHECK(classify_transfer_error(c) == Outcome::Retryable);
+  for (CURLcode c : {CURLE_URL_MALFORMAT, CURLE_UNSUPPORTED_PROTOCOL, CURLE_PEER_FAILED_VERIFICATION,
+                     CURLE_SSL_CACERT_BADFILE})
+    CHECK(classify_transfer_error(c) == Outcome::Permanent);
+}
+
+TEST_CASE("Retry-After only counts on 429 and 503") {
+  CHECK(honours_retry_after(429));
+  CHECK(honours_retry_after(503));
+  CHECK_FALSE(honours_retry_after(500));
+  CHECK_FALSE(honours_retry_after(200));
+}
+
+TEST_CASE("Retry-After as delay-seconds") {
+  auto now = std::chrono::system_clock::now();
+  CHECK(parse_retry_after("120", now) == Duration(120s));
+  CHECK(parse_retry_after(" 0 ", now) == Duration(0s));
+  CHECK(parse_retry_after("99999999999999999999999", now) >= Duration(1000h));
+  for (const char* bad : {"", "-5", "1.5", "soon", "12s", "0x10"}) CHECK_FALSE(parse_retry_after(bad, now));
+}
+
+TEST_CASE("Retry-After as an HTTP-date") {
+  auto now = std::chrono::system_clock::from_time_t(1445412480);  // Wed, 21 Oct 2015 07:28:00 GMT
+  CHECK(parse_retry_after("Wed, 21 Oct 2015 07:28:30 GMT", now) == Duration(30s));
+  CHECK(parse_retry_after("Wednesday, 21-Oct-15 07:29:00 GMT", now) == Duration(60s));  // RFC 850
+  CHECK(parse_retry_after("Wed Oct 21 07:28:05 2015", now) == Duration(5s));          // asctime
+  CHECK(parse_retry_after("Wed, 21 Oct 2015 07:00:00 GMT", now) == Duration(0s));     // the past
+  CHECK_FALSE(parse_retry_after("Wed, 99 Foo 2015 07:28:30 GMT", now));
+}
