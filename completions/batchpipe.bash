@@ -10,7 +10,9 @@ _batchpipe()
     prev=
     ((COMP_CWORD > 0)) && prev=${COMP_WORDS[COMP_CWORD - 1]}
 
-    local opts='--size --interval --max-bytes --on-invalid --stats -q --quiet -h --help -V --version'
+    local opts='--size --interval --max-bytes --on-invalid --stats -q --quiet -h --help -V --version
+        --exec --retries --retry-delay --retry-max-delay --retry-max-time --timeout --on-error
+        --dead-letter --grace -v --verbose'
 
     # After "--" every word is a file.
     local i
@@ -47,6 +49,41 @@ _batchpipe()
             ;;
         --max-bytes)
             mapfile -t COMPREPLY < <(compgen -W '64K 256K 1M 8M 64M' -- "$cur")
+            return 0
+            ;;
+        --exec)
+            # A shell command line: offer command names for its first word.
+            [[ $cur == *[[:space:]]* ]] && return 0
+            mapfile -t COMPREPLY < <(compgen -c -- "$cur" | sort -u)
+            return 0
+            ;;
+        --on-error)
+            mapfile -t COMPREPLY < <(compgen -W 'continue stop' -- "$cur")
+            return 0
+            ;;
+        --retries)
+            mapfile -t COMPREPLY < <(compgen -W '0 1 3 5 10' -- "$cur")
+            return 0
+            ;;
+        --retry-delay)
+            mapfile -t COMPREPLY < <(compgen -W '100ms 250ms 500ms 1s 2s' -- "$cur")
+            return 0
+            ;;
+        --retry-max-delay)
+            mapfile -t COMPREPLY < <(compgen -W '5s 10s 30s 1m 5m' -- "$cur")
+            return 0
+            ;;
+        --retry-max-time | --timeout)
+            mapfile -t COMPREPLY < <(compgen -W '0 10s 30s 1m 5m 1h' -- "$cur")
+            return 0
+            ;;
+        --grace)
+            mapfile -t COMPREPLY < <(compgen -W '0 5s 10s 30s 1m' -- "$cur")
+            return 0
+            ;;
+        --dead-letter)
+            compopt -o filenames 2>/dev/null
+            mapfile -t COMPREPLY < <(compgen -f -- "$cur")
             return 0
             ;;
     esac

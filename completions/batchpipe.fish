@@ -13,4 +13,24 @@ complete -c batchpipe -l max-bytes -x -d 'Largest encoded batch, brackets includ
 complete -c batchpipe -l on-invalid -x -d 'What to do with an invalid line [skip]' \
     -a 'skip\t"Report the line and leave it out (exit status 1)" fail\t"Report the line and stop reading (exit status 3)" quote\t"Deliver the line as a JSON string"'
 complete -c batchpipe -l stats -d 'Print a summary on stderr at the end'
-complete -c batchpipe -s q -l quiet -d 'Do not report invalid lines one by one'
+complete -c batchpipe -s q -l quiet -d 'Do not report invalid lines and retries one by one'
+
+# Delivery to a command; the options after --exec only apply with it.
+complete -c batchpipe -l exec -x -d "Run '/bin/sh -c CMD' once per batch, the batch on its stdin" \
+    -a '(__fish_complete_command)'
+complete -c batchpipe -l retries -x -d 'Retries after a failed attempt; 0 = none [5]' \
+    -a '0\t"No retries" 1 3 5\t"The default" 10'
+complete -c batchpipe -l retry-delay -x -d 'First retry delay, doubled each time [500ms]' \
+    -a '100ms\t"100 milliseconds" 250ms\t"250 milliseconds" 500ms\t"500 milliseconds (default)" 1s\t"1 second" 2s\t"2 seconds"'
+complete -c batchpipe -l retry-max-delay -x -d 'Longest delay between retries [30s]' \
+    -a '5s\t"5 seconds" 10s\t"10 seconds" 30s\t"30 seconds (default)" 1m\t"1 minute" 5m\t"5 minutes"'
+complete -c batchpipe -l retry-max-time -x -d 'Give a batch up after this long; 0 = no limit [0]' \
+    -a '0\t"No limit (default)" 30s\t"30 seconds" 1m\t"1 minute" 5m\t"5 minutes" 1h\t"1 hour"'
+complete -c batchpipe -l timeout -x -d 'Limit on each attempt; 0 = none [0]' \
+    -a '0\t"No limit (default)" 10s\t"10 seconds" 30s\t"30 seconds" 1m\t"1 minute" 5m\t"5 minutes"'
+complete -c batchpipe -l on-error -x -d 'After retries run out [continue]' \
+    -a 'continue\t"Give the batch up, go on with the next (exit status 4)" stop\t"Give the batch up, deliver nothing more (exit status 5)"'
+complete -c batchpipe -l dead-letter -r -F -d 'Append undelivered records to FILE as NDJSON (mode 0600)'
+complete -c batchpipe -l grace -x -d 'After SIGTERM/SIGINT, time left for deliveries under way [10s]' \
+    -a '0\t"Give up at once" 5s\t"5 seconds" 10s\t"10 seconds (default)" 30s\t"30 seconds" 1m\t"1 minute"'
+complete -c batchpipe -s v -l verbose -d 'Log every delivery attempt on stderr'

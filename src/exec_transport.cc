@@ -4,6 +4,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -39,18 +40,15 @@ class Child {
  public:
   ~Child() {
     if (pid_ > 0) reap(true);
-    if (stdin_ >= 0) ::close(stdin_);
     if (pidfd_ >= 0) ::close(pidfd_);
   }
 
-  /// Starts `/bin/sh -c command`; returns the errno of a failure, or 0.
-  int spawn(const std::string& command, const std::vector<std::string>& env) {
-    int fds[2];
-    if (::pipe2(fds, O_CLOEXEC) != 0) return errno;
-    (void)::fcntl(fds[1], F_SETPIPE_SZ, 1 << 20);
+  /// Starts `/bin/sh -c command` with `input` as its stdin; returns the errno
+  /// of a failure, or 0.
+  int spawn(const std::string& command, const std::vector<std::string>& env, int input) {
     posix_spawn_file_actions_t actions;
     posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_adddup2(&actions, fds[0], STDIN_FILENO);
+    posix_spawn_file_actions_adddup2(&actions, input, STDIN_FILENO);
     posix_spawn_file_actions_addclosefrom_np(&actions, 3);
     posix_spawnattr_t attr;
     posix_spawnattr_init(&attr);
@@ -71,39 +69,27 @@ class Child {
     int err = ::posix_spawn(&pid_, "/bin/sh", &actions, &attr, argv, envp.data());
     posix_spawn_file_actions_destroy(&actions);
     posix_spawnattr_destroy(&attr);
-    ::close(fds[0]);
     if (err != 0) {
       pid_ = -1;
-      ::close(fds[1]);
       return err;
     }
-    stdin_ = fds[1];
-    (void)::fcntl(stdin_, F_SETFL, O_NONBLOCK);
     pidfd_ = static_cast<int>(::syscall(SYS_pidfd_open, pid_, 0));
     return 0;
   }
 
-  /// Feeds `data` to the child's stdin and waits for it to exit, until
-  /// `control` ends the attempt. Returns the wait status, or nothing if cut short.
-  std::optional<int> run(std::string_view data, AttemptControl& control) {
-    size_t written = 0;
+  /// Waits for the child to exit, until `control` ends the attempt. Returns
+  /// the wait status, or nothing if cut short.
+  std::optional<int> run(AttemptControl& control) {
     for (;;) {
-      if (stdin_ >= 0 && written == data.size()) close_stdin();
       if (control.cancelled()) return std::nullopt;
       auto deadline = control.deadline();
       if (deadline && Clock::now() >= *deadline) return std::nullopt;
       if (auto status = exited()) return status;
-
-      pollfd fds[3] = {{control.wake_fd(), POLLIN, 0}, {pidfd_, POLLIN, 0}, {stdin_, POLLOUT, 0}};
+      pollfd fds[2] = {{control.wake_fd(), POLLIN, 0}, {pidfd_, POLLIN, 0}};
       int timeout = poll_timeout(deadline);
       if (pidfd_ < 0) timeout = timeout < 0 ? 10 : std::min(timeout, 10);  // no pidfd: look now and then
-      if (::poll(fds, 3, timeout) < 0 && errno != EINTR) return std::nullopt;
+      if (::poll(fds, 2, timeout) < 0 && errno != EINTR) return std::nullopt;
       if (fds[0].revents) control.check();
-      if (stdin_ >= 0 && fds[2].revents) {
-        ssize_t n = ::write(stdin_, data.data() + written, data.size() - written);
-        if (n > 0) written += static_cast<size_t>(n);
-        else if (n < 0 && errno != EAGAIN && errno != EINTR) close_stdin();  // EPIPE: it stopped reading
-      }
     }
   }
 
@@ -122,11 +108,6 @@ class Child {
   }
 
  private:
-  void close_stdin() {
-    ::close(stdin_);
-    stdin_ = -1;
-  }
-
   /// The wait status if the child has exited.
   std::optional<int> exited() { return reap(false); }
 
@@ -141,9 +122,31 @@ class Child {
   }
 
   pid_t pid_ = -1;
-  int stdin_ = -1;
   int pidfd_ = -1;
 };
+
+/// The batch as a sealed in-memory file: the child's stdin. Unlike a pipe it
+/// can be read by name (/dev/stdin) and seeked, it cannot be changed between
+/// attempts, and a child that never reads it costs nothing. Returns -1 and
+/// sets errno on failure.
+int batch_file(std::string_view data) {
+  int fd = ::memfd_create("batchpipe-batch", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+  if (fd < 0) return -1;
+  for (size_t done = 0; done < data.size();) {
+    ssize_t n = ::write(fd, data.data() + done, data.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      int err = errno;
+      ::close(fd);
+      errno = err;
+      return -1;
+    }
+    done += static_cast<size_t>(n);
+  }
+  (void)::fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL);
+  ::lseek(fd, 0, SEEK_SET);
+  return fd;
+}
 
 std::string signal_name(int sig) {
   const char* abbrev = ::sigabbrev_np(sig);
@@ -155,11 +158,17 @@ std::string signal_name(int sig) {
 ExecTransport::ExecTransport(std::string command) : command_(std::move(command)) {}
 
 AttemptResult ExecTransport::attempt(const Batch& batch, const AttemptInfo& info, AttemptControl& control) {
+  int input = batch_file(batch.bytes);
+  if (input < 0)
+    return {Outcome::Retryable, fmt::format("cannot hold the batch for the command: {}", std::strerror(errno)),
+            std::nullopt};
   Child child;
-  if (int err = child.spawn(command_, child_environment(batch, info)))
+  int err = child.spawn(command_, child_environment(batch, info), input);
+  ::close(input);
+  if (err)
     return {err == ENOENT || err == EACCES ? Outcome::Permanent : Outcome::Retryable,
             fmt::format("cannot start /bin/sh: {}", std::strerror(err)), std::nullopt};
-  std::optional<int> status = child.run(batch.bytes, control);
+  std::optional<int> status = child.run(control);
   if (!status) {
     bool cancelled = control.cancelled();
     child.kill_group();
