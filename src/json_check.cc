@@ -3,39 +3,17 @@
 #include <cstdint>
 #include <vector>
 
+#include "utf8.h"
+
 namespace batchpipe {
 
 namespace {
 
 /// Byte length of the well-formed UTF-8 sequence starting at `pos`, or 0 when
-/// the bytes there are not one (Unicode Table 3-7: no overlongs, no encoded
-/// surrogates ED A0..BF, nothing above U+10FFFF, no truncated sequences).
+/// the bytes there are not one.
 size_t utf8_sequence_length(std::string_view text, size_t pos) {
-  const auto byte = [&](size_t i) { return static_cast<unsigned char>(text[i]); };
-  const unsigned char lead = byte(pos);
-  if (lead < 0x80) return 1;
-  size_t length = 0;
-  unsigned char second_lo = 0x80;
-  unsigned char second_hi = 0xBF;
-  if (lead >= 0xC2 && lead <= 0xDF) {
-    length = 2;
-  } else if (lead >= 0xE0 && lead <= 0xEF) {
-    length = 3;
-    if (lead == 0xE0) second_lo = 0xA0;
-    if (lead == 0xED) second_hi = 0x9F;
-  } else if (lead >= 0xF0 && lead <= 0xF4) {
-    length = 4;
-    if (lead == 0xF0) second_lo = 0x90;
-    if (lead == 0xF4) second_hi = 0x8F;
-  } else {
-    return 0;
-  }
-  if (text.size() - pos < length) return 0;
-  if (byte(pos + 1) < second_lo || byte(pos + 1) > second_hi) return 0;
-  for (size_t i = 2; i < length; ++i) {
-    if (byte(pos + i) < 0x80 || byte(pos + i) > 0xBF) return 0;
-  }
-  return length;
+  Utf8Step step = decode_utf8(text, pos);
+  return step.valid ? step.length : 0;
 }
 
 /// RFC 8259 whitespace only: not \f, \v or any Unicode space.
