@@ -57,8 +57,7 @@ class Child {
     sigset_t none, defaults;
     sigemptyset(&none);
     posix_spawnattr_setsigmask(&attr, &none);
-    sigemptyset(&defaults);
-    for (int sig : {SIGPIPE, SIGINT, SIGTERM, SIGUSR1, SIGHUP, SIGQUIT}) sigaddset(&defaults, sig);
+    sigfillset(&defaults);  // what batchpipe ignores, or was started ignoring, the command does not
     posix_spawnattr_setsigdefault(&attr, &defaults);
 
     std::vector<char*> envp;
@@ -96,15 +95,19 @@ class Child {
   /// Ends the child's process group: SIGTERM, then SIGKILL after a grace.
   void kill_group() {
     if (pid_ <= 0) return;
-    ::kill(-pid_, SIGTERM);
+    pid_t group = pid_;
+    ::kill(-group, SIGTERM);
     auto until = Clock::now() + kKillGrace;
+    // Wait for the child, then for whatever else is left in its group.
     while (Clock::now() < until) {
-      if (exited()) return;
+      if (pid_ > 0) exited();
+      if (pid_ <= 0 && ::kill(-group, 0) != 0) return;
       pollfd fd{pidfd_, POLLIN, 0};
-      (void)::poll(&fd, pidfd_ >= 0 ? 1 : 0, pidfd_ >= 0 ? poll_timeout(until) : 10);
+      bool watch_child = pid_ > 0 && pidfd_ >= 0;
+      (void)::poll(&fd, watch_child ? 1 : 0, watch_child ? poll_timeout(until) : 10);
     }
-    ::kill(-pid_, SIGKILL);
-    reap(true);
+    ::kill(-group, SIGKILL);
+    if (pid_ > 0) reap(true);
   }
 
  private:

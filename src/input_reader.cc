@@ -11,7 +11,6 @@
 #include <fmt/format.h>
 
 #include "diagnostics.h"
-#include "json_quote.h"
 
 namespace batchpipe {
 namespace {
@@ -25,10 +24,6 @@ constexpr int kPipeSize = 1 << 20;
 
 bool is_blank(char c) { return c == ' ' || c == '\t' || c == '\r'; }
 
-std::string oversize(uint64_t size) {
-  return fmt::format("record of {} bytes exceeds --max-bytes", size);
-}
-
 }  // namespace
 
 InputReader::InputReader(ReaderOptions options, int stop_fd)
@@ -39,9 +34,7 @@ InputReader::~InputReader() { close_current(); }
 bool InputReader::open_next() {
   while (next_input_ < options_.inputs.size()) {
     const std::string& path = options_.inputs[next_input_++];
-    bool only_stdin = options_.inputs.size() == 1 && path == "-";
     display_name_ = path == "-" ? "stdin" : path;
-    name_ = only_stdin ? "" : display_name_;
     line_ = 0;
     if (path == "-") {
       fd_ = STDIN_FILENO;
@@ -66,14 +59,10 @@ void InputReader::close_current() {
   discarding_ = false;
 }
 
-std::string InputReader::where(uint64_t line) const {
-  return name_.empty() ? fmt::format("line {}", line) : fmt::format("{}: line {}", name_, line);
-}
-
 bool InputReader::next(InputBlock& block) {
-  block.records.clear();
-  block.quoted.clear();
-  block.input_bytes = block.lines = block.invalid = 0;
+  block.lines.clear();
+  block.oversized.clear();
+  block.input_bytes = block.line_count = 0;
   while (!done_) {
     if (fd_ < 0 && !open_next()) {
       done_ = true;
@@ -94,14 +83,15 @@ bool InputReader::next(InputBlock& block) {
       const char* nl = static_cast<const char*>(::memrchr(buf, '\n', used));
       end = nl ? static_cast<size_t>(nl - buf) + 1 : 0;
     }
-    frame(block, end);
     if (result == Fill::Lines) {
+      end = frame(block, end, kMaxLinesPerBlock);
       carry_.assign(buf + end, used - end);
     } else {
+      frame(block, end, SIZE_MAX);
       bool partial = std::any_of(buf + end, buf + used, [](char c) { return !is_blank(c); });
       if (partial && !done_) {
         std::string what = fmt::format("{}: stopped before the end of the line; its first {} bytes were dropped",
-                                       where(line_ + 1), used - end);
+                                       describe_line(options_.inputs, block.input, line_ + 1), used - end);
         if (result == Fill::Stopped) unfinished_ = std::move(what);
         else diag::warning(what);
       }
@@ -115,7 +105,10 @@ bool InputReader::next(InputBlock& block) {
 
 InputReader::Fill InputReader::fill(InputBlock& block, size_t& used) {
   char* buf = block.buffer.data();
-  bool have_line = false;  // a carried partial line never holds a newline
+  // Whole lines carried over (a block frames kMaxLinesPerBlock at most) are
+  // framed before anything more is read, so the carry cannot grow.
+  if (std::memchr(buf, '\n', used)) return Fill::Lines;
+  bool have_line = false;
   // A line that fills the whole buffer is judged by its trimmed size, as
   // frame() would judge it: blanks around it are dropped rather than held.
   bool holding = false;         // the buffer holds such a line's content; only blanks came since
@@ -201,8 +194,8 @@ InputReader::Fill InputReader::fill(InputBlock& block, size_t& used) {
     if (n == 0) {
       if (discarding_) {
         ++line_;
-        ++block.lines;
-        reject(block, discard_line_, oversize(discard_size_));
+        ++block.line_count;
+        reject(block, discard_line_, discard_size_);
       }
       return Fill::EndOfFile;  // a held line is the buffer's last line, as it stands
     }
@@ -244,8 +237,8 @@ InputReader::Fill InputReader::fill(InputBlock& block, size_t& used) {
       if (!nl) continue;
       discarding_ = false;
       ++line_;
-      ++block.lines;
-      reject(block, discard_line_, oversize(discard_size_));
+      ++block.line_count;
+      reject(block, discard_line_, discard_size_);
       size_t rest = static_cast<size_t>(fresh + got - (nl + 1));
       std::memmove(buf + used, nl + 1, rest);
       got = rest;
@@ -256,71 +249,40 @@ InputReader::Fill InputReader::fill(InputBlock& block, size_t& used) {
   }
 }
 
-void InputReader::frame(InputBlock& block, size_t end) {
+size_t InputReader::frame(InputBlock& block, size_t end, size_t max_lines) {
   const char* buf = block.buffer.data();
-  spans_.clear();
-  span_lines_.clear();
-  problems_.clear();
-  for (size_t pos = 0; pos < end;) {
+  block.first_line = line_ + 1;
+  size_t pos = 0;
+  for (size_t framed = 0; pos < end && framed < max_lines; ++framed) {
     const char* nl = static_cast<const char*>(std::memchr(buf + pos, '\n', end - pos));
     size_t line_end = nl ? static_cast<size_t>(nl - buf) : end;
     ++line_;
-    ++block.lines;
+    ++block.line_count;
     size_t s = pos, e = line_end;
     if (line_ == 1 && e - s >= kBom.size() && std::string_view(buf + s, kBom.size()) == kBom)
       s += kBom.size();
     while (s < e && is_blank(buf[s])) ++s;
     while (e > s && is_blank(buf[e - 1])) --e;
-    if (s < e) {
-      spans_.push_back({static_cast<uint32_t>(s), static_cast<uint32_t>(e - s)});
-      span_lines_.push_back(line_);
-    }
-    pos = line_end + 1;
+    if (s < e)
+      block.lines.push_back({static_cast<uint32_t>(s), static_cast<uint32_t>(e - s),
+                             static_cast<uint32_t>(line_ - block.first_line)});
+    pos = std::min(end, line_end + 1);
   }
-  block.input_bytes += end;
-
-  validator_.validate(buf, end, spans_, problems_);
-  size_t p = 0;
-  for (size_t i = 0; i < spans_.size() && !done_; ++i) {
-    std::string_view text(buf + spans_[i].offset, spans_[i].size);
-    const std::string* problem = nullptr;
-    if (p < problems_.size() && problems_[p].index == i) problem = &problems_[p++].reason;
-    if (text.size() > options_.max_record)
-      reject(block, span_lines_[i], oversize(text.size()));
-    else if (problem && options_.on_invalid == InvalidMode::Quote)
-      add_quoted(block, text, span_lines_[i]);
-    else if (problem)
-      reject(block, span_lines_[i], *problem);
-    else
-      block.records.push_back({text, span_lines_[i]});
-  }
+  block.input_bytes += pos;
+  return pos;
 }
 
-void InputReader::reject(InputBlock& block, uint64_t line, std::string_view reason) {
-  ++block.invalid;
-  std::string message = fmt::format("{}: {}", where(line), reason);
-  if (options_.on_invalid == InvalidMode::Fail) {
-    diag::error(message);
-    status_ = combine(status_, ExitStatus::StoppedAtInvalid);
-    done_ = true;
-  } else {
-    diag::line_problem(message);
-    status_ = combine(status_, ExitStatus::InvalidSkipped);
-  }
+void InputReader::reject(InputBlock& block, uint64_t line, uint64_t size) {
+  block.oversized.push_back({line, size});
 }
 
-void InputReader::add_quoted(InputBlock& block, std::string_view text, uint64_t line) {
-  std::string& quoted = block.quoted.emplace_back();
-  size_t replaced = append_json_quoted(text, quoted);
-  if (quoted.size() > options_.max_record) {
-    uint64_t size = quoted.size();
-    block.quoted.pop_back();
-    reject(block, line, fmt::format("record of {} bytes exceeds --max-bytes once quoted", size));
-    return;
-  }
-  if (replaced)
-    diag::line_problem(fmt::format("{}: invalid UTF-8 replaced with U+FFFD", where(line)));
-  block.records.push_back({quoted, line});
+std::string describe_line(const std::vector<std::string>& inputs, uint32_t input, uint64_t line) {
+  if (inputs.size() == 1 && inputs[0] == "-") return fmt::format("line {}", line);
+  return fmt::format("{}: line {}", input_name(inputs, input), line);
+}
+
+std::string input_name(const std::vector<std::string>& inputs, uint32_t input) {
+  return inputs.at(input) == "-" ? std::string("stdin") : inputs.at(input);
 }
 
 }  // namespace batchpipe

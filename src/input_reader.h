@@ -1,12 +1,10 @@
-// Input framing: reads the inputs in order, splits them into lines, trims
-// them, validates them and hands out blocks of deliverable records. Invalid
-// lines are reported here, as --on-invalid says.
+// Input framing: reads the inputs in order and splits them into trimmed,
+// non-blank lines, handed out a block at a time. Judging the lines is the
+// LineChecker's job, on the other thread.
 #pragma once
 
 #include <cstdint>
-#include <deque>
 #include <string>
-#include <string_view>
 #include <vector>
 
 #include "config.h"
@@ -15,29 +13,34 @@
 
 namespace batchpipe {
 
-struct Record {
-  std::string_view text;  ///< trimmed, byte-for-byte (or the quoted form of an invalid line)
-  uint64_t line = 0;      ///< line number in its input, 1-based
+/// A line too long to hold, read through and dropped.
+struct OversizedLine {
+  uint64_t line = 0;
+  uint64_t size = 0;  ///< without the blanks around it
 };
 
-/// A run of whole lines from one input and the records among them. Records
-/// point into `buffer` and `quoted`, so a block is moved, never copied.
+/// A run of whole lines from one input. Spans point into `buffer`, so a
+/// block is reused, never copied.
 struct InputBlock {
   std::vector<char> buffer;
-  std::vector<Record> records;
-  std::deque<std::string> quoted;  ///< --on-invalid quote: the records made from invalid lines
-  uint32_t input = 0;              ///< index of the input these lines came from
-  uint64_t input_bytes = 0;        ///< raw bytes of the lines this block covers
-  uint64_t lines = 0;              ///< lines this block covers, blank and invalid included
-  uint64_t invalid = 0;            ///< lines rejected (skipped or stopped at)
+  std::vector<LineSpan> lines;           ///< trimmed, non-blank; LineSpan::line counts from first_line
+  std::vector<OversizedLine> oversized;  ///< came before every line in `lines`
+  uint32_t input = 0;                    ///< index of the input these lines came from
+  uint64_t first_line = 0;               ///< line number (1-based, in its input) of LineSpan::line 0
+  uint64_t line_count = 0;               ///< lines this block covers, blank ones included
+  uint64_t input_bytes = 0;              ///< raw bytes of those lines
+
+  std::string_view text(const LineSpan& span) const { return {buffer.data() + span.offset, span.size}; }
 };
 
 struct ReaderOptions {
   std::vector<std::string> inputs;  ///< "-" is stdin
-  uint64_t max_record = 0;          ///< larger records are rejected
-  InvalidMode on_invalid = InvalidMode::Skip;
+  uint64_t max_record = 0;          ///< longer lines are not held: read through and reported
   size_t block_size = 1 << 20;      ///< bytes read per block, lines permitting
 };
+
+/// Lines framed per block at most, so that blocks of tiny records stay small.
+inline constexpr size_t kMaxLinesPerBlock = 1 << 16;
 
 class InputReader {
  public:
@@ -52,7 +55,7 @@ class InputReader {
   /// input as needed. Returns false once there is nothing more to read.
   bool next(InputBlock& block);
 
-  /// InvalidSkipped, StoppedAtInvalid and/or InputUnreadable, combined.
+  /// InputUnreadable if an input could not be opened or read.
   ExitStatus status() const { return status_; }
 
   /// After a stop: which line was cut short, as a message; empty if none was.
@@ -64,31 +67,31 @@ class InputReader {
   bool open_next();
   void close_current();
   Fill fill(InputBlock& block, size_t& used);
-  /// Frames [0, end) of the buffer into records; `end` is just past a newline
-  /// or the end of the file.
-  void frame(InputBlock& block, size_t end);
-  void reject(InputBlock& block, uint64_t line, std::string_view reason);
-  void add_quoted(InputBlock& block, std::string_view text, uint64_t line);
-  std::string where(uint64_t line) const;
+  /// Frames whole lines from the start of the buffer up to `end` (just past
+  /// a newline, or the end of the input), at most `max_lines` of them.
+  /// Returns where framing stopped.
+  size_t frame(InputBlock& block, size_t end, size_t max_lines);
+  void reject(InputBlock& block, uint64_t line, uint64_t size);
 
   ReaderOptions options_;
   int stop_fd_;
-  LineValidator validator_;
   size_t next_input_ = 0;
   int fd_ = -1;
-  std::string name_;          ///< for messages; empty when reading only stdin
   std::string display_name_;  ///< for errors: the path, or "stdin"
   uint64_t line_ = 0;         ///< lines framed so far in the current input
-  std::string carry_;         ///< a partial line waiting for the rest
+  std::string carry_;         ///< a partial line (or unframed lines) waiting for the next block
   bool discarding_ = false;   ///< inside a line too long to keep
   uint64_t discard_line_ = 0;
   uint64_t discard_size_ = 0;
   bool done_ = false;
   std::string unfinished_;
   ExitStatus status_ = ExitStatus::Success;
-  std::vector<LineSpan> spans_;
-  std::vector<uint64_t> span_lines_;
-  std::vector<LineProblem> problems_;
 };
+
+/// "line 12" when reading only stdin, else "FILE: line 12".
+std::string describe_line(const std::vector<std::string>& inputs, uint32_t input, uint64_t line);
+
+/// The input's name for messages: its path, or "stdin" for "-".
+std::string input_name(const std::vector<std::string>& inputs, uint32_t input);
 
 }  // namespace batchpipe

@@ -22,6 +22,7 @@ namespace batchpipe {
 struct LineSpan {
   uint32_t offset = 0;
   uint32_t size = 0;
+  uint32_t line = 0;  ///< the line's number, counted from its block's first line
 };
 
 struct LineProblem {

@@ -11,6 +11,7 @@
 #include "batcher.h"
 #include "block_queue.h"
 #include "input_reader.h"
+#include "line_checker.h"
 #include "diagnostics.h"
 #include "signals.h"
 
@@ -58,13 +59,19 @@ void wait_for_events(int input_fd, int sink_fd, std::optional<TimePoint> deadlin
   }
 }
 
-void add_block(const InputBlock& block, Batcher& batcher, Stats& stats) {
+/// Checks a block's lines and batches its records. Returns false when
+/// --on-invalid fail stops the run at one of them.
+bool add_block(const InputBlock& block, LineChecker& checker, Batcher& batcher, Stats& stats) {
   TimePoint now = Clock::now();
-  for (const Record& r : block.records) batcher.add(r.text, {block.input, r.line}, now);
-  stats.records += block.records.size();
-  stats.lines += block.lines;
+  uint64_t records = 0;
+  bool go_on = checker.check(block, [&](std::string_view text, uint64_t line) {
+    batcher.add(text, {block.input, line}, now);
+    ++records;
+  });
+  stats.records += records;
+  stats.lines += block.line_count;
   stats.input_bytes += block.input_bytes;
-  stats.invalid += block.invalid;
+  return go_on;
 }
 
 /// Hands closed batches to the sink while it takes them.
@@ -88,13 +95,14 @@ ExitStatus run_pipeline(const Config& config, Sink& sink, Stats& stats) {
   sink.on_spent([&](Batch&& b) { batcher.recycle(std::move(b)); });
   StopLatch stop;
   BlockQueue queue(kPoolBlocks);
-  InputReader reader({config.inputs, batcher.max_record_size(), config.on_invalid}, stop.fd());
+  InputReader reader({config.inputs, batcher.max_record_size()}, stop.fd());
+  LineChecker checker(config.on_invalid, batcher.max_record_size(), config.inputs);
   signals::block_in_this_thread(true);  // signals are the loop's, not the input thread's
   std::thread input([&] { read_all(reader, queue); });
   signals::block_in_this_thread(false);
 
   ExitStatus signalled = ExitStatus::Success;
-  bool input_done = false, stopping = false;
+  bool input_done = false, stopping = false, stopped_at_invalid = false;
   auto take_signals = [&] {
     for (int sig : signals::take()) {
       if (sig == SIGUSR1) {
@@ -122,7 +130,10 @@ ExitStatus run_pipeline(const Config& config, Sink& sink, Stats& stats) {
     while (!batcher.has_closed()) {
       InputBlock* block = queue.pop();
       if (!block) break;
-      add_block(*block, batcher, stats);
+      if (!stopped_at_invalid && !add_block(*block, checker, batcher, stats)) {
+        stopped_at_invalid = true;  // what was read after the bad line is dropped
+        stop.raise();
+      }
       queue.release(block);
       deliver_closed(batcher, sink, stats);
     }
@@ -135,9 +146,10 @@ ExitStatus run_pipeline(const Config& config, Sink& sink, Stats& stats) {
   }
   input.join();
   if (signalled != ExitStatus::Success && !reader.unfinished().empty()) diag::warning(reader.unfinished());
+  stats.invalid = checker.rejected();
   stats.undelivered = sink.undelivered_records();
   sink.add_stats(stats);
-  return combine(combine(reader.status(), sink.status()), signalled);
+  return combine(combine(combine(reader.status(), checker.status()), sink.status()), signalled);
 }
 
 }  // namespace batchpipe

@@ -45,6 +45,11 @@ void install() {
   struct sigaction ignore {};
   ignore.sa_handler = SIG_IGN;
   ::sigaction(SIGPIPE, &ignore, nullptr);
+  // Started with SIGCHLD ignored, children would be reaped before we could
+  // learn how they ended.
+  struct sigaction by_default {};
+  by_default.sa_handler = SIG_DFL;
+  ::sigaction(SIGCHLD, &by_default, nullptr);
 }
 
 int fd() { return g_pipe[0]; }

@@ -7,7 +7,8 @@
 namespace batchpipe::signals {
 
 /// Installs the handlers for SIGINT, SIGTERM and SIGUSR1 (without SA_RESTART,
-/// so a blocked write returns and the loop sees the signal) and ignores SIGPIPE.
+/// so a blocked write returns and the loop sees the signal), ignores SIGPIPE
+/// and restores SIGCHLD's default, which waiting for commands needs.
 void install();
 
 /// Readable whenever a signal is waiting to be taken.

@@ -276,3 +276,37 @@ def string_record(size: int, fill: bytes = b"x") -> bytes:
     """A JSON string literal exactly `size` bytes long (size >= 2)."""
     assert size >= 2
     return b'"' + fill * (size - 2) + b'"'
+
+
+# -- polling and leftover processes ------------------------------------------
+
+
+def wait_for(predicate, timeout: float, step: float = 0.01) -> bool:
+    """Checks predicate() every `step` seconds until it holds (True) or
+    `timeout` passes (False). For conditions no descriptor signals, such as a
+    file a child process writes."""
+    deadline = time.monotonic() + timeout
+    while True:
+        if predicate():
+            return True
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return predicate()
+        time.sleep(min(step, left))
+
+
+def processes_with_argv(argv) -> list:
+    """Pids of the live processes whose command line is exactly `argv`
+    (zombies have an empty one and do not count)."""
+    want = b"".join(os.fsencode(a) + b"\0" for a in argv)
+    pids = []
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{name}/cmdline", "rb") as f:
+                if f.read() == want:
+                    pids.append(int(name))
+        except OSError:
+            continue  # gone meanwhile
+    return pids

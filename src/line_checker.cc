@@ -1,0 +1,38 @@
+#include "line_checker.h"
+
+#include <fmt/format.h>
+
+#include "diagnostics.h"
+#include "json_quote.h"
+
+namespace batchpipe {
+
+LineChecker::LineChecker(InvalidMode mode, uint64_t max_record, std::vector<std::string> inputs)
+    : mode_(mode), max_record_(max_record), inputs_(std::move(inputs)) {}
+
+bool LineChecker::reject(const InputBlock& block, uint64_t line, std::string_view reason) {
+  ++rejected_;
+  std::string message = fmt::format("{}: {}", describe_line(inputs_, block.input, line), reason);
+  if (mode_ == InvalidMode::Fail) {
+    diag::error(message);
+    status_ = combine(status_, ExitStatus::StoppedAtInvalid);
+    return false;
+  }
+  diag::line_problem(message);
+  status_ = combine(status_, ExitStatus::InvalidSkipped);
+  return true;
+}
+
+const std::string& LineChecker::quote(const InputBlock& block, uint64_t line, std::string_view text) {
+  quoted_.clear();
+  size_t replaced = append_json_quoted(text, quoted_);
+  if (quoted_.size() > max_record_) {
+    reject(block, line, fmt::format("record of {} bytes exceeds --max-bytes once quoted", quoted_.size()));
+    quoted_.clear();
+  } else if (replaced) {
+    diag::line_problem(fmt::format("{}: invalid UTF-8 replaced with U+FFFD", describe_line(inputs_, block.input, line)));
+  }
+  return quoted_;
+}
+
+}  // namespace batchpipe

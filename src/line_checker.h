@@ -1,0 +1,78 @@
+// Judging framed lines: which become records, and what happens to the rest
+// under --on-invalid. Runs on the event loop's thread, beside the batcher, so
+// that validation and reading share the two cores.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "config.h"
+#include "exit_status.h"
+#include "input_reader.h"
+#include "line_validator.h"
+
+namespace batchpipe {
+
+class LineChecker {
+ public:
+  LineChecker(InvalidMode mode, uint64_t max_record, std::vector<std::string> inputs);
+
+  /// Calls `emit(record, line)` for each record of `block`, in order: valid
+  /// lines byte-for-byte, invalid ones quoted under --on-invalid quote.
+  /// Reports the lines it rejects. Returns false, after emitting the records
+  /// before it, at a line that stops the run (--on-invalid fail).
+  template <class Emit>
+  bool check(const InputBlock& block, Emit&& emit);
+
+  /// Success, InvalidSkipped or StoppedAtInvalid.
+  ExitStatus status() const { return status_; }
+  uint64_t rejected() const { return rejected_; }
+
+ private:
+  /// Reports a line that is not delivered; returns false if the run stops there.
+  bool reject(const InputBlock& block, uint64_t line, std::string_view reason);
+  /// The quoted form of an invalid line, or empty if it is rejected after all.
+  const std::string& quote(const InputBlock& block, uint64_t line, std::string_view text);
+
+  InvalidMode mode_;
+  uint64_t max_record_;
+  std::vector<std::string> inputs_;
+  LineValidator validator_;
+  std::vector<LineProblem> problems_;
+  std::string quoted_;
+  ExitStatus status_ = ExitStatus::Success;
+  uint64_t rejected_ = 0;
+};
+
+template <class Emit>
+bool LineChecker::check(const InputBlock& block, Emit&& emit) {
+  for (const OversizedLine& o : block.oversized)
+    if (!reject(block, o.line, fmt::format("record of {} bytes exceeds --max-bytes", o.size))) return false;
+  problems_.clear();
+  validator_.validate(block.buffer.data(), block.buffer.size() - kValidatorPadding, block.lines, problems_);
+  auto problem = problems_.begin();
+  for (size_t i = 0; i < block.lines.size(); ++i) {
+    const LineSpan& span = block.lines[i];
+    uint64_t line = block.first_line + span.line;
+    std::string_view text = block.text(span);
+    bool invalid = problem != problems_.end() && problem->index == i;
+    if (text.size() > max_record_) {
+      if (!reject(block, line, fmt::format("record of {} bytes exceeds --max-bytes", text.size()))) return false;
+    } else if (!invalid) {
+      emit(text, line);
+    } else if (mode_ == InvalidMode::Quote) {
+      const std::string& quoted = quote(block, line, text);
+      if (!quoted.empty()) emit(std::string_view(quoted), line);
+    } else if (!reject(block, line, problem->reason)) {
+      return false;
+    }
+    if (invalid) ++problem;
+  }
+  return true;
+}
+
+}  // namespace batchpipe
