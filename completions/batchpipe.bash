@@ -11,7 +11,8 @@ _batchpipe()
     ((COMP_CWORD > 0)) && prev=${COMP_WORDS[COMP_CWORD - 1]}
 
     local opts='--size --interval --max-bytes --on-invalid --stats -q --quiet -h --help -V --version
-        --exec --retries --retry-delay --retry-max-delay --retry-max-time --timeout --on-error
+        --exec --post -H --header --compress --connect-timeout --cacert --insecure
+        --retries --retry-delay --retry-max-delay --retry-max-time --timeout --on-error
         --dead-letter --grace -v --verbose'
 
     # After "--" every word is a file.
@@ -32,6 +33,21 @@ _batchpipe()
         cur=
     elif [[ $prev == = ]] && ((COMP_CWORD > 2)); then
         prev=${COMP_WORDS[COMP_CWORD - 2]}
+    fi
+
+    # -H @FILE: with "@" in COMP_WORDBREAKS (the default), "@" (or "=@" after
+    # --header=) is a word of its own. Readline still replaces the "@" along
+    # with the file name (it is one of its special prefixes), so the matches
+    # keep it.
+    if [[ ($cur == @ && ($prev == -H || $prev == --header)) || ($cur == =@ && $prev == --header) ]]; then
+        cur=@
+    elif [[ $prev == @ || $prev == =@ ]] && ((COMP_CWORD > 2)); then
+        case ${COMP_WORDS[COMP_CWORD - 2]} in
+            -H | --header)
+                prev=${COMP_WORDS[COMP_CWORD - 2]}
+                cur=@$cur
+                ;;
+        esac
     fi
 
     case $prev in
@@ -57,6 +73,40 @@ _batchpipe()
             mapfile -t COMPREPLY < <(compgen -c -- "$cur" | sort -u)
             return 0
             ;;
+        --post)
+            compopt -o nospace 2>/dev/null
+            mapfile -t COMPREPLY < <(compgen -W 'http:// https://' -- "$cur")
+            return 0
+            ;;
+        -H | --header)
+            # 'Name: value' is free text; @FILE reads headers from a file.
+            if [[ $cur == @* ]]; then
+                compopt -o filenames 2>/dev/null
+                local f
+                while IFS= read -r f; do
+                    if [[ -d $f ]]; then
+                        COMPREPLY+=("@$f/")
+                        compopt -o nospace 2>/dev/null
+                    else
+                        COMPREPLY+=("@$f")
+                    fi
+                done < <(compgen -f -- "${cur#@}")
+            fi
+            return 0
+            ;;
+        --compress)
+            mapfile -t COMPREPLY < <(compgen -W 'gzip' -- "$cur")
+            return 0
+            ;;
+        --connect-timeout)
+            mapfile -t COMPREPLY < <(compgen -W '0 1s 5s 10s 30s' -- "$cur")
+            return 0
+            ;;
+        --cacert | --dead-letter)
+            compopt -o filenames 2>/dev/null
+            mapfile -t COMPREPLY < <(compgen -f -- "$cur")
+            return 0
+            ;;
         --on-error)
             mapfile -t COMPREPLY < <(compgen -W 'continue stop' -- "$cur")
             return 0
@@ -79,11 +129,6 @@ _batchpipe()
             ;;
         --grace)
             mapfile -t COMPREPLY < <(compgen -W '0 5s 10s 30s 1m' -- "$cur")
-            return 0
-            ;;
-        --dead-letter)
-            compopt -o filenames 2>/dev/null
-            mapfile -t COMPREPLY < <(compgen -f -- "$cur")
             return 0
             ;;
     esac

@@ -15,9 +15,33 @@ complete -c batchpipe -l on-invalid -x -d 'What to do with an invalid line [skip
 complete -c batchpipe -l stats -d 'Print a summary on stderr at the end'
 complete -c batchpipe -s q -l quiet -d 'Do not report invalid lines and retries one by one'
 
-# Delivery to a command; the options after --exec only apply with it.
+# Delivery to a command or over HTTP; the options after --post only apply with
+# one of --exec and --post, which exclude each other.
 complete -c batchpipe -l exec -x -d "Run '/bin/sh -c CMD' once per batch, the batch on its stdin" \
-    -a '(__fish_complete_command)'
+    -n 'not __fish_seen_argument -l post' -a '(__fish_complete_command)'
+complete -c batchpipe -l post -x -d 'POST each batch to an http:// or https:// URL' \
+    -n 'not __fish_seen_argument -l exec' -a 'http:// https://'
+
+# HTTP options: only with --post.
+# -H 'Name: value' is free text; -H @FILE completes the file name after the @.
+function __batchpipe_header_file
+    set -l token (commandline -ct)
+    set token (string replace -r -- '^(--header=|-H)' '' $token)
+    string match -q -- '@*' $token; or return
+    for path in (__fish_complete_path (string sub -s 2 -- $token))
+        echo @$path
+    end
+end
+complete -c batchpipe -s H -l header -x -d 'Add a request header; @FILE reads one a line' \
+    -a '(__batchpipe_header_file)'
+complete -c batchpipe -l compress -x -d 'Compress request bodies' \
+    -a 'gzip\t"Content-Encoding: gzip"'
+complete -c batchpipe -l connect-timeout -x -d 'Limit on connecting [10s]' \
+    -a '0\t"libcurl\'s own limit (300s)" 1s\t"1 second" 5s\t"5 seconds" 10s\t"10 seconds (default)" 30s\t"30 seconds"'
+complete -c batchpipe -l cacert -r -F -d 'Trust the CA certificates in FILE'
+complete -c batchpipe -l insecure -d 'Do not verify TLS certificates (warns)'
+
+# Delivery options: with --exec or --post.
 complete -c batchpipe -l retries -x -d 'Retries after a failed attempt; 0 = none [5]' \
     -a '0\t"No retries" 1 3 5\t"The default" 10'
 complete -c batchpipe -l retry-delay -x -d 'First retry delay, doubled each time [500ms]' \
@@ -26,8 +50,8 @@ complete -c batchpipe -l retry-max-delay -x -d 'Longest delay between retries [3
     -a '5s\t"5 seconds" 10s\t"10 seconds" 30s\t"30 seconds (default)" 1m\t"1 minute" 5m\t"5 minutes"'
 complete -c batchpipe -l retry-max-time -x -d 'Give a batch up after this long; 0 = no limit [0]' \
     -a '0\t"No limit (default)" 30s\t"30 seconds" 1m\t"1 minute" 5m\t"5 minutes" 1h\t"1 hour"'
-complete -c batchpipe -l timeout -x -d 'Limit on each attempt; 0 = none [0]' \
-    -a '0\t"No limit (default)" 10s\t"10 seconds" 30s\t"30 seconds" 1m\t"1 minute" 5m\t"5 minutes"'
+complete -c batchpipe -l timeout -x -d 'Limit on each attempt; 0 = none [--exec: 0, --post: 30s]' \
+    -a '0\t"No limit (default with --exec)" 10s\t"10 seconds" 30s\t"30 seconds (default with --post)" 1m\t"1 minute" 5m\t"5 minutes"'
 complete -c batchpipe -l on-error -x -d 'After retries run out [continue]' \
     -a 'continue\t"Give the batch up, go on with the next (exit status 4)" stop\t"Give the batch up, deliver nothing more (exit status 5)"'
 complete -c batchpipe -l dead-letter -r -F -d 'Append undelivered records to FILE as NDJSON (mode 0600)'

@@ -6,6 +6,8 @@
 #include <charconv>
 #include <cstring>
 #include <fstream>
+
+#include <unistd.h>
 #include <sstream>
 
 #include <CLI/CLI.hpp>
@@ -169,6 +171,8 @@ CliResult parse_cli(int argc, const char* const* argv) {
     if (exec->count() && config.exec_command.empty()) throw BadValue{"--exec: the command is empty"};
     if (post->count() && config.post_url.empty()) throw BadValue{"--post: the URL is empty"};
     config.headers = to_headers(headers);
+    if (!config.cacert.empty() && ::access(config.cacert.c_str(), R_OK) != 0)
+      throw BadValue{fmt::format("--cacert: cannot read {}: {}", config.cacert, std::strerror(errno))};
     config.gzip = compress == "gzip";
     config.connect_timeout = to_duration("--connect-timeout", connect_timeout);
     config.retry.retries = static_cast<uint32_t>(std::min<uint64_t>(to_count("--retries", retries, 0), 1000000));

@@ -188,7 +188,8 @@ void DeliverySink::give_up(const Batch& batch, const std::string& why) {
   } else {
     lost_ += batch.records;
     if (!error.empty()) diag::error(error);
-    diag::error(fmt::format("{}: {}; {} records lost ({})", describe(batch), why, batch.records, line_range(batch)));
+    diag::error(fmt::format("{}: {}; {} record{} lost ({})", describe(batch), why, batch.records,
+                            batch.records == 1 ? "" : "s", line_range(batch)));
   }
   if (options_.stop_on_error && !shutting_down_ && !stopped_) {
     stopped_ = true;
@@ -197,7 +198,7 @@ void DeliverySink::give_up(const Batch& batch, const std::string& why) {
 }
 
 std::string DeliverySink::describe(const Batch& batch) const {
-  return fmt::format("batch {} ({} records)", batch.number, batch.records);
+  return fmt::format("batch {} ({} record{})", batch.number, batch.records, batch.records == 1 ? "" : "s");
 }
 
 std::string DeliverySink::line_range(const Batch& batch) const {

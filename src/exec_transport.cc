@@ -161,6 +161,12 @@ std::string signal_name(int sig) {
 ExecTransport::ExecTransport(std::string command) : command_(std::move(command)) {}
 
 AttemptResult ExecTransport::attempt(const Batch& batch, const AttemptInfo& info, AttemptControl& control) {
+  AttemptResult result = run(batch, info, control);
+  result.bytes_sent = batch.bytes.size();
+  return result;
+}
+
+AttemptResult ExecTransport::run(const Batch& batch, const AttemptInfo& info, AttemptControl& control) {
   int input = batch_file(batch.bytes);
   if (input < 0)
     return {Outcome::Retryable, fmt::format("cannot hold the batch for the command: {}", std::strerror(errno)),
@@ -181,7 +187,7 @@ AttemptResult ExecTransport::attempt(const Batch& batch, const AttemptInfo& info
   if (WIFSIGNALED(*status))
     return {Outcome::Retryable, fmt::format("command killed by {}", signal_name(WTERMSIG(*status))), std::nullopt};
   int code = WEXITSTATUS(*status);
-  if (code == 0) return {Outcome::Delivered, "command exited with status 0", std::nullopt, batch.bytes.size()};
+  if (code == 0) return {Outcome::Delivered, "command exited with status 0", std::nullopt};
   if (code == 126) return {Outcome::Permanent, fmt::format("command cannot run (exit 126): {}", command_), std::nullopt};
   if (code == 127) return {Outcome::Permanent, fmt::format("command not found (exit 127): {}", command_), std::nullopt};
   return {Outcome::Retryable, fmt::format("command exited with status {}", code), std::nullopt};

@@ -19,6 +19,8 @@ class ExecTransport : public Transport {
   AttemptResult attempt(const Batch& batch, const AttemptInfo& info, AttemptControl& control) override;
 
  private:
+  AttemptResult run(const Batch& batch, const AttemptInfo& info, AttemptControl& control);
+
   std::string command_;
 };
 

@@ -118,9 +118,12 @@ const std::string& HttpTransport::body(const Batch& batch) {
 AttemptResult HttpTransport::attempt(const Batch& batch, const AttemptInfo& info, AttemptControl& control) {
   const std::string& payload = body(batch);
   std::vector<std::string> lines;
-  if (!has_header(options_.headers, "Content-Type")) lines.emplace_back("Content-Type: application/json");
-  if (options_.gzip) lines.emplace_back("Content-Encoding: gzip");
-  lines.push_back("Idempotency-Key: " + info.batch_id);
+  auto add_default = [&](std::string_view name, std::string value) {
+    if (!has_header(options_.headers, name)) lines.push_back(fmt::format("{}: {}", name, value));
+  };
+  add_default("Content-Type", "application/json");  // a header the user gives replaces ours
+  if (options_.gzip) add_default("Content-Encoding", "gzip");
+  add_default("Idempotency-Key", info.batch_id);
   lines.emplace_back("Expect:");  // no 100-continue round trip before large bodies
   lines.insert(lines.end(), options_.headers.begin(), options_.headers.end());
   curl_slist* headers = nullptr;

@@ -10,12 +10,14 @@
 namespace batchpipe {
 namespace {
 
-/// parse_many's window: documents larger than this are checked line by line.
+/// parse_many's largest window: documents larger than this are checked line by line.
 constexpr size_t kWindow = 1 << 20;
+/// Its smallest window, used where errors come close together.
+constexpr size_t kMinWindow = 16 << 10;
 
-/// After the fast path stops short, this many lines go one by one before it is
-/// tried again; doubled at each further stop so that input full of scalars or
-/// errors costs at most a few restarts per block.
+/// When the fast path stops at its very first line (scalars, or errors in a
+/// row), this many lines go one by one before it is tried again; doubled at
+/// each such stop so that a block full of them costs few restarts.
 constexpr size_t kFirstStretch = 16;
 
 bool is_number_range_error(simdjson::error_code e) {
@@ -30,24 +32,35 @@ void LineValidator::validate(const char* data, size_t size, std::span<const Line
                              std::vector<LineProblem>& problems) {
   assert(lines.empty() || lines.back().offset + lines.back().size <= size);
   (void)size;
+  // A stop wastes the first pass over the rest of the window, so the window
+  // follows the distance between stops: about twice the bytes last confirmed.
+  size_t window = kWindow;
   size_t stretch = kFirstStretch;
   size_t i = 0;
   while (i < lines.size()) {
-    i += confirm_many(data, lines, i);
-    size_t slow_end = std::min(lines.size(), i + stretch);
-    for (; i < slow_end; ++i) {
+    size_t start = i;
+    i += confirm_many(data, lines, i, window);
+    if (i == lines.size()) break;
+    size_t slow = 1;  // the line the fast path stopped at
+    if (i == start) {
+      slow = stretch;
+      stretch *= 2;
+    } else {
+      stretch = kFirstStretch;
+      window = std::clamp<size_t>(2 * (lines[i].offset - lines[start].offset), kMinWindow, kWindow);
+    }
+    for (size_t end = std::min(lines.size(), i + slow); i < end; ++i) {
       if (auto reason = check_padded(data + lines[i].offset, lines[i].size))
         problems.push_back({i, std::move(*reason)});
     }
-    stretch *= 2;
   }
 }
 
-size_t LineValidator::confirm_many(const char* data, std::span<const LineSpan> lines, size_t first) {
+size_t LineValidator::confirm_many(const char* data, std::span<const LineSpan> lines, size_t first, size_t window) {
   const char* begin = data + lines[first].offset;
   size_t len = lines.back().offset + lines.back().size - lines[first].offset;
   simdjson::dom::document_stream stream;
-  if (stream_parser_.parse_many(begin, len, kWindow).get(stream)) return 0;
+  if (stream_parser_.parse_many(begin, len, window).get(stream)) return 0;
   size_t k = first;
   for (auto it = stream.begin(); it != stream.end() && k < lines.size(); ++it) {
     if ((*it).error()) break;

@@ -49,8 +49,9 @@ class LineValidator {
  private:
   /// Like check_line, for a line with kValidatorPadding readable bytes after it.
   std::optional<std::string> check_padded(const char* data, size_t size);
-  /// Runs parse_many from line `first`; returns how many lines it confirmed valid.
-  size_t confirm_many(const char* data, std::span<const LineSpan> lines, size_t first);
+  /// Runs parse_many from line `first` in windows of `window` bytes; returns
+  /// how many lines it confirmed valid.
+  size_t confirm_many(const char* data, std::span<const LineSpan> lines, size_t first, size_t window);
 
   simdjson::dom::parser parser_;
   simdjson::dom::parser stream_parser_;

@@ -29,7 +29,9 @@ RetryDecision decide_retry(const RetryOptions& options, uint32_t attempt, const 
   }
   Duration delay = result.retry_after ? std::min(*result.retry_after, options.max_delay)
                                       : backoff_delay(options, attempt, rng);
-  if (options.max_time != Duration::zero() && elapsed + delay > options.max_time) {
+  // The receiver's own Retry-After, not its clamped form, says whether waiting can fit the budget.
+  Duration wanted = result.retry_after ? *result.retry_after : delay;
+  if (options.max_time != Duration::zero() && elapsed + wanted > options.max_time) {
     no.reason = fmt::format("the next retry would pass --retry-max-time {}", format_duration(options.max_time));
     return no;
   }

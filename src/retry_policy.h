@@ -44,7 +44,9 @@ struct RetryDecision {
 };
 
 /// What to do after attempt `attempt` (1-based) ended in `result`, `elapsed`
-/// after the batch's first attempt began.
+/// after the batch's first attempt began. A Retry-After replaces the backoff,
+/// clamped to max_delay; the batch is given up when the wait (Retry-After as
+/// sent) would pass max_time.
 RetryDecision decide_retry(const RetryOptions& options, uint32_t attempt, const AttemptResult& result,
                            Duration elapsed, std::mt19937_64& rng);
 

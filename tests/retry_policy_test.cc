@@ -68,6 +68,10 @@ TEST_CASE("retry decisions") {
     AttemptResult later{Outcome::Retryable, "503", 900ms};
     CHECK(decide_retry(budget, 1, later, 1s, rng).retry);
     CHECK_FALSE(decide_retry(budget, 1, later, 1200ms, rng).retry);
+    // A Retry-After beyond the budget gives up at once, even though its
+    // clamped form (1s) would still fit.
+    later.retry_after = 10s;
+    CHECK_FALSE(decide_retry(budget, 1, later, 0s, rng).retry);
   }
   SECTION("no retries at all") {
     RetryOptions none = o;

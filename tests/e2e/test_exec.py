@@ -335,7 +335,7 @@ class FailureTest(ExecCase):
         self.assertEqual(r.rc, 4, r)
         self.assertEqual(self.retry_lines(r.err), [], r)
         self.assertEqual(len(self.batchpipe_lines(r.err)), 1, r)
-        self.assertIn("1 records lost", r.err.decode())
+        self.assertIn("1 record lost", r.err.decode())
 
     def test_existing_dead_letter_file_keeps_mode_and_contents(self):
         dead = self.write("dead.ndjson", b'{"old":true}\n')

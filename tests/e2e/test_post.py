@@ -50,7 +50,7 @@ def unused_port():
 
 def retry_re(endpoint, status_or_error, attempt, retries):
     return re.compile(
-        rf"^batchpipe: batch \d+ \(\d+ records\): {status_or_error}.*{re.escape(endpoint)}.*; "
+        rf"^batchpipe: batch \d+ \(\d+ records?\): {status_or_error}.*{re.escape(endpoint)}.*; "
         rf"retry {attempt} of {retries} in \d+(\.\d)?m?s$",
         re.M,
     )
