@@ -127,7 +127,9 @@ ExitStatus run_pipeline(const Config& config, Sink& sink, Stats& stats) {
     bool want_input = !input_done && !batcher.has_closed();
     wait_for_events(want_input ? queue.ready_fd() : -1, sink.event_fd(), batcher.deadline());
     take_signals();
-    while (!batcher.has_closed()) {
+    // At most a pool's worth of blocks per turn: a reader that keeps up must
+    // not keep signals and the timer waiting.
+    for (size_t taken = 0; taken < kPoolBlocks && !batcher.has_closed(); ++taken) {
       InputBlock* block = queue.pop();
       if (!block) break;
       if (!stopped_at_invalid && !add_block(*block, checker, batcher, stats)) {

@@ -8,6 +8,7 @@ started is killed and reaped by a cleanup registered on the test.
 
 import os
 import select
+import sys
 import subprocess
 import time
 
@@ -40,6 +41,13 @@ def spawn(test, argv, **kwargs) -> subprocess.Popen:
     proc = subprocess.Popen(argv, **kwargs)
     test.addCleanup(reap, proc)
     return proc
+
+
+def endless_producer(test, line: bytes) -> subprocess.Popen:
+    """A process writing `line` (with its newline) to its stdout pipe for ever;
+    the test's cleanup kills it."""
+    program = f"import sys\nb = {line!r} * 4096\nwhile True: sys.stdout.buffer.write(b)"
+    return spawn(test, [sys.executable, "-c", program], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
 
 
 def reap(proc: subprocess.Popen) -> None:

@@ -116,13 +116,7 @@ class SignalTest(unittest.TestCase):
         self.assertTrue(bytes(p.err).startswith(b"batchpipe: line 2: "), bytes(p.err))
 
     def test_sigterm_during_a_steady_stream_leaves_whole_batches(self):
-        producer = bp.spawn(
-            self,
-            [sys.executable, "-c",
-             "import sys\nb = b'{\"k\":[1,2,3]}\\n' * 4096\nwhile True: sys.stdout.buffer.write(b)"],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
-        )
+        producer = bp.endless_producer(self, b'{"k":[1,2,3]}\n')
         p = bp.Live(self, ["--interval", "0", "--size", "500"], stdin=producer.stdout)
         producer.stdout.close()
         p.wait_lines(3)

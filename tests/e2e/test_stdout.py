@@ -238,13 +238,7 @@ class InputErrorsTest(Case):
 class DownstreamTest(Case):
     def test_reader_going_away_ends_batchpipe_quietly(self):
         # Endless input, so only the closed pipe can end the run: like `producer | batchpipe | head -1`.
-        producer = bp.spawn(
-            self,
-            [sys.executable, "-c",
-             "import sys\nb = b'{\"a\":1}\\n' * 4096\nwhile True: sys.stdout.buffer.write(b)"],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
-        )
+        producer = bp.endless_producer(self, b'{"a":1}\n')
         err = tempfile.TemporaryFile()
         self.addCleanup(err.close)
         batchpipe = bp.spawn(self, [bp.binary()], stdin=producer.stdout, stdout=subprocess.PIPE, stderr=err)
