@@ -126,7 +126,7 @@ CliResult parse_cli(int argc, const char* const* argv) {
                      ->expected(1)
                      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll));
   http.push_back(app.add_option("--compress", compress, "Compress request bodies: gzip")
-                     ->type_name("gzip")
+                     ->type_name("METHOD")
                      ->check(CLI::IsMember({"gzip"})));
   http.push_back(app.add_option("--connect-timeout", connect_timeout, "Limit on connecting [10s]")->type_name("DUR"));
   http.push_back(app.add_option("--cacert", config.cacert, "Trust the CA certificates in FILE")->type_name("FILE"));
@@ -153,6 +153,11 @@ CliResult parse_cli(int argc, const char* const* argv) {
   delivery.push_back(app.add_option("--grace", grace,
                                     "After SIGTERM/SIGINT, time left for deliveries under way [10s]")
                          ->type_name("DUR"));
+
+  for (CLI::Option* opt : delivery) opt->group("Delivery (with --exec or --post)");
+  for (CLI::Option* opt : http) opt->group("HTTP (with --post)");
+  exec->group("Sinks (default: stdout)");
+  post->group("Sinks (default: stdout)");
 
   try {
     app.parse(argc, argv);
