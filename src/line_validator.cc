@@ -26,7 +26,11 @@ bool is_number_range_error(simdjson::error_code e) {
 
 }  // namespace
 
-LineValidator::LineValidator() = default;
+LineValidator::LineValidator() {
+  // parse_many would start a thread (and a second parser) per call that spans
+  // several windows; the input thread already has the other core.
+  stream_parser_.threaded = false;
+}
 
 void LineValidator::validate(const char* data, size_t size, std::span<const LineSpan> lines,
                              std::vector<LineProblem>& problems) {
