@@ -69,7 +69,9 @@ bool InputReader::next(InputBlock& block) {
       break;
     }
     block.input = static_cast<uint32_t>(next_input_ - 1);
-    size_t want = std::max(options_.block_size, carry_.size() * 2) + kValidatorPadding;
+    // A carried partial line that fills the buffer grows it in fill(); otherwise
+    // buffers keep one size, so the allocator is not asked for ever-new sizes.
+    size_t want = std::max(options_.block_size, carry_.size()) + kValidatorPadding;
     if (block.buffer.size() < want || block.buffer.size() > 4 * want)
       block.buffer = std::vector<char>(want);  // also gives back what a giant line took
     std::memcpy(block.buffer.data(), carry_.data(), carry_.size());
