@@ -124,6 +124,7 @@ CliResult parse_cli(int argc, const char* const* argv) {
   http.push_back(app.add_option("-H,--header", headers, "Add a request header; @FILE reads one a line")
                      ->type_name("'NAME: VALUE'|@FILE")
                      ->expected(1)
+                     ->allow_extra_args(false)  // `-H 'A: b' FILE`: FILE is an input, not a header
                      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll));
   http.push_back(app.add_option("--compress", compress, "Compress request bodies: gzip")
                      ->type_name("METHOD")

@@ -54,6 +54,7 @@ bool DeadLetter::write(const Batch& batch, std::string& error) {
   }
   if (::fsync(fd_) != 0 && errno != EINVAL) {  // EINVAL: a pipe or /dev/stderr, nothing to sync
     error = fmt::format("dead-letter file {}: sync error: {}", path_, std::strerror(errno));
+    if (regular) (void)!::ftruncate(fd_, before.st_size);  // reported lost: must not replay too
     return false;
   }
   return true;

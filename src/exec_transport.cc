@@ -80,10 +80,10 @@ class Child {
   /// the wait status, or nothing if cut short.
   std::optional<int> run(AttemptControl& control) {
     for (;;) {
+      if (auto status = exited()) return status;  // finished in time beats any deadline
       if (control.cancelled()) return std::nullopt;
       auto deadline = control.deadline();
       if (deadline && Clock::now() >= *deadline) return std::nullopt;
-      if (auto status = exited()) return status;
       pollfd fds[2] = {{control.wake_fd(), POLLIN, 0}, {pidfd_, POLLIN, 0}};
       int timeout = poll_timeout(deadline);
       if (pidfd_ < 0) timeout = timeout < 0 ? 10 : std::min(timeout, 10);  // no pidfd: look now and then

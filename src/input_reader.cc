@@ -41,7 +41,9 @@ bool InputReader::open_next() {
       (void)::fcntl(fd_, F_SETPIPE_SZ, kPipeSize);  // fails harmlessly on non-pipes
       return true;
     }
-    fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    // O_NONBLOCK: a FIFO without a writer must not block open(); fill()
+    // polls before every read, so the stop latch is heard while it waits.
+    fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (fd_ >= 0) {
       (void)::posix_fadvise(fd_, 0, 0, POSIX_FADV_SEQUENTIAL);
       return true;

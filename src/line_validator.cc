@@ -20,8 +20,10 @@ constexpr size_t kMinWindow = 16 << 10;
 /// each such stop so that a block full of them costs few restarts.
 constexpr size_t kFirstStretch = 16;
 
-bool is_number_range_error(simdjson::error_code e) {
-  return e == simdjson::NUMBER_ERROR || e == simdjson::NUMBER_OUT_OF_RANGE;
+/// simdjson refusals that check_json judges again: numbers beyond double
+/// range, and depth (simdjson counts a scalar inside 1024 arrays as 1025 deep).
+bool check_json_decides(simdjson::error_code e) {
+  return e == simdjson::NUMBER_ERROR || e == simdjson::NUMBER_OUT_OF_RANGE || e == simdjson::DEPTH_ERROR;
 }
 
 }  // namespace
@@ -92,7 +94,7 @@ std::optional<std::string> LineValidator::check_padded(const char* data, size_t 
   if (big) big_parser_ = simdjson::dom::parser{};  // give the memory back
   if (!error) return std::nullopt;
   auto detail = check_json(std::string_view(data, size));
-  if (is_number_range_error(error) && !detail) return std::nullopt;  // valid, just large
+  if (check_json_decides(error) && !detail) return std::nullopt;  // valid, beyond simdjson's limits
   if (detail) return fmt::format("{} at column {}", detail->reason, detail->offset + 1);
   return std::string(simdjson::error_message(error));
 }

@@ -147,7 +147,11 @@ ExitStatus run_pipeline(const Config& config, Sink& sink, Stats& stats) {
     deliver_closed(batcher, sink, stats);
   }
   input.join();
-  if (signalled != ExitStatus::Success && !reader.unfinished().empty()) diag::warning(reader.unfinished());
+  // A line cut short is worth a word where what was read is otherwise
+  // accounted for (a signal, --on-error stop); after a bad line or a broken
+  // stdout nothing further is delivered anyway.
+  bool accounted = signalled != ExitStatus::Success || sink.status() == ExitStatus::DeliveryStopped;
+  if (accounted && !reader.unfinished().empty()) diag::warning(reader.unfinished());
   stats.invalid = checker.rejected();
   stats.undelivered = sink.undelivered_records();
   sink.add_stats(stats);

@@ -1,6 +1,7 @@
 #include "stdout_sink.h"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <limits.h>
 #include <sys/uio.h>
 
@@ -48,6 +49,10 @@ void StdoutSink::flush() {
     }
     ssize_t n = ::writev(fd_, iov, static_cast<int>(count));
     if (n < 0) {
+      if (errno == EAGAIN) {  // a non-blocking stdout we were handed: wait, don't spin
+        pollfd out{fd_, POLLOUT, 0};
+        (void)::poll(&out, 1, -1);
+      }
       if ((errno == EINTR || errno == EAGAIN) && signals::terminations() < 2) continue;
       if (errno == EINTR) {
         failed_ = true;  // a second signal: stop waiting for a reader that does not read

@@ -42,6 +42,13 @@ TEST_CASE("options and files") {
   CHECK(parse({"--interval=0"}).config->interval == Duration(0s));
 }
 
+TEST_CASE("-H takes one value; the files after it stay inputs") {
+  CliResult r = parse({"--post", "http://127.0.0.1:1/", "-H", "X-A: b", "x:y.ndjson", "-H", "X-C: d", "z.ndjson"});
+  REQUIRE(r.config);
+  CHECK(r.config->headers == std::vector<std::string>{"X-A: b", "X-C: d"});
+  CHECK(r.config->inputs == std::vector<std::string>{"x:y.ndjson", "z.ndjson"});
+}
+
 TEST_CASE("usage errors name the flag and exit 2") {
   for (auto args : std::vector<std::vector<const char*>>{{"--size", "0"},
                                                          {"--size", "-3"},

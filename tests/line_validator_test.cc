@@ -54,6 +54,13 @@ TEST_CASE("numbers beyond double range are still valid JSON") {
   CHECK(invalid_lines({"[1e400,]"}) == std::vector<size_t>{0});
 }
 
+TEST_CASE("nesting: 1024 levels are valid, with or without a value inside, 1025 are not") {
+  std::string empty = std::string(1024, '[') + std::string(1024, ']');
+  std::string with_value = std::string(1024, '[') + "1" + std::string(1024, ']');
+  std::string too_deep = std::string(1025, '[') + std::string(1025, ']');
+  CHECK(invalid_lines({empty, with_value, too_deep}) == std::vector<size_t>{2});
+}
+
 TEST_CASE("a truncated last line is not confirmed by the fast path") {
   CHECK(invalid_lines({"{\"a\":1}", "{\"a\":1}", "{\"a\""}) == std::vector<size_t>{2});
 }

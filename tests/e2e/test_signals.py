@@ -103,6 +103,22 @@ class SignalTest(unittest.TestCase):
     def test_sigterm_flushes_everything_read_and_exits_143(self):
         self.check_stop(signal.SIGTERM, 143)
 
+    def test_sigterm_while_waiting_for_a_fifo_writer(self):
+        # open() of a FIFO with no writer must not keep the stop from being heard.
+        import os
+        import tempfile
+        tmp = tempfile.TemporaryDirectory()
+        self.addCleanup(tmp.cleanup)
+        first = os.path.join(tmp.name, "first.ndjson")
+        with open(first, "wb") as f:
+            f.write(lines_of(A))
+        fifo = os.path.join(tmp.name, "fifo")
+        os.mkfifo(fifo)
+        p = bp.Live(self, ["--size", "1", first, fifo], stdin=subprocess.DEVNULL)
+        self.assertEqual(p.wait_lines(1), [b"[" + A + b"]\n"])
+        p.send(signal.SIGTERM)
+        self.assertEqual(p.finish(close_stdin=False), 143, bytes(p.err))
+
     def test_sigint_flushes_everything_read_and_exits_130(self):
         self.check_stop(signal.SIGINT, 130)
 
