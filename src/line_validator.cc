@@ -28,11 +28,7 @@ bool check_json_decides(simdjson::error_code e) {
 
 }  // namespace
 
-LineValidator::LineValidator() {
-  // parse_many would start a thread (and a second parser) per call that spans
-  // several windows; the input thread already has the other core.
-  stream_parser_.threaded = false;
-}
+LineValidator::LineValidator() = default;
 
 void LineValidator::validate(const char* data, size_t size, std::span<const LineSpan> lines,
                              std::vector<LineProblem>& problems) {
@@ -66,6 +62,10 @@ size_t LineValidator::confirm_many(const char* data, std::span<const LineSpan> l
   const char* begin = data + lines[first].offset;
   size_t len = lines.back().offset + lines.back().size - lines[first].offset;
   simdjson::dom::document_stream stream;
+  // A call spanning several windows runs the next window's first pass on a
+  // thread of simdjson's own, which pays off for full windows; the small
+  // windows used between errors would only start threads and parsers.
+  stream_parser_.threaded = window == kWindow;
   if (stream_parser_.parse_many(begin, len, window).get(stream)) return 0;
   size_t k = first;
   for (auto it = stream.begin(); it != stream.end() && k < lines.size(); ++it) {

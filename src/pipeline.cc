@@ -127,9 +127,7 @@ ExitStatus run_pipeline(const Config& config, Sink& sink, Stats& stats) {
     bool want_input = !input_done && !batcher.has_closed();
     wait_for_events(want_input ? queue.ready_fd() : -1, sink.event_fd(), batcher.deadline());
     take_signals();
-    // At most a pool's worth of blocks per turn: a reader that keeps up must
-    // not keep signals and the timer waiting.
-    for (size_t taken = 0; taken < kPoolBlocks && !batcher.has_closed(); ++taken) {
+    while (!batcher.has_closed()) {
       InputBlock* block = queue.pop();
       if (!block) break;
       if (!stopped_at_invalid && !add_block(*block, checker, batcher, stats)) {
@@ -137,6 +135,10 @@ ExitStatus run_pipeline(const Config& config, Sink& sink, Stats& stats) {
         stop.raise();
       }
       queue.release(block);
+      // A reader that keeps up can keep this loop going: signals and the
+      // timer are looked at after every block too.
+      take_signals();
+      batcher.tick(Clock::now());
       deliver_closed(batcher, sink, stats);
     }
     if (!input_done && queue.finished()) {
