@@ -103,7 +103,9 @@ ExitStatus run_pipeline(const Config& config, Sink& sink, Stats& stats) {
 
   ExitStatus signalled = ExitStatus::Success;
   bool input_done = false, stopping = false, stopped_at_invalid = false;
-  auto take_signals = [&] {
+  // Signals, and a sink that broke: looked at every turn and after every
+  // block, so that a reader that keeps up cannot keep them waiting.
+  auto look_around = [&] {
     for (int sig : signals::take()) {
       if (sig == SIGUSR1) {
         batcher.flush();
@@ -114,19 +116,19 @@ ExitStatus run_pipeline(const Config& config, Sink& sink, Stats& stats) {
         stop.raise();
       }
     }
-  };
-  for (;;) {
-    sink.flush();
-    take_signals();  // also those that came while flush() was blocked
     if (sink.broken() && !stopping) {
       stopping = true;  // what was read still goes to the sink, which accounts for it
       stop.raise();
     }
+  };
+  for (;;) {
+    sink.flush();
+    look_around();  // also signals that came while flush() was blocked
     if (input_done && !batcher.has_closed() && sink.idle()) break;
     // Closed batches the sink will not take yet hold input back: backpressure.
     bool want_input = !input_done && !batcher.has_closed();
     wait_for_events(want_input ? queue.ready_fd() : -1, sink.event_fd(), batcher.deadline());
-    take_signals();
+    look_around();
     while (!batcher.has_closed()) {
       InputBlock* block = queue.pop();
       if (!block) break;
@@ -135,9 +137,7 @@ ExitStatus run_pipeline(const Config& config, Sink& sink, Stats& stats) {
         stop.raise();
       }
       queue.release(block);
-      // A reader that keeps up can keep this loop going: signals and the
-      // timer are looked at after every block too.
-      take_signals();
+      look_around();
       batcher.tick(Clock::now());
       deliver_closed(batcher, sink, stats);
     }
