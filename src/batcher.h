@@ -50,7 +50,6 @@ class Batcher {
   /// Hands a delivered batch's buffer back for reuse, to spare allocations.
   void recycle(Batch&& spent);
 
-  uint64_t open_records() const { return open_.records; }
   uint64_t batches_closed() const { return next_number_ - 1; }
 
  private:

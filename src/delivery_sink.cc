@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "diagnostics.h"
+#include "input_reader.h"
 #include "signals.h"
 
 namespace batchpipe {
@@ -202,10 +203,7 @@ std::string DeliverySink::describe(const Batch& batch) const {
 }
 
 std::string DeliverySink::line_range(const Batch& batch) const {
-  auto name = [&](uint32_t input) {
-    const std::string& n = options_.inputs.at(input);
-    return n == "-" ? std::string("stdin") : n;
-  };
+  auto name = [&](uint32_t input) { return input_name(options_.inputs, input); };
   bool one_input = options_.inputs.size() == 1;
   if (batch.first.input == batch.last.input)
     return one_input ? fmt::format("input lines {}-{}", batch.first.line, batch.last.line)

@@ -34,7 +34,6 @@ InputReader::~InputReader() { close_current(); }
 bool InputReader::open_next() {
   while (next_input_ < options_.inputs.size()) {
     const std::string& path = options_.inputs[next_input_++];
-    display_name_ = path == "-" ? "stdin" : path;
     line_ = 0;
     if (path == "-") {
       fd_ = STDIN_FILENO;
@@ -182,7 +181,7 @@ InputReader::Fill InputReader::fill(InputBlock& block, size_t& used) {
     int ready = ::poll(fds, stop_fd_ >= 0 ? 2 : 1, have_line ? 0 : -1);
     if (ready < 0) {
       if (errno == EINTR) continue;
-      diag::error(fmt::format("{}: poll: {}", display_name_, std::strerror(errno)));
+      diag::error(fmt::format("{}: poll: {}", input_name(options_.inputs, block.input), std::strerror(errno)));
       return Fill::Error;
     }
     if (stop_fd_ >= 0 && fds[1].revents) return Fill::Stopped;
@@ -191,7 +190,7 @@ InputReader::Fill InputReader::fill(InputBlock& block, size_t& used) {
     ssize_t n = ::read(fd_, buf + used, cap - used);
     if (n < 0) {
       if (errno == EINTR || errno == EAGAIN) continue;
-      diag::error(fmt::format("{}: read error: {}", display_name_, std::strerror(errno)));
+      diag::error(fmt::format("{}: read error: {}", input_name(options_.inputs, block.input), std::strerror(errno)));
       status_ = combine(status_, ExitStatus::InputUnreadable);
       return Fill::Error;
     }

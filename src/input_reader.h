@@ -77,7 +77,6 @@ class InputReader {
   int stop_fd_;
   size_t next_input_ = 0;
   int fd_ = -1;
-  std::string display_name_;  ///< for errors: the path, or "stdin"
   uint64_t line_ = 0;         ///< lines framed so far in the current input
   std::string carry_;         ///< a partial line (or unframed lines) waiting for the next block
   bool discarding_ = false;   ///< inside a line too long to keep
