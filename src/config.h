@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "retry_policy.h"
+#include "deliver/retry_policy.h"
 #include "units.h"
 
 namespace batchpipe {

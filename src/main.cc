@@ -8,7 +8,7 @@
 #include "diagnostics.h"
 #include "pipeline.h"
 #include "signals.h"
-#include "sink_factory.h"
+#include "sinks/sink_factory.h"
 #include "stats.h"
 
 using namespace batchpipe;

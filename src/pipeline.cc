@@ -8,10 +8,10 @@
 #include <csignal>
 #include <thread>
 
-#include "batcher.h"
-#include "block_queue.h"
-#include "input_reader.h"
-#include "line_checker.h"
+#include "batch/batcher.h"
+#include "input/block_queue.h"
+#include "input/input_reader.h"
+#include "json/line_checker.h"
 #include "diagnostics.h"
 #include "signals.h"
 

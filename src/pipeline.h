@@ -4,7 +4,7 @@
 
 #include "config.h"
 #include "exit_status.h"
-#include "sink.h"
+#include "sinks/sink.h"
 #include "stats.h"
 
 namespace batchpipe {

@@ -3,7 +3,7 @@
 #include <string>
 #include <vector>
 
-#include "batcher.h"
+#include "batch/batcher.h"
 
 using namespace batchpipe;
 using namespace std::chrono_literals;

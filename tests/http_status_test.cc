@@ -1,6 +1,6 @@
 #include <catch2/catch.hpp>
 
-#include "http_status.h"
+#include "sinks/http_status.h"
 
 using namespace batchpipe;
 using namespace std::chrono_literals;

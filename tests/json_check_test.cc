@@ -1,4 +1,4 @@
-#include "json_check.h"
+#include "json/json_check.h"
 
 #include <catch2/catch.hpp>
 

@@ -1,6 +1,6 @@
-#include "json_quote.h"
+#include "json/json_quote.h"
 
-#include "json_check.h"
+#include "json/json_check.h"
 
 #include <catch2/catch.hpp>
 

@@ -3,7 +3,7 @@
 #include <string>
 #include <vector>
 
-#include "line_validator.h"
+#include "json/line_validator.h"
 
 using namespace batchpipe;
 

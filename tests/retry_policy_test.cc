@@ -1,6 +1,6 @@
 #include <catch2/catch.hpp>
 
-#include "retry_policy.h"
+#include "deliver/retry_policy.h"
 
 using namespace batchpipe;
 using namespace std::chrono_literals;

@@ -1,4 +1,4 @@
-#include "batcher.h"
+#include "batch/batcher.h"
 
 #include <cassert>
 #include <utility>

@@ -12,8 +12,8 @@
 
 #include "config.h"
 #include "exit_status.h"
-#include "input_reader.h"
-#include "line_validator.h"
+#include "input/input_reader.h"
+#include "json/line_validator.h"
 
 namespace batchpipe {
 

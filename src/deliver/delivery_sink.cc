@@ -1,4 +1,4 @@
-#include "delivery_sink.h"
+#include "deliver/delivery_sink.h"
 
 #include <sys/eventfd.h>
 #include <sys/random.h>
@@ -7,7 +7,7 @@
 #include <fmt/format.h>
 
 #include "diagnostics.h"
-#include "input_reader.h"
+#include "input/input_reader.h"
 #include "signals.h"
 
 namespace batchpipe {

@@ -1,8 +1,8 @@
-#include "json_quote.h"
+#include "json/json_quote.h"
 
 #include <array>
 
-#include "utf8.h"
+#include "json/utf8.h"
 
 namespace batchpipe {
 

@@ -4,7 +4,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "sink.h"
+#include "sinks/sink.h"
 
 namespace batchpipe {
 

@@ -10,7 +10,7 @@
 #include <string_view>
 #include <vector>
 
-#include "batch_encoder.h"
+#include "batch/batch_encoder.h"
 #include "clock.h"
 #include "units.h"
 

@@ -8,7 +8,7 @@
 
 #include <curl/curl.h>
 
-#include "transport.h"
+#include "deliver/transport.h"
 
 namespace batchpipe {
 

@@ -1,4 +1,4 @@
-#include "exec_transport.h"
+#include "sinks/exec_transport.h"
 
 #include <fcntl.h>
 #include <poll.h>

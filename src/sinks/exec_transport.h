@@ -3,7 +3,7 @@
 
 #include <string>
 
-#include "transport.h"
+#include "deliver/transport.h"
 
 namespace batchpipe {
 

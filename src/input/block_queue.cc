@@ -1,4 +1,4 @@
-#include "block_queue.h"
+#include "input/block_queue.h"
 
 #include <sys/eventfd.h>
 #include <unistd.h>

@@ -1,4 +1,4 @@
-#include "http_transport.h"
+#include "sinks/http_transport.h"
 
 #include <strings.h>
 #include <zlib.h>
@@ -7,7 +7,7 @@
 
 #include <fmt/format.h>
 
-#include "http_status.h"
+#include "sinks/http_status.h"
 
 namespace batchpipe {
 namespace {

@@ -8,7 +8,7 @@
 
 #include <curl/curl.h>
 
-#include "retry_policy.h"
+#include "deliver/retry_policy.h"
 #include "units.h"
 
 namespace batchpipe {

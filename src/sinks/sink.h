@@ -3,7 +3,7 @@
 
 #include <functional>
 
-#include "batch_encoder.h"
+#include "batch/batch_encoder.h"
 #include "exit_status.h"
 #include "stats.h"
 

@@ -1,4 +1,4 @@
-#include "dead_letter.h"
+#include "deliver/dead_letter.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>

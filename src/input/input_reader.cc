@@ -1,4 +1,4 @@
-#include "input_reader.h"
+#include "input/input_reader.h"
 
 #include <fcntl.h>
 #include <poll.h>

@@ -7,9 +7,9 @@
 #include <optional>
 #include <string>
 
-#include "batch_encoder.h"
-#include "batcher.h"
-#include "retry_policy.h"
+#include "batch/batch_encoder.h"
+#include "batch/batcher.h"
+#include "deliver/retry_policy.h"
 
 namespace batchpipe {
 

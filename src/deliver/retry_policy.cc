@@ -1,4 +1,4 @@
-#include "retry_policy.h"
+#include "deliver/retry_policy.h"
 
 #include <algorithm>
 

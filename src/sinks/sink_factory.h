@@ -5,7 +5,7 @@
 #include <string>
 
 #include "config.h"
-#include "sink.h"
+#include "sinks/sink.h"
 
 namespace batchpipe {
 

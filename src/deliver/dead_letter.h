@@ -5,7 +5,7 @@
 #include <optional>
 #include <string>
 
-#include "batch_encoder.h"
+#include "batch/batch_encoder.h"
 
 namespace batchpipe {
 

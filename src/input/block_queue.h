@@ -8,7 +8,7 @@
 #include <mutex>
 #include <vector>
 
-#include "input_reader.h"
+#include "input/input_reader.h"
 
 namespace batchpipe {
 

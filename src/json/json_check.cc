@@ -1,9 +1,9 @@
-#include "json_check.h"
+#include "json/json_check.h"
 
 #include <cstdint>
 #include <vector>
 
-#include "utf8.h"
+#include "json/utf8.h"
 
 namespace batchpipe {
 

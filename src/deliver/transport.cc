@@ -1,4 +1,4 @@
-#include "transport.h"
+#include "deliver/transport.h"
 
 #include <sys/eventfd.h>
 #include <unistd.h>

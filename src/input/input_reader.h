@@ -9,7 +9,7 @@
 
 #include "config.h"
 #include "exit_status.h"
-#include "line_validator.h"
+#include "json/line_validator.h"
 
 namespace batchpipe {
 

@@ -1,11 +1,11 @@
-#include "line_validator.h"
+#include "json/line_validator.h"
 
 #include <algorithm>
 #include <cassert>
 
 #include <fmt/format.h>
 
-#include "json_check.h"
+#include "json/json_check.h"
 
 namespace batchpipe {
 namespace {

@@ -1,4 +1,4 @@
-#include "http_status.h"
+#include "sinks/http_status.h"
 
 #include <charconv>
 #include <string>

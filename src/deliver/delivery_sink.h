@@ -14,10 +14,10 @@
 #include <thread>
 #include <vector>
 
-#include "dead_letter.h"
-#include "retry_policy.h"
-#include "sink.h"
-#include "transport.h"
+#include "deliver/dead_letter.h"
+#include "deliver/retry_policy.h"
+#include "sinks/sink.h"
+#include "deliver/transport.h"
 
 namespace batchpipe {
 

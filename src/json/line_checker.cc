@@ -1,9 +1,9 @@
-#include "line_checker.h"
+#include "json/line_checker.h"
 
 #include <fmt/format.h>
 
 #include "diagnostics.h"
-#include "json_quote.h"
+#include "json/json_quote.h"
 
 namespace batchpipe {
 

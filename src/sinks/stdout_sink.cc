@@ -1,4 +1,4 @@
-#include "stdout_sink.h"
+#include "sinks/stdout_sink.h"
 
 #include <fcntl.h>
 #include <poll.h>

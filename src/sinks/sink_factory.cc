@@ -1,12 +1,12 @@
-#include "sink_factory.h"
+#include "sinks/sink_factory.h"
 
 #include <unistd.h>
 
-#include "delivery_sink.h"
+#include "deliver/delivery_sink.h"
 #include "diagnostics.h"
-#include "exec_transport.h"
-#include "http_transport.h"
-#include "stdout_sink.h"
+#include "sinks/exec_transport.h"
+#include "sinks/http_transport.h"
+#include "sinks/stdout_sink.h"
 
 namespace batchpipe {
 namespace {
