@@ -26,13 +26,13 @@ int main(int argc, char** argv) {
 
   auto started = std::chrono::steady_clock::now();
   std::string error;
-  std::unique_ptr<Sink> sink = make_sink(config, error);
+  Metrics metrics;
+  std::unique_ptr<Sink> sink = make_sink(config, metrics, error);
   if (!sink) {
     diag::error(error);
     return static_cast<int>(ExitStatus::Usage);
   }
-  Stats stats;
-  ExitStatus status = run_pipeline(config, *sink, stats);
+  ExitStatus status = run_pipeline(config, *sink, metrics);
 
   if (sink->reader_gone()) {
     // Our reader went away: end quietly, as cat does, by the signal it would get.
@@ -41,6 +41,6 @@ int main(int argc, char** argv) {
   }
   sink.reset();  // joins the delivery thread
   diag::finish();
-  if (config.stats) diag::error(format_stats(stats, std::chrono::steady_clock::now() - started));
+  if (config.stats) diag::error(format_stats(metrics, std::chrono::steady_clock::now() - started));
   return static_cast<int>(status);
 }

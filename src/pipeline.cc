@@ -61,25 +61,25 @@ void wait_for_events(int input_fd, int sink_fd, std::optional<TimePoint> deadlin
 
 /// Checks a block's lines and batches its records. Returns false when
 /// --on-invalid fail stops the run at one of them.
-bool add_block(const InputBlock& block, LineChecker& checker, Batcher& batcher, Stats& stats) {
+bool add_block(const InputBlock& block, LineChecker& checker, Batcher& batcher, Metrics& metrics) {
   TimePoint now = Clock::now();
   uint64_t records = 0;
   bool go_on = checker.check(block, [&](std::string_view text, uint64_t line) {
     batcher.add(text, {block.input, line}, now);
     ++records;
   });
-  stats.records += records;
-  stats.lines += block.line_count;
-  stats.input_bytes += block.input_bytes;
+  metrics.records.add(records);
+  metrics.lines.add(block.line_count);
+  metrics.input_bytes.add(block.input_bytes);
   return go_on;
 }
 
 /// Hands closed batches to the sink while it takes them.
-void deliver_closed(Batcher& batcher, Sink& sink, Stats& stats) {
+void deliver_closed(Batcher& batcher, Sink& sink, Metrics& metrics) {
   while (batcher.has_closed() && sink.accepting()) {
     Batch b = batcher.take();
-    ++stats.batches;
-    stats.output_bytes += b.bytes.size();
+    metrics.batches.add();
+    metrics.output_bytes.add(b.bytes.size());
     sink.deliver(std::move(b));
   }
 }
@@ -90,7 +90,7 @@ ExitStatus status_for(int sig) {
 
 }  // namespace
 
-ExitStatus run_pipeline(const Config& config, Sink& sink, Stats& stats) {
+ExitStatus run_pipeline(const Config& config, Sink& sink, Metrics& metrics) {
   Batcher batcher({config.batch_size, config.max_bytes, config.interval});
   sink.on_spent([&](Batch&& b) { batcher.recycle(std::move(b)); });
   StopLatch stop;
@@ -132,21 +132,21 @@ ExitStatus run_pipeline(const Config& config, Sink& sink, Stats& stats) {
     while (!batcher.has_closed()) {
       InputBlock* block = queue.pop();
       if (!block) break;
-      if (!stopped_at_invalid && !add_block(*block, checker, batcher, stats)) {
+      if (!stopped_at_invalid && !add_block(*block, checker, batcher, metrics)) {
         stopped_at_invalid = true;  // what was read after the bad line is dropped
         stop.raise();
       }
       queue.release(block);
       look_around();
       batcher.tick(Clock::now());
-      deliver_closed(batcher, sink, stats);
+      deliver_closed(batcher, sink, metrics);
     }
     if (!input_done && queue.finished()) {
       input_done = true;
       batcher.flush();
     }
     batcher.tick(Clock::now());
-    deliver_closed(batcher, sink, stats);
+    deliver_closed(batcher, sink, metrics);
   }
   input.join();
   // A line cut short is worth a word where what was read is otherwise
@@ -154,9 +154,8 @@ ExitStatus run_pipeline(const Config& config, Sink& sink, Stats& stats) {
   // stdout nothing further is delivered anyway.
   bool accounted = signalled != ExitStatus::Success || sink.status() == ExitStatus::DeliveryStopped;
   if (accounted && !reader.unfinished().empty()) diag::warning(reader.unfinished());
-  stats.invalid = checker.rejected();
-  stats.undelivered = sink.undelivered_records();
-  sink.add_stats(stats);
+  metrics.invalid.add(checker.rejected());
+  metrics.undelivered.add(sink.undelivered_records());
   return combine(combine(combine(reader.status(), checker.status()), sink.status()), signalled);
 }
 

@@ -5,13 +5,13 @@
 #include "config.h"
 #include "exit_status.h"
 #include "sinks/sink.h"
-#include "stats.h"
+#include "metrics.h"
 
 namespace batchpipe {
 
 /// Reads every input, batches it and delivers it to `sink` until the input
 /// ends, a signal stops the run or the sink breaks. Expects signals::install()
 /// to have run. Returns the run's exit status; fills `stats`.
-ExitStatus run_pipeline(const Config& config, Sink& sink, Stats& stats);
+ExitStatus run_pipeline(const Config& config, Sink& sink, Metrics& metrics);
 
 }  // namespace batchpipe

@@ -4,18 +4,21 @@
 
 namespace batchpipe {
 
-std::string format_stats(const Stats& s, Duration elapsed) {
+std::string format_stats(const Metrics& m, Duration elapsed) {
   double seconds = std::chrono::duration<double>(elapsed).count();
-  double rate = seconds > 0 ? static_cast<double>(s.records) / seconds : 0;
-  double mb_per_s = seconds > 0 ? static_cast<double>(s.input_bytes) / seconds / 1e6 : 0;
+  double rate = seconds > 0 ? static_cast<double>(m.records.get()) / seconds : 0;
+  double mb_per_s = seconds > 0 ? static_cast<double>(m.input_bytes.get()) / seconds / 1e6 : 0;
   std::string out = fmt::format(
       "stats: {} lines, {} records in, {} invalid, {} batches, {} bytes out, {:.3f}s, "
       "{:.0f} records/s, {:.1f} MB/s",
-      s.lines, s.records, s.invalid, s.batches, s.output_bytes, seconds, rate, mb_per_s);
-  if (s.delivery)
+      m.lines.get(), m.records.get(), m.invalid.get(), m.batches.get(), m.output_bytes.get(), seconds, rate,
+      mb_per_s);
+  if (m.delivery)
     out += fmt::format(", {} batches ({} records) delivered, {} retries, {} failed batches, {} dead-lettered",
-                       s.delivered_batches, s.delivered_records, s.retries, s.failed_batches, s.dead_lettered);
-  if (s.undelivered) out += fmt::format(", {} undelivered", s.undelivered);
+                       m.delivered_batches.get(), m.delivered_records.get(), m.retries.get(),
+                       m.failed_batches.get(), m.dead_lettered.get());
+  if (m.dropped.get()) out += fmt::format(", {} dropped", m.dropped.get());
+  if (m.undelivered.get()) out += fmt::format(", {} undelivered", m.undelivered.get());
   return out;
 }
 

@@ -24,13 +24,15 @@ uint64_t random_seed() {
 }  // namespace
 
 DeliverySink::DeliverySink(std::unique_ptr<Transport> transport, DeliveryOptions options,
-                           std::optional<DeadLetter> dead_letter)
+                           std::optional<DeadLetter> dead_letter, Metrics& metrics)
     : transport_(std::move(transport)),
       options_(std::move(options)),
       dead_letter_(std::move(dead_letter)),
       run_id_(fmt::format("{:016x}", random_seed())),
       rng_(random_seed()),
-      event_fd_(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) {
+      event_fd_(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)),
+      metrics_(metrics) {
+  metrics_.delivery = true;
   thread_ = std::thread([this] {
     signals::block_in_this_thread(true);
     run();
@@ -97,16 +99,6 @@ void DeliverySink::shutdown(bool immediately) {
   wake_.notify_all();
 }
 
-void DeliverySink::add_stats(Stats& stats) const {
-  std::lock_guard lock(mutex_);
-  stats.delivery = true;
-  stats.delivered_batches = delivered_batches_;
-  stats.delivered_records = delivered_records_;
-  stats.retries = retries_;
-  stats.failed_batches = failed_batches_;
-  stats.dead_lettered = dead_lettered_;
-}
-
 void DeliverySink::run() {
   std::unique_lock lock(mutex_);
   for (;;) {
@@ -139,6 +131,8 @@ void DeliverySink::handle(const Batch& batch) {
       std::lock_guard lock(mutex_);
       ++delivered_batches_;
       delivered_records_ += batch.records;
+      metrics_.delivered_batches.add();
+      metrics_.delivered_records.add(batch.records);
       return;
     }
     RetryDecision next = decide_retry(options_.retry, info.attempt, result,
@@ -157,6 +151,7 @@ void DeliverySink::handle(const Batch& batch) {
     {
       std::lock_guard lock(mutex_);
       ++retries_;
+      metrics_.retries.add();
     }
     if (!wait_before_retry(next.delay)) return give_up(batch, fmt::format("{}; no retries while shutting down", result.detail));
   }
@@ -183,8 +178,10 @@ void DeliverySink::give_up(const Batch& batch, const std::string& why) {
   bool saved = dead_letter_ && dead_letter_->write(batch, error);
   std::lock_guard lock(mutex_);
   ++failed_batches_;
+  metrics_.failed_batches.add();
   if (saved) {
     dead_lettered_ += batch.records;
+    metrics_.dead_lettered.add(batch.records);
     diag::error(fmt::format("{}: {}; written to {}", describe(batch), why, dead_letter_->path()));
   } else {
     lost_ += batch.records;

@@ -16,6 +16,7 @@
 
 #include "deliver/dead_letter.h"
 #include "deliver/retry_policy.h"
+#include "metrics.h"
 #include "sinks/sink.h"
 #include "deliver/transport.h"
 
@@ -34,7 +35,7 @@ struct DeliveryOptions {
 class DeliverySink : public Sink {
  public:
   DeliverySink(std::unique_ptr<Transport> transport, DeliveryOptions options,
-               std::optional<DeadLetter> dead_letter);
+               std::optional<DeadLetter> dead_letter, Metrics& metrics);
   ~DeliverySink() override;
 
   void deliver(Batch&& batch) override;
@@ -46,7 +47,6 @@ class DeliverySink : public Sink {
   bool idle() const override;
   int event_fd() const override { return event_fd_; }
   void shutdown(bool immediately) override;
-  void add_stats(Stats& stats) const override;
 
  private:
   void run();
@@ -67,6 +67,7 @@ class DeliverySink : public Sink {
   std::mt19937_64 rng_;
   AttemptControl control_;
   int event_fd_ = -1;
+  Metrics& metrics_;
 
   mutable std::mutex mutex_;
   std::condition_variable wake_;

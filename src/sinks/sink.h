@@ -5,7 +5,6 @@
 
 #include "batch/batch_encoder.h"
 #include "exit_status.h"
-#include "stats.h"
 
 namespace batchpipe {
 
@@ -45,9 +44,6 @@ class Sink {
   /// True when the reader of our output went away (EPIPE): the run should
   /// end quietly, by SIGPIPE, as cat's would.
   virtual bool reader_gone() const { return false; }
-
-  /// Adds the sink's own counters to the run's.
-  virtual void add_stats(Stats& stats) const { (void)stats; }
 
   /// Called with each batch the sink is done with, so its buffer can be reused.
   void on_spent(std::function<void(Batch&&)> spent) { spent_ = std::move(spent); }

@@ -21,7 +21,7 @@ std::unique_ptr<Transport> make_transport(const Config& config, std::string& err
 
 }  // namespace
 
-std::unique_ptr<Sink> make_sink(const Config& config, std::string& error) {
+std::unique_ptr<Sink> make_sink(const Config& config, Metrics& metrics, std::string& error) {
   if (!config.delivers()) return std::make_unique<StdoutSink>(STDOUT_FILENO);
   std::unique_ptr<Transport> transport = make_transport(config, error);
   if (!transport) return nullptr;
@@ -35,7 +35,7 @@ std::unique_ptr<Sink> make_sink(const Config& config, std::string& error) {
   options.grace = config.grace;
   options.verbose = config.verbose;
   options.inputs = config.inputs;
-  return std::make_unique<DeliverySink>(std::move(transport), std::move(options), std::move(dead_letter));
+  return std::make_unique<DeliverySink>(std::move(transport), std::move(options), std::move(dead_letter), metrics);
 }
 
 }  // namespace batchpipe

@@ -5,12 +5,13 @@
 #include <string>
 
 #include "config.h"
+#include "metrics.h"
 #include "sinks/sink.h"
 
 namespace batchpipe {
 
 /// Returns null and sets `error` when the sink cannot be set up (e.g. the
 /// dead-letter file cannot be opened).
-std::unique_ptr<Sink> make_sink(const Config& config, std::string& error);
+std::unique_ptr<Sink> make_sink(const Config& config, Metrics& metrics, std::string& error);
 
 }  // namespace batchpipe
