@@ -10,10 +10,10 @@ _batchpipe()
     prev=
     ((COMP_CWORD > 0)) && prev=${COMP_WORDS[COMP_CWORD - 1]}
 
-    local opts='--size --interval --max-bytes --on-invalid --stats -q --quiet -h --help -V --version
+    local opts='--size --interval --max-bytes --max-buffer --on-full --on-invalid --stats -q --quiet -h --help -V --version
         --exec --post -H --header --compress --connect-timeout --cacert --insecure
         --retries --retry-delay --retry-max-delay --retry-max-time --timeout --on-error
-        --dead-letter --grace -v --verbose'
+        --dead-letter --grace -j --parallel -v --verbose'
 
     # After "--" every word is a file.
     local i
@@ -65,6 +65,18 @@ _batchpipe()
             ;;
         --max-bytes)
             mapfile -t COMPREPLY < <(compgen -W '64K 256K 1M 8M 64M' -- "$cur")
+            return 0
+            ;;
+        --max-buffer)
+            mapfile -t COMPREPLY < <(compgen -W '16M 64M 256M 1G' -- "$cur")
+            return 0
+            ;;
+        --on-full)
+            mapfile -t COMPREPLY < <(compgen -W 'block drop' -- "$cur")
+            return 0
+            ;;
+        -j | --parallel)
+            mapfile -t COMPREPLY < <(compgen -W '1 2 4 8 16 32 64' -- "$cur")
             return 0
             ;;
         --exec)

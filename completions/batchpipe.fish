@@ -8,8 +8,12 @@ complete -c batchpipe -s V -l version -d 'Print the version and exit'
 complete -c batchpipe -l size -x -d 'Close a batch when it holds N records [1000]'
 complete -c batchpipe -l interval -x -d 'Close a batch when its oldest record is DUR old; 0 = off [500ms]' \
     -a '0\t"No time limit" 250ms\t"250 milliseconds" 500ms\t"500 milliseconds (default)" 1s\t"1 second" 2s\t"2 seconds" 1m\t"1 minute"'
-complete -c batchpipe -l max-bytes -x -d 'Largest encoded batch, brackets included; K/M/G = KiB/MiB/GiB [8M]' \
+complete -c batchpipe -l max-bytes -x -d 'Largest batch as written or sent, newline included; K/M/G = KiB/MiB/GiB [8M]' \
     -a '64K\t"64 KiB" 1M\t"1 MiB" 8M\t"8 MiB (default)" 64M\t"64 MiB"'
+complete -c batchpipe -l max-buffer -x -d 'Hold at most SIZE of records read but not yet delivered [64M]' \
+    -a '16M\t"16 MiB" 64M\t"64 MiB (default)" 256M\t"256 MiB" 1G\t"1 GiB"'
+complete -c batchpipe -l on-full -x -d 'When --max-buffer is full [block]' \
+    -a 'block\t"Stop reading: the producer waits (default)" drop\t"Drop new records, count them (exit status 4)"'
 complete -c batchpipe -l on-invalid -x -d 'What to do with an invalid line [skip]' \
     -a 'skip\t"Report the line and leave it out (exit status 1)" fail\t"Report the line and stop reading (exit status 3)" quote\t"Deliver the line as a JSON string"'
 complete -c batchpipe -l stats -d 'Print a summary on stderr at the end'
@@ -57,4 +61,6 @@ complete -c batchpipe -l on-error -x -d 'After retries run out [continue]' \
 complete -c batchpipe -l dead-letter -r -F -d 'Append undelivered records to FILE as NDJSON (mode 0600)'
 complete -c batchpipe -l grace -x -d 'After SIGTERM/SIGINT, time left for deliveries under way [10s]' \
     -a '0\t"Give up at once" 5s\t"5 seconds" 10s\t"10 seconds (default)" 30s\t"30 seconds" 1m\t"1 minute"'
+complete -c batchpipe -s j -l parallel -x -d 'Deliver up to N batches at once, committed in input order [1]' \
+    -a '1\t"One at a time (default)" 4 8 16 64'
 complete -c batchpipe -s v -l verbose -d 'Log every delivery attempt on stderr'

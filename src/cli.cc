@@ -40,11 +40,12 @@ Duration to_duration(const std::string& flag, const std::string& text) {
   return *d;
 }
 
-uint64_t to_size(const std::string& flag, const std::string& text, uint64_t minimum) {
+uint64_t to_size(const std::string& flag, const std::string& text, uint64_t minimum,
+                 uint64_t maximum = kMaxMaxBytes, const char* maximum_text = "1G") {
   auto s = parse_size(text);
   if (!s) throw BadValue{fmt::format("{}: expected a size such as 65536, 64K, 8M or 1G, got '{}'", flag, text)};
   if (*s < minimum) throw BadValue{fmt::format("{}: must be at least {} bytes, got '{}'", flag, minimum, text)};
-  if (*s > kMaxMaxBytes) throw BadValue{fmt::format("{}: must be at most 1G, got '{}'", flag, text)};
+  if (*s > maximum) throw BadValue{fmt::format("{}: must be at most {}, got '{}'", flag, maximum_text, text)};
   return *s;
 }
 
@@ -91,6 +92,7 @@ CliResult parse_cli(int argc, const char* const* argv) {
   std::string size = "1000", interval = "500ms", max_bytes = "8M", on_invalid = "skip";
   std::string retries = "5", retry_delay = "500ms", retry_max_delay = "30s", retry_max_time = "0",
               timeout, grace = "10s", on_error = "continue", compress, connect_timeout = "10s";
+  std::string parallel = "1", max_buffer = "64M", on_full = "block";
   std::vector<std::string> headers;
 
   CLI::App app{"Read NDJSON records and deliver them in batches, each a JSON array on one line.",
@@ -105,12 +107,19 @@ CliResult parse_cli(int argc, const char* const* argv) {
                  "Close a batch when its oldest record is DUR old; 0 = off [500ms]")
       ->type_name("DUR");
   app.add_option("--max-bytes", max_bytes,
-                 "Largest encoded batch, brackets included (K/M/G = KiB/MiB/GiB) [8M]")
+                 "Largest batch as written or sent, newline included (K/M/G = KiB/MiB/GiB) [8M]")
       ->type_name("SIZE");
   app.add_option("--on-invalid", on_invalid,
                  "On an invalid line: skip (report, exit 1), fail (exit 3), quote (send as a JSON string) [skip]")
       ->type_name("MODE")
       ->check(CLI::IsMember({"skip", "fail", "quote"}));
+  app.add_option("--max-buffer", max_buffer,
+                 "Hold at most SIZE of records read but not yet delivered [64M]")
+      ->type_name("SIZE");
+  app.add_option("--on-full", on_full,
+                 "When --max-buffer is full: block (stop reading) or drop (new records, exit 4) [block]")
+      ->type_name("MODE")
+      ->check(CLI::IsMember({"block", "drop"}));
   app.add_flag("--stats", config.stats, "Print a summary on stderr at the end");
   app.add_flag("-q,--quiet", config.quiet, "Do not report invalid lines and retries one by one");
 
@@ -132,6 +141,9 @@ CliResult parse_cli(int argc, const char* const* argv) {
   http.push_back(app.add_option("--connect-timeout", connect_timeout, "Limit on connecting [10s]")->type_name("DUR"));
   http.push_back(app.add_option("--cacert", config.cacert, "Trust the CA certificates in FILE")->type_name("FILE"));
   http.push_back(app.add_flag("--insecure", config.insecure, "Do not verify TLS certificates (warns)"));
+  delivery.push_back(app.add_option("-j,--parallel", parallel,
+                                    "Deliver up to N batches at once, committed in input order [1]")
+                         ->type_name("N"));
   delivery.push_back(app.add_flag("-v,--verbose", config.verbose, "Log every delivery attempt on stderr"));
   delivery.push_back(app.add_option("--retries", retries, "Retries after a failed attempt [5]")->type_name("N"));
   delivery.push_back(app.add_option("--retry-delay", retry_delay, "First retry delay, doubled each time [500ms]")
@@ -189,6 +201,15 @@ CliResult parse_cli(int argc, const char* const* argv) {
                                      : to_duration("--timeout", timeout);
     config.grace = to_duration("--grace", grace);
     config.stop_on_error = on_error == "stop";
+    config.parallel = static_cast<uint32_t>(to_count("--parallel", parallel));
+    if (config.parallel > kMaxParallel)
+      throw BadValue{fmt::format("--parallel: must be at most {}, got '{}'", kMaxParallel, parallel)};
+    config.max_buffer = to_size("--max-buffer", max_buffer, 1 << 20, uint64_t{1} << 40, "1T");
+    if (config.max_bytes > config.max_buffer)
+      throw BadValue{fmt::format("--max-bytes {} is larger than --max-buffer {}: a batch must fit in the buffer; "
+                                 "raise --max-buffer or lower --max-bytes",
+                                 max_bytes, max_buffer)};
+    config.drop_when_full = on_full == "drop";
   } catch (const CLI::CallForHelp&) {
     result.out = app.help();
     return result;

@@ -16,7 +16,7 @@ struct Config {
   std::vector<std::string> inputs;     ///< "-" is stdin; never empty after parsing
   uint64_t batch_size = 1000;          ///< --size: records per batch, >= 1
   Duration interval = std::chrono::milliseconds(500);  ///< --interval; zero = off
-  uint64_t max_bytes = 8 << 20;        ///< --max-bytes: encoded batch, brackets included
+  uint64_t max_bytes = 8 << 20;        ///< --max-bytes: encoded batch, brackets and newline included
   InvalidMode on_invalid = InvalidMode::Skip;
   bool stats = false;                  ///< --stats: summary on stderr at the end
   bool quiet = false;                  ///< -q: no per-line warnings
@@ -35,12 +35,19 @@ struct Config {
   bool stop_on_error = false;          ///< --on-error stop
   std::string dead_letter;             ///< --dead-letter FILE; empty = none
   Duration grace = std::chrono::seconds(10);  ///< --grace: after SIGTERM/SIGINT
+  uint32_t parallel = 1;               ///< --parallel: batches in flight at once, 1..kMaxParallel
+
+  // Memory.
+  uint64_t max_buffer = 64 << 20;      ///< --max-buffer: bytes read but not yet committed
+  bool drop_when_full = false;         ///< --on-full drop (default: block)
 
   bool delivers() const { return !exec_command.empty() || !post_url.empty(); }
 };
 
-/// The smallest --max-bytes that holds any record at all ("[" + 1 byte + "]").
-inline constexpr uint64_t kMinMaxBytes = 3;
+/// The smallest --max-bytes that holds any record at all ("[" 1 byte "]" "\n").
+inline constexpr uint64_t kMinMaxBytes = 4;
+/// The most batches in flight (--parallel).
+inline constexpr uint32_t kMaxParallel = 256;
 /// The largest --max-bytes: a batch is held in memory whole.
 inline constexpr uint64_t kMaxMaxBytes = uint64_t{1} << 30;
 

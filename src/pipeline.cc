@@ -8,6 +8,9 @@
 #include <csignal>
 #include <thread>
 
+#include <fmt/format.h>
+
+#include "batch/backlog.h"
 #include "batch/batcher.h"
 #include "input/block_queue.h"
 #include "input/input_reader.h"
@@ -59,16 +62,47 @@ void wait_for_events(int input_fd, int sink_fd, std::optional<TimePoint> deadlin
   }
 }
 
-/// Checks a block's lines and batches its records. Returns false when
-/// --on-invalid fail stops the run at one of them.
-bool add_block(const InputBlock& block, LineChecker& checker, Batcher& batcher, Metrics& metrics) {
+/// Says, at most once a second, how many records --on-full drop has dropped.
+class DropReporter {
+ public:
+  void dropped(uint64_t total, TimePoint now) {
+    if (total == 0 || now < next_) return;
+    next_ = now + std::chrono::seconds(1);
+    reported_ = total;
+    diag::warning(fmt::format("--max-buffer is full: {} record{} dropped so far (--on-full drop)", total,
+                              total == 1 ? "" : "s"));
+  }
+  /// The last word, if records were dropped since the last report.
+  void finish(uint64_t total) {
+    if (total != reported_)
+      diag::warning(fmt::format("--max-buffer was full: {} record{} dropped (--on-full drop)", total,
+                                total == 1 ? "" : "s"));
+  }
+
+ private:
+  TimePoint next_{};
+  uint64_t reported_ = 0;
+};
+
+/// Checks a block's lines and batches its records, charging each to the
+/// budget; with --on-full drop, a record that does not fit is dropped.
+/// Returns false when --on-invalid fail stops the run at one of them.
+bool add_block(const InputBlock& block, LineChecker& checker, Batcher& batcher, Backlog& backlog, bool drop,
+               Metrics& metrics) {
   TimePoint now = Clock::now();
-  uint64_t records = 0;
+  uint64_t records = 0, dropped = 0;
   bool go_on = checker.check(block, [&](std::string_view text, uint64_t line) {
+    uint64_t cost = record_cost(text.size());
+    if (drop && !backlog.fits(cost)) {
+      ++dropped;
+      return;
+    }
     batcher.add(text, {block.input, line}, now);
+    backlog.charge(cost, 1);
     ++records;
   });
   metrics.records.add(records);
+  metrics.dropped.add(dropped);
   metrics.lines.add(block.line_count);
   metrics.input_bytes.add(block.input_bytes);
   return go_on;
@@ -92,7 +126,17 @@ ExitStatus status_for(int sig) {
 
 ExitStatus run_pipeline(const Config& config, Sink& sink, Metrics& metrics) {
   Batcher batcher({config.batch_size, config.max_bytes, config.interval});
-  sink.on_spent([&](Batch&& b) { batcher.recycle(std::move(b)); });
+  Backlog backlog(config.max_buffer);
+  const bool drop = config.drop_when_full;
+  DropReporter drops;
+  sink.on_spent([&](Batch&& b) {
+    backlog.credit(batch_cost(b), b.records);
+    batcher.recycle(std::move(b));
+  });
+  // Whether to take more input now: not while closed batches wait for the
+  // sink or the budget is spent (the producer then waits: backpressure),
+  // unless --on-full drop asks to keep reading and drop instead.
+  auto room = [&] { return drop || (!batcher.has_closed() && !backlog.full()); };
   StopLatch stop;
   BlockQueue queue(kPoolBlocks);
   InputReader reader({config.inputs, batcher.max_record_size()}, stop.fd());
@@ -125,18 +169,21 @@ ExitStatus run_pipeline(const Config& config, Sink& sink, Metrics& metrics) {
     sink.flush();
     look_around();  // also signals that came while flush() was blocked
     if (input_done && !batcher.has_closed() && sink.idle()) break;
-    // Closed batches the sink will not take yet hold input back: backpressure.
-    bool want_input = !input_done && !batcher.has_closed();
+    // A budget spent on the open batch alone: close it, or nothing moves.
+    if (!drop && backlog.full() && !batcher.has_closed() && sink.idle()) batcher.flush();
+    deliver_closed(batcher, sink, metrics);
+    bool want_input = !input_done && room();
     wait_for_events(want_input ? queue.ready_fd() : -1, sink.event_fd(), batcher.deadline());
     look_around();
-    while (!batcher.has_closed()) {
+    while (room()) {
       InputBlock* block = queue.pop();
       if (!block) break;
-      if (!stopped_at_invalid && !add_block(*block, checker, batcher, metrics)) {
+      if (!stopped_at_invalid && !add_block(*block, checker, batcher, backlog, drop, metrics)) {
         stopped_at_invalid = true;  // what was read after the bad line is dropped
         stop.raise();
       }
       queue.release(block);
+      if (drop) drops.dropped(metrics.dropped.get(), Clock::now());
       look_around();
       batcher.tick(Clock::now());
       deliver_closed(batcher, sink, metrics);
@@ -147,8 +194,11 @@ ExitStatus run_pipeline(const Config& config, Sink& sink, Metrics& metrics) {
     }
     batcher.tick(Clock::now());
     deliver_closed(batcher, sink, metrics);
+    metrics.buffered_bytes.set(static_cast<int64_t>(backlog.used()));
+    metrics.buffered_records.set(static_cast<int64_t>(backlog.records()));
   }
   input.join();
+  drops.finish(metrics.dropped.get());
   // A line cut short is worth a word where what was read is otherwise
   // accounted for (a signal, --on-error stop); after a bad line or a broken
   // stdout nothing further is delivered anyway.
@@ -156,7 +206,9 @@ ExitStatus run_pipeline(const Config& config, Sink& sink, Metrics& metrics) {
   if (accounted && !reader.unfinished().empty()) diag::warning(reader.unfinished());
   metrics.invalid.add(checker.rejected());
   metrics.undelivered.add(sink.undelivered_records());
-  return combine(combine(combine(reader.status(), checker.status()), sink.status()), signalled);
+  ExitStatus status = combine(combine(reader.status(), checker.status()), sink.status());
+  if (metrics.dropped.get()) status = combine(status, ExitStatus::Undelivered);
+  return combine(status, signalled);
 }
 
 }  // namespace batchpipe

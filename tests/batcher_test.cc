@@ -70,9 +70,9 @@ TEST_CASE("flush of an empty batcher makes no batch") {
 }
 
 TEST_CASE("the encoded batch never exceeds --max-bytes") {
-  // "[" + "aaaa" + "," + "bbbb" + "]" = 11 bytes
+  // "[" + "aaaa" + "," + "bbbb" + "]" + "\n" = 12 bytes
   SECTION("exactly at the limit stays together") {
-    Batcher b({.records = 100, .bytes = 11, .interval = 0s});
+    Batcher b({.records = 100, .bytes = 12, .interval = 0s});
     b.add("aaaa", {0, 1}, t0);
     b.add("bbbb", {0, 2}, t0);
     CHECK_FALSE(b.has_closed());
@@ -80,14 +80,14 @@ TEST_CASE("the encoded batch never exceeds --max-bytes") {
     CHECK(take_all(b) == std::vector<std::string>{"[aaaa,bbbb]\n"});
   }
   SECTION("one byte over starts a new batch") {
-    Batcher b({.records = 100, .bytes = 10, .interval = 0s});
+    Batcher b({.records = 100, .bytes = 11, .interval = 0s});
     b.add("aaaa", {0, 1}, t0);
     b.add("bbbb", {0, 2}, t0);
     b.flush();
     CHECK(take_all(b) == std::vector<std::string>{"[aaaa]\n", "[bbbb]\n"});
   }
   SECTION("a record that fills a batch alone") {
-    Batcher b({.records = 100, .bytes = 6, .interval = 0s});
+    Batcher b({.records = 100, .bytes = 7, .interval = 0s});
     CHECK(b.max_record_size() == 4);
     CHECK(b.add("aaaa", {0, 1}, t0));
     CHECK_FALSE(b.add("aaaaa", {0, 2}, t0));
@@ -97,19 +97,19 @@ TEST_CASE("the encoded batch never exceeds --max-bytes") {
 }
 
 TEST_CASE("every batch respects --max-bytes for all record sizes") {
-  for (uint64_t limit = 3; limit < 40; ++limit) {
+  for (uint64_t limit = 4; limit < 40; ++limit) {
     Batcher b({.records = 7, .bytes = limit, .interval = 0s});
     uint64_t added = 0;
     for (size_t n = 1; n < 50; ++n) {
       std::string rec(1 + (n * 7) % 13, 'x');
       if (b.add(rec, {0, n}, t0)) ++added;
-      else CHECK(rec.size() > limit - 2);
+      else CHECK(rec.size() > limit - 3);
     }
     b.flush();
     uint64_t seen = 0;
     while (b.has_closed()) {
       Batch batch = b.take();
-      CHECK(batch.bytes.size() - 1 <= limit);
+      CHECK(batch.bytes.size() <= limit);
       CHECK(batch.records <= 7);
       seen += batch.records;
     }

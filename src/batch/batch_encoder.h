@@ -23,6 +23,10 @@ struct Batch {
   Position last;               ///< of the last record
   std::vector<uint32_t> ends;  ///< where each record ends in `bytes`, for dead-lettering
 
+  /// The bytes every sink writes or sends: the batch and its newline, never
+  /// more than --max-bytes.
+  std::string_view body() const { return bytes; }
+
   /// The i-th record, byte-for-byte as it came in.
   std::string_view record(size_t i) const {
     size_t begin = i == 0 ? 1 : ends[i - 1] + 1;
@@ -30,9 +34,10 @@ struct Batch {
   }
 };
 
-/// Size of the encoded batch without its newline, as --max-bytes counts it,
-/// for a batch whose open bytes (see BatchEncoder) are `open_size` long.
-inline uint64_t closed_size(uint64_t open_size) { return open_size + 1; }
+/// Size of the encoded batch with its closing bracket and newline, as
+/// --max-bytes counts it, for a batch whose open bytes (see BatchEncoder) are
+/// `open_size` long.
+inline uint64_t closed_size(uint64_t open_size) { return open_size + 2; }
 
 /// Appends records to a Batch's bytes; the batch stays "open" (no closing
 /// bracket) until close().

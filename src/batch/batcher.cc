@@ -6,7 +6,7 @@
 namespace batchpipe {
 
 Batcher::Batcher(BatchLimits limits) : limits_(limits) {
-  assert(limits_.records >= 1 && limits_.bytes >= 3);
+  assert(limits_.records >= 1 && limits_.bytes >= 4);
   BatchEncoder::open(open_);
 }
 

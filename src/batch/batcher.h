@@ -18,7 +18,7 @@ namespace batchpipe {
 
 struct BatchLimits {
   uint64_t records = 1000;     ///< close when the batch holds this many
-  uint64_t bytes = 8 << 20;    ///< the closed batch (brackets, no newline) never exceeds this
+  uint64_t bytes = 8 << 20;    ///< the closed batch (brackets and newline) never exceeds this
   Duration interval{0};        ///< close when the oldest record is this old; zero = never
 };
 
@@ -27,7 +27,7 @@ class Batcher {
   explicit Batcher(BatchLimits limits);
 
   /// The largest record that fits in a batch of its own.
-  uint64_t max_record_size() const { return limits_.bytes - 2; }
+  uint64_t max_record_size() const { return limits_.bytes - 3; }
 
   /// Adds a record received at `now`. Returns false, changing nothing, when
   /// the record is larger than max_record_size(). May close the open batch

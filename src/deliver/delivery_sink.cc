@@ -1,8 +1,12 @@
 #include "deliver/delivery_sink.h"
 
+#include <poll.h>
 #include <sys/eventfd.h>
 #include <sys/random.h>
 #include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 
 #include <fmt/format.h>
 
@@ -23,20 +27,57 @@ uint64_t random_seed() {
 
 }  // namespace
 
-DeliverySink::DeliverySink(std::unique_ptr<Transport> transport, DeliveryOptions options,
+struct DeliverySink::Worker {
+  std::unique_ptr<Transport> transport;
+  AttemptControl control;
+  std::mt19937_64 rng{random_seed()};
+  std::thread thread;
+};
+
+/// The real clock, and waits that end early when the run shuts down.
+class DeliverySink::Env : public AttemptEnv {
+ public:
+  explicit Env(DeliverySink& sink) : sink_(sink) {}
+  TimePoint now() override { return Clock::now(); }
+
+  std::string why_not(uint32_t attempt) override {
+    std::lock_guard lock(sink_.mutex_);
+    if (sink_.stopped_)
+      return attempt == 1 ? "not tried: delivery stopped after an earlier failure"
+                          : "no more retries: delivery stopped after an earlier failure";
+    if (sink_.aborted_) return "not tried: interrupted";
+    if (sink_.shutting_down_ && attempt > 1) return "no retries while shutting down";
+    if (sink_.shutting_down_ && Clock::now() >= sink_.grace_end_)
+      return fmt::format("not tried within --grace {}", format_duration(sink_.options_.grace));
+    return {};
+  }
+
+  bool wait(Duration delay) override {
+    std::unique_lock lock(sink_.mutex_);
+    auto over = [&] { return sink_.shutting_down_ || sink_.aborted_ || sink_.stopped_; };
+    sink_.wake_.wait_for(lock, delay, over);
+    return !over();
+  }
+
+ private:
+  DeliverySink& sink_;
+};
+
+DeliverySink::DeliverySink(std::vector<std::unique_ptr<Transport>> transports, DeliveryOptions options,
                            std::optional<DeadLetter> dead_letter, Metrics& metrics)
-    : transport_(std::move(transport)),
-      options_(std::move(options)),
+    : options_(std::move(options)),
       dead_letter_(std::move(dead_letter)),
+      metrics_(metrics),
       run_id_(fmt::format("{:016x}", random_seed())),
-      rng_(random_seed()),
-      event_fd_(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)),
-      metrics_(metrics) {
+      event_fd_(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) {
   metrics_.delivery = true;
-  thread_ = std::thread([this] {
-    signals::block_in_this_thread(true);
-    run();
-  });
+  for (auto& t : transports) {
+    workers_.push_back(std::make_unique<Worker>());
+    workers_.back()->transport = std::move(t);
+  }
+  signals::block_in_this_thread(true);  // the workers inherit the mask: signals are the loop's
+  for (auto& w : workers_) w->thread = std::thread([this, worker = w.get()] { work(*worker); });
+  signals::block_in_this_thread(false);
 }
 
 DeliverySink::~DeliverySink() {
@@ -45,19 +86,20 @@ DeliverySink::~DeliverySink() {
     closing_ = true;
   }
   wake_.notify_all();
-  thread_.join();
+  for (auto& w : workers_) w->thread.join();
   ::close(event_fd_);
 }
 
 void DeliverySink::deliver(Batch&& batch) {
   {
     std::lock_guard lock(mutex_);
-    queue_.push_back(std::move(batch));
+    waiting_.push_back(std::move(batch));
   }
   wake_.notify_all();
 }
 
 bool DeliverySink::broken() const {
+  if (reader_gone_ || output_failed_) return true;
   std::lock_guard lock(mutex_);
   return stopped_;
 }
@@ -65,22 +107,19 @@ bool DeliverySink::broken() const {
 ExitStatus DeliverySink::status() const {
   std::lock_guard lock(mutex_);
   if (stopped_) return ExitStatus::DeliveryStopped;
-  return failed_batches_ ? ExitStatus::Undelivered : ExitStatus::Success;
-}
-
-uint64_t DeliverySink::undelivered_records() const {
-  std::lock_guard lock(mutex_);
-  return dead_lettered_ + lost_;
+  return failed_batches_ || output_failed_ ? ExitStatus::Undelivered : ExitStatus::Success;
 }
 
 bool DeliverySink::accepting() const {
   std::lock_guard lock(mutex_);
-  return queue_.size() < options_.queue_batches || shutting_down_ || stopped_;
+  // A batch or two ready for each worker; the rest wait in the Batcher,
+  // within the byte budget.
+  return waiting_.size() < 2 * workers_.size() || shutting_down_ || stopped_;
 }
 
 bool DeliverySink::idle() const {
   std::lock_guard lock(mutex_);
-  return queue_.empty();
+  return waiting_.empty() && running_ == 0 && finished_.empty() && sequencer_.waiting() == 0;
 }
 
 void DeliverySink::shutdown(bool immediately) {
@@ -89,114 +128,119 @@ void DeliverySink::shutdown(bool immediately) {
     if (!shutting_down_) {
       shutting_down_ = true;
       grace_end_ = Clock::now() + options_.grace;
-      control_.limit(grace_end_);
+      for (auto& w : workers_) w->control.limit(grace_end_);
     }
     if (immediately) {
       aborted_ = true;
-      control_.cancel();
+      for (auto& w : workers_) w->control.cancel();
     }
   }
   wake_.notify_all();
 }
 
-void DeliverySink::run() {
+void DeliverySink::work(Worker& worker) {
+  Env env(*this);
   std::unique_lock lock(mutex_);
   for (;;) {
-    wake_.wait(lock, [&] { return !queue_.empty() || closing_; });
-    if (queue_.empty()) return;
-    const Batch& batch = queue_.front();  // deque: stays put while others are pushed
+    wake_.wait(lock, [&] { return !waiting_.empty() || closing_; });
+    if (waiting_.empty()) return;
+    Report report{std::move(waiting_.front()), {}};
+    waiting_.pop_front();  // batches start in input order
+    ++running_;
     lock.unlock();
-    handle(batch);
+
+    metrics_.in_flight.add(1);
+    std::string id = fmt::format("{}-{}", run_id_, report.batch.number);
+    report.result = attempt_batch(report.batch, id, *worker.transport, worker.control, env, options_.attempt,
+                                  worker.rng, metrics_);
+    metrics_.in_flight.add(-1);
+
     lock.lock();
-    queue_.pop_front();
+    // --on-error stop: nothing new starts from now on; what already
+    // succeeded stays delivered.
+    if (!report.result.delivered && options_.stop_on_error && !shutting_down_) stopped_ = true;
+    finished_.push_back(std::move(report));
+    --running_;
     uint64_t one = 1;
     (void)!::write(event_fd_, &one, sizeof one);
+    wake_.notify_all();
   }
 }
 
-void DeliverySink::handle(const Batch& batch) {
-  AttemptInfo info{batch.number, 0, fmt::format("{}-{}", run_id_, batch.number)};
-  TimePoint first_try = Clock::now();
-  for (;;) {
-    ++info.attempt;
-    if (std::string why = reason_not_to_try(info.attempt); !why.empty()) return give_up(batch, why);
-    control_.begin(options_.timeout);
-    TimePoint started = Clock::now();
-    AttemptResult result = transport_->attempt(batch, info, control_);
-    if (options_.verbose)
-      diag::warning(fmt::format("{}: attempt {}: {} in {}, {} bytes", describe(batch), info.attempt,
-                                result.outcome == Outcome::Delivered && result.detail.empty() ? "delivered" : result.detail,
-                                format_duration(Clock::now() - started), result.bytes_sent));
-    if (result.outcome == Outcome::Delivered) {
-      std::lock_guard lock(mutex_);
-      ++delivered_batches_;
-      delivered_records_ += batch.records;
-      metrics_.delivered_batches.add();
-      metrics_.delivered_records.add(batch.records);
-      return;
-    }
-    RetryDecision next = decide_retry(options_.retry, info.attempt, result,
-                                      Clock::now() - first_try, rng_);
-    bool shutting_down;
-    {
-      std::lock_guard lock(mutex_);
-      shutting_down = shutting_down_;
-    }
-    if (!next.retry || shutting_down) {
-      std::string why = next.retry ? "no retries while shutting down" : next.reason;
-      return give_up(batch, fmt::format("{}; {}", result.detail, why));
-    }
-    diag::warning(fmt::format("{}: {}; retry {} of {} in {}", describe(batch), result.detail, info.attempt,
-                              options_.retry.retries, format_duration(next.delay)));
-    {
-      std::lock_guard lock(mutex_);
-      ++retries_;
-      metrics_.retries.add();
-    }
-    if (!wait_before_retry(next.delay)) return give_up(batch, fmt::format("{}; no retries while shutting down", result.detail));
+void DeliverySink::flush() {
+  std::vector<Report> done;
+  {
+    std::lock_guard lock(mutex_);
+    done.swap(finished_);
   }
+  for (Report& r : done) sequencer_.put(r.batch.number, std::move(r));
+  while (std::optional<Report> r = sequencer_.pop()) commit(*r);
 }
 
-std::string DeliverySink::reason_not_to_try(uint32_t attempt) const {
-  std::lock_guard lock(mutex_);
-  if (stopped_) return "not tried: delivery stopped after an earlier failure";
-  if (aborted_) return "not tried: interrupted";
-  if (shutting_down_ && attempt > 1) return "no retries while shutting down";
-  if (shutting_down_ && Clock::now() >= grace_end_)
-    return fmt::format("not tried within --grace {}", format_duration(options_.grace));
-  return {};
-}
-
-bool DeliverySink::wait_before_retry(Duration delay) {
-  std::unique_lock lock(mutex_);
-  wake_.wait_for(lock, delay, [&] { return shutting_down_ || aborted_; });
-  return !(shutting_down_ || aborted_);
-}
-
-void DeliverySink::give_up(const Batch& batch, const std::string& why) {
-  std::string error;
-  bool saved = dead_letter_ && dead_letter_->write(batch, error);
-  std::lock_guard lock(mutex_);
-  ++failed_batches_;
-  metrics_.failed_batches.add();
-  if (saved) {
-    dead_lettered_ += batch.records;
-    metrics_.dead_lettered.add(batch.records);
-    diag::error(fmt::format("{}: {}; written to {}", describe(batch), why, dead_letter_->path()));
+void DeliverySink::commit(Report& report) {
+  const Batch& batch = report.batch;
+  BatchResult& result = report.result;
+  if (result.delivered) {
+    metrics_.delivered_batches.add();
+    metrics_.delivered_records.add(batch.records);
+    metrics_.delivered_bytes.add(batch.body().size());
+    if (result.output && !reader_gone_ && !output_failed_) copy_output(result.output.get());
   } else {
-    lost_ += batch.records;
-    if (!error.empty()) diag::error(error);
-    diag::error(fmt::format("{}: {}; {} record{} lost ({})", describe(batch), why, batch.records,
-                            batch.records == 1 ? "" : "s", line_range(batch)));
+    ++failed_batches_;
+    metrics_.failed_batches.add();
+    metrics_.failed_records.add(batch.records);
+    std::string error;
+    bool saved = dead_letter_ && dead_letter_->write(batch, error);
+    if (saved) {
+      dead_lettered_ += batch.records;
+      metrics_.dead_lettered.add(batch.records);
+      diag::error(fmt::format("{}: {}; written to {}", describe_batch(batch), result.reason, dead_letter_->path()));
+    } else {
+      lost_ += batch.records;
+      if (!error.empty()) diag::error(error);
+      diag::error(fmt::format("{}: {}; {} record{} lost ({})", describe_batch(batch), result.reason, batch.records,
+                              batch.records == 1 ? "" : "s", line_range(batch)));
+    }
+    bool stopped;
+    {
+      std::lock_guard lock(mutex_);
+      stopped = stopped_;
+    }
+    if (stopped && !said_stop_) {
+      said_stop_ = true;
+      diag::error("--on-error stop: delivering nothing more");
+    }
   }
-  if (options_.stop_on_error && !shutting_down_ && !stopped_) {
-    stopped_ = true;
-    diag::error("--on-error stop: delivering nothing more");
-  }
+  spend(std::move(report.batch));
 }
 
-std::string DeliverySink::describe(const Batch& batch) const {
-  return fmt::format("batch {} ({} record{})", batch.number, batch.records, batch.records == 1 ? "" : "s");
+bool DeliverySink::copy_output(int fd) {
+  char buffer[1 << 16];
+  for (off_t offset = 0;;) {
+    ssize_t n = ::pread(fd, buffer, sizeof buffer, offset);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return n == 0;
+    offset += n;
+    for (ssize_t done = 0; done < n;) {
+      ssize_t w = ::write(options_.output_fd, buffer + done, static_cast<size_t>(n - done));
+      if (w >= 0) {
+        done += w;
+        continue;
+      }
+      if (errno == EAGAIN) {
+        pollfd out{options_.output_fd, POLLOUT, 0};
+        (void)::poll(&out, 1, -1);
+      }
+      if ((errno == EINTR || errno == EAGAIN) && signals::terminations() < 2) continue;
+      if (errno == EPIPE) {
+        reader_gone_ = true;
+      } else {
+        output_failed_ = true;
+        diag::error(fmt::format("stdout: write error: {}", std::strerror(errno)));
+      }
+      return false;
+    }
+  }
 }
 
 std::string DeliverySink::line_range(const Batch& batch) const {

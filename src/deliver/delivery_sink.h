@@ -1,7 +1,11 @@
-// The delivery engine every non-stdout sink shares: a bounded queue of
-// batches, delivered one at a time and in order on a thread of its own, with
-// retries, backoff, the error policy, the dead-letter file and the shutdown
-// grace.
+// The delivery engine every non-stdout sink shares. N workers, each with its
+// own transport (its own connection or child), take closed batches in input
+// order and attempt them, with retries, backoff and the shutdown grace; they
+// only report how each batch ended. The loop thread commits those reports
+// strictly in batch order (flush()): the command's output goes to stdout,
+// what failed goes to the dead-letter file, counters move and the batch's
+// bytes leave the budget. Nothing else writes to stdout or the dead-letter
+// file.
 #pragma once
 
 #include <condition_variable>
@@ -14,79 +18,84 @@
 #include <thread>
 #include <vector>
 
+#include "deliver/batch_attempts.h"
 #include "deliver/dead_letter.h"
-#include "deliver/retry_policy.h"
+#include "deliver/sequencer.h"
+#include "deliver/transport.h"
 #include "metrics.h"
 #include "sinks/sink.h"
-#include "deliver/transport.h"
 
 namespace batchpipe {
 
 struct DeliveryOptions {
-  RetryOptions retry;
-  Duration timeout{0};                           ///< per attempt; zero = none
+  AttemptOptions attempt;
   bool stop_on_error = false;                    ///< --on-error stop
   Duration grace = std::chrono::seconds(10);     ///< --grace
-  size_t queue_batches = 4;                      ///< closed batches waiting before input pauses
-  bool verbose = false;                          ///< -v: a line for every attempt
   std::vector<std::string> inputs;               ///< input names, for "lines N-M" messages
+  int output_fd = 1;                             ///< where commands' captured output goes
 };
 
 class DeliverySink : public Sink {
  public:
-  DeliverySink(std::unique_ptr<Transport> transport, DeliveryOptions options,
+  /// One worker per transport: `transports.size()` batches in flight at most.
+  DeliverySink(std::vector<std::unique_ptr<Transport>> transports, DeliveryOptions options,
                std::optional<DeadLetter> dead_letter, Metrics& metrics);
   ~DeliverySink() override;
 
   void deliver(Batch&& batch) override;
-  void flush() override {}
+  /// The commit step: commits, in batch order, every batch whose turn has come.
+  void flush() override;
   bool broken() const override;
   ExitStatus status() const override;
-  uint64_t undelivered_records() const override;
+  uint64_t undelivered_records() const override { return dead_lettered_ + lost_; }
   bool accepting() const override;
   bool idle() const override;
   int event_fd() const override { return event_fd_; }
   void shutdown(bool immediately) override;
+  bool reader_gone() const override { return reader_gone_; }
 
  private:
-  void run();
-  void handle(const Batch& batch);
-  /// Gives a batch up: to the dead-letter file, or reported lost.
-  void give_up(const Batch& batch, const std::string& why);
-  /// Why attempt `attempt` of a batch must not be made, or "" if it may.
-  std::string reason_not_to_try(uint32_t attempt) const;
-  /// Waits `delay` unless shutdown comes first; returns false if it did.
-  bool wait_before_retry(Duration delay);
-  std::string describe(const Batch& batch) const;
+  struct Report {
+    Batch batch;
+    BatchResult result;
+  };
+  struct Worker;
+  class Env;
+
+  void work(Worker& worker);
+  /// Commits one batch's report; the loop thread only.
+  void commit(Report& report);
+  /// Writes what a command printed to our stdout; false if it could not.
+  bool copy_output(int fd);
   std::string line_range(const Batch& batch) const;
 
-  std::unique_ptr<Transport> transport_;
   DeliveryOptions options_;
   std::optional<DeadLetter> dead_letter_;
-  std::string run_id_;
-  std::mt19937_64 rng_;
-  AttemptControl control_;
-  int event_fd_ = -1;
   Metrics& metrics_;
+  std::string run_id_;
+  int event_fd_ = -1;
+  std::vector<std::unique_ptr<Worker>> workers_;
 
+  // Shared with the workers, under mutex_.
   mutable std::mutex mutex_;
   std::condition_variable wake_;
-  std::deque<Batch> queue_;  ///< the front is being delivered until it is popped
+  std::deque<Batch> waiting_;     ///< closed batches no worker has taken yet, in order
+  std::vector<Report> finished_;  ///< reports not yet taken by the commit step
+  size_t running_ = 0;            ///< batches a worker is on
   bool closing_ = false;
   bool shutting_down_ = false;
   bool aborted_ = false;
-  bool stopped_ = false;  ///< --on-error stop has fired
+  bool stopped_ = false;          ///< --on-error stop has fired
   TimePoint grace_end_{};
 
-  // Counters, written by the delivery thread, read under mutex_.
-  uint64_t delivered_batches_ = 0;
-  uint64_t delivered_records_ = 0;
-  uint64_t retries_ = 0;
+  // The loop thread's own.
+  Sequencer<Report> sequencer_;
   uint64_t failed_batches_ = 0;
   uint64_t dead_lettered_ = 0;
   uint64_t lost_ = 0;
-
-  std::thread thread_;
+  bool reader_gone_ = false;
+  bool output_failed_ = false;
+  bool said_stop_ = false;
 };
 
 }  // namespace batchpipe

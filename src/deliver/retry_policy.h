@@ -8,6 +8,7 @@
 #include <random>
 #include <string>
 
+#include "unique_fd.h"
 #include "units.h"
 
 namespace batchpipe {
@@ -31,6 +32,7 @@ struct AttemptResult {
   std::string detail;                   ///< what happened, e.g. "command exited with status 1"
   std::optional<Duration> retry_after;  ///< the receiver's own word on when to retry
   uint64_t bytes_sent = 0;              ///< body bytes offered, for --verbose
+  UniqueFd output{};                    ///< --exec: what the command wrote on its stdout
 };
 
 /// The wait before retry `retry` (1-based): uniform in [d/2, d] with

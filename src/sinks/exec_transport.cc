@@ -45,10 +45,11 @@ class Child {
 
   /// Starts `/bin/sh -c command` with `input` as its stdin; returns the errno
   /// of a failure, or 0.
-  int spawn(const std::string& command, const std::vector<std::string>& env, int input) {
+  int spawn(const std::string& command, const std::vector<std::string>& env, int input, int output) {
     posix_spawn_file_actions_t actions;
     posix_spawn_file_actions_init(&actions);
     posix_spawn_file_actions_adddup2(&actions, input, STDIN_FILENO);
+    posix_spawn_file_actions_adddup2(&actions, output, STDOUT_FILENO);
     posix_spawn_file_actions_addclosefrom_np(&actions, 3);
     posix_spawnattr_t attr;
     posix_spawnattr_init(&attr);
@@ -162,17 +163,26 @@ ExecTransport::ExecTransport(std::string command) : command_(std::move(command))
 
 AttemptResult ExecTransport::attempt(const Batch& batch, const AttemptInfo& info, AttemptControl& control) {
   AttemptResult result = run(batch, info, control);
-  result.bytes_sent = batch.bytes.size();
+  result.bytes_sent = batch.body().size();
   return result;
 }
 
 AttemptResult ExecTransport::run(const Batch& batch, const AttemptInfo& info, AttemptControl& control) {
-  int input = batch_file(batch.bytes);
+  int input = batch_file(batch.body());
   if (input < 0)
     return {Outcome::Retryable, fmt::format("cannot hold the batch for the command: {}", std::strerror(errno)),
             std::nullopt};
+  // The command's stdout is kept, in memory, until the commit step writes it
+  // to ours in batch order; a file rather than a pipe, so a command that
+  // writes much never waits for us.
+  UniqueFd output(::memfd_create("batchpipe-output", MFD_CLOEXEC));
+  if (!output) {
+    ::close(input);
+    return {Outcome::Retryable, fmt::format("cannot hold the command's output: {}", std::strerror(errno)),
+            std::nullopt};
+  }
   Child child;
-  int err = child.spawn(command_, child_environment(batch, info), input);
+  int err = child.spawn(command_, child_environment(batch, info), input, output.get());
   ::close(input);
   if (err)
     return {err == ENOENT || err == EACCES ? Outcome::Permanent : Outcome::Retryable,
@@ -187,7 +197,11 @@ AttemptResult ExecTransport::run(const Batch& batch, const AttemptInfo& info, At
   if (WIFSIGNALED(*status))
     return {Outcome::Retryable, fmt::format("command killed by {}", signal_name(WTERMSIG(*status))), std::nullopt};
   int code = WEXITSTATUS(*status);
-  if (code == 0) return {Outcome::Delivered, "command exited with status 0", std::nullopt};
+  if (code == 0) {
+    AttemptResult delivered{Outcome::Delivered, "command exited with status 0", std::nullopt};
+    delivered.output = std::move(output);
+    return delivered;
+  }
   if (code == 126) return {Outcome::Permanent, fmt::format("command cannot run (exit 126): {}", command_), std::nullopt};
   if (code == 127) return {Outcome::Permanent, fmt::format("command not found (exit 127): {}", command_), std::nullopt};
   return {Outcome::Retryable, fmt::format("command exited with status {}", code), std::nullopt};

@@ -12,7 +12,8 @@ class ExecTransport : public Transport {
   explicit ExecTransport(std::string command);
 
   /// The command's stdin is the batch as a sealed in-memory file (memfd), so
-  /// it may be read by name or seeked. Delivered when the command exits 0. Exit 126/127 (cannot run, not found)
+  /// it may be read by name or seeked; its stdout is kept in another memfd,
+  /// handed back with a delivered result for the commit step to write out. Delivered when the command exits 0. Exit 126/127 (cannot run, not found)
   /// is permanent; any other exit, death by a signal or the deadline is
   /// retryable. The child runs in its own process group, which is sent
   /// SIGTERM and, after a short grace, SIGKILL when the attempt is cut short.

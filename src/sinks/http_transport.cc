@@ -106,17 +106,17 @@ size_t HttpTransport::on_response(char* data, size_t size, size_t count, void* s
   return n;
 }
 
-const std::string& HttpTransport::body(const Batch& batch) {
-  if (!options_.gzip) return batch.bytes;
+std::string_view HttpTransport::body(const Batch& batch) {
+  if (!options_.gzip) return batch.body();
   if (compressed_batch_ != batch.number) {
-    gzip_into(batch.bytes, compressed_);
+    gzip_into(batch.body(), compressed_);
     compressed_batch_ = batch.number;
   }
   return compressed_;
 }
 
 AttemptResult HttpTransport::attempt(const Batch& batch, const AttemptInfo& info, AttemptControl& control) {
-  const std::string& payload = body(batch);
+  std::string_view payload = body(batch);
   std::vector<std::string> lines;
   auto add_default = [&](std::string_view name, std::string value) {
     if (!has_header(options_.headers, name)) lines.push_back(fmt::format("{}: {}", name, value));
@@ -175,7 +175,7 @@ AttemptResult HttpTransport::attempt(const Batch& batch, const AttemptInfo& info
   result.bytes_sent = payload.size();
   if (cut) {
     cut->bytes_sent = payload.size();
-    return *cut;
+    return std::move(*cut);
   }
   if (code != CURLE_OK) {
     result.outcome = classify_transfer_error(code);

@@ -34,7 +34,7 @@ class HttpTransport : public Transport {
  private:
   HttpTransport(HttpOptions options, std::string endpoint);
   /// The bytes to send for `batch`: the batch itself, or its gzip form made once.
-  const std::string& body(const Batch& batch);
+  std::string_view body(const Batch& batch);
   static size_t on_response(char* data, size_t size, size_t count, void* self);
 
   HttpOptions options_;

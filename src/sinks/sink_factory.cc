@@ -13,7 +13,6 @@ namespace {
 
 std::unique_ptr<Transport> make_transport(const Config& config, std::string& error) {
   if (!config.exec_command.empty()) return std::make_unique<ExecTransport>(config.exec_command);
-  if (config.insecure) diag::warning("--insecure: TLS certificates and host names are not verified");
   return HttpTransport::create({config.post_url, config.headers, config.gzip, config.connect_timeout, config.cacert,
                                 config.insecure},
                                error);
@@ -23,19 +22,23 @@ std::unique_ptr<Transport> make_transport(const Config& config, std::string& err
 
 std::unique_ptr<Sink> make_sink(const Config& config, Metrics& metrics, std::string& error) {
   if (!config.delivers()) return std::make_unique<StdoutSink>(STDOUT_FILENO);
-  std::unique_ptr<Transport> transport = make_transport(config, error);
-  if (!transport) return nullptr;
+  if (config.insecure) diag::warning("--insecure: TLS certificates and host names are not verified");
+  std::vector<std::unique_ptr<Transport>> transports;  // one per worker: its own connection or child
+  for (uint32_t i = 0; i < config.parallel; ++i) {
+    transports.push_back(make_transport(config, error));
+    if (!transports.back()) return nullptr;
+  }
   std::optional<DeadLetter> dead_letter =
       config.dead_letter.empty() ? std::nullopt : DeadLetter::open(config.dead_letter, error);
   if (!config.dead_letter.empty() && !dead_letter) return nullptr;
   DeliveryOptions options;
-  options.retry = config.retry;
-  options.timeout = config.timeout;
+  options.attempt.retry = config.retry;
+  options.attempt.timeout = config.timeout;
+  options.attempt.verbose = config.verbose;
   options.stop_on_error = config.stop_on_error;
   options.grace = config.grace;
-  options.verbose = config.verbose;
   options.inputs = config.inputs;
-  return std::make_unique<DeliverySink>(std::move(transport), std::move(options), std::move(dead_letter), metrics);
+  return std::make_unique<DeliverySink>(std::move(transports), std::move(options), std::move(dead_letter), metrics);
 }
 
 }  // namespace batchpipe

@@ -221,25 +221,25 @@ def encode(batches) -> bytes:
 
 
 def encoded_size(batch) -> int:
-    """A batch's size as --max-bytes counts it: brackets and commas, no newline."""
-    return 2 + sum(len(r) for r in batch) + max(0, len(batch) - 1)
+    """A batch's size as --max-bytes counts it: brackets, commas and the newline."""
+    return 3 + sum(len(r) for r in batch) + max(0, len(batch) - 1)
 
 
 def greedy_batches(records, size: int, max_bytes: int) -> list:
     """Batches as the spec closes them when only --size, --max-bytes and EOF
     act (--interval 0, no signals): a record goes into the open batch unless it
     would push it past max_bytes; a batch closes once it holds `size` records."""
-    batches, open_batch, open_size = [], [], 2
+    batches, open_batch, open_size = [], [], 3
     for record in records:
         growth = len(record) + (1 if open_batch else 0)
         if open_batch and open_size + growth > max_bytes:
             batches.append(open_batch)
-            open_batch, open_size, growth = [], 2, len(record)
+            open_batch, open_size, growth = [], 3, len(record)
         open_batch.append(record)
         open_size += growth
         if len(open_batch) == size:
             batches.append(open_batch)
-            open_batch, open_size = [], 2
+            open_batch, open_size = [], 3
     if open_batch:
         batches.append(open_batch)
     return batches

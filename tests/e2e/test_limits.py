@@ -48,33 +48,33 @@ class MaxBytesTest(unittest.TestCase):
         return bp.run(["--interval", "0", *args], b"".join(r + b"\n" for r in records), **kwargs)
 
     def test_batches_fill_up_to_max_bytes_exactly(self):
-        # k records of 5 bytes encode to 6k+1 bytes.
-        for max_bytes, per_batch in ((7, 1), (12, 1), (13, 2), (18, 2), (19, 3), (25, 4)):
+        # k records of 5 bytes encode to 6k+2 bytes, newline included.
+        for max_bytes, per_batch in ((8, 1), (13, 1), (14, 2), (19, 2), (20, 3), (26, 4)):
             with self.subTest(max_bytes=max_bytes):
                 records = [R5] * 7
                 result = self.run_records(["--max-bytes", str(max_bytes)], records)
                 self.assertEqual(result.returncode, 0, result.stderr)
                 batches = [records[i : i + per_batch] for i in range(0, 7, per_batch)]
                 self.assertEqual(result.stdout, bp.encode(batches))
-                for line in result.stdout.splitlines():
+                for line in result.stdout.splitlines(keepends=True):
                     self.assertLessEqual(len(line), max_bytes)
 
     def test_size_and_max_bytes_together(self):
         records = [R5] * 10
         result = self.run_records(["--size", "2", "--max-bytes", "100"], records)
         self.assertEqual(result.stdout, bp.encode([[R5, R5]] * 5))
-        result = self.run_records(["--size", "5", "--max-bytes", "13"], records)
+        result = self.run_records(["--size", "5", "--max-bytes", "14"], records)
         self.assertEqual(result.stdout, bp.encode([[R5, R5]] * 5))
 
     def test_record_that_cannot_fit_alone_is_rejected(self):
-        records = [b'"x"', b'"abcd"', b'"y"', b'"abc"']  # with --max-bytes 7: 6 bytes is too big, 5 fits
-        result = self.run_records(["--max-bytes", "7"], records)
+        records = [b'"x"', b'"abcd"', b'"y"', b'"abc"']  # with --max-bytes 8: 6 bytes is too big, 5 fits
+        result = self.run_records(["--max-bytes", "8"], records)
         self.assertEqual(result.returncode, 1, result.stderr)
         self.assertEqual(result.stdout, b'["x"]\n["y"]\n["abc"]\n')
         self.assertEqual(result.stderr, oversize_message(2, 6))
 
     def test_oversized_record_with_on_invalid_fail(self):
-        result = self.run_records(["--max-bytes", "7", "--on-invalid", "fail"], [b"1", b"2", b'"abcd"', b"3"])
+        result = self.run_records(["--max-bytes", "8", "--on-invalid", "fail"], [b"1", b"2", b'"abcd"', b"3"])
         self.assertEqual(result.returncode, 3, result.stderr)
         self.assertEqual(result.stdout, b"[1,2]\n")
         self.assertEqual(result.stderr, oversize_message(3, 6))
@@ -82,14 +82,14 @@ class MaxBytesTest(unittest.TestCase):
     def test_binary_units(self):
         for flag, limit in (("1K", 1024), ("1KiB", 1024), ("2K", 2048)):
             with self.subTest(max_bytes=flag):
-                fits, too_big = bp.string_record(limit - 2), bp.string_record(limit - 1)
+                fits, too_big = bp.string_record(limit - 3), bp.string_record(limit - 2)
                 result = self.run_records(["--max-bytes", flag], [b"1", fits, too_big, b"2"])
                 self.assertEqual(result.returncode, 1, result.stderr)
                 self.assertEqual(result.stdout, b"[1]\n[" + fits + b"]\n[2]\n")
-                self.assertEqual(result.stderr, oversize_message(3, limit - 1))
+                self.assertEqual(result.stderr, oversize_message(3, limit - 2))
 
     def test_surrounding_whitespace_does_not_count(self):
-        fits = bp.string_record(1022)
+        fits = bp.string_record(1021)
         data = b"  \t" + fits + b"\t  \r\n" + b"1\n"
         result = bp.run(["--max-bytes", "1K", "--interval", "0"], data)
         self.assertEqual((result.returncode, result.stderr), (0, b""))
@@ -97,7 +97,7 @@ class MaxBytesTest(unittest.TestCase):
 
     def test_exact_fit_giant_record_with_much_surrounding_whitespace(self):
         # Longer than any read block: the whitespace must still not count.
-        record = bp.string_record(MiB - 2)
+        record = bp.string_record(MiB - 3)
         data = b" " * 100 + record + b"\t" * 100 + b"\r\n{}\n"
         result = bp.run(["--max-bytes", "1M", "--interval", "0"], data)
         self.assertEqual(result.stderr, b"")
@@ -163,8 +163,8 @@ class VolumeTest(unittest.TestCase):
         rng = random.Random(20240611)
         for round_ in range(30):
             size = rng.choice([1, 2, 3, 5, 17, 100, 1000, rng.randint(1, 64)])
-            max_bytes = rng.choice([3, 4, 10, 64, 300, 1024, 4096, rng.randint(3, 5000)])
-            fit = max_bytes - 2
+            max_bytes = rng.choice([4, 5, 11, 65, 301, 1025, 4097, rng.randint(4, 5000)])
+            fit = max_bytes - 3
             records, lines, rejected = [], [], []
             for line_no in range(1, rng.randint(0, 400) + 1):
                 roll = rng.random()
