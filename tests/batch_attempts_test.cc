@@ -1,0 +1,153 @@
+// The rules of one batch's attempts, with a scripted transport and a fake
+// clock: waits advance the clock instead of sleeping.
+#include <catch2/catch.hpp>
+
+#include "deliver/batch_attempts.h"
+#include "diagnostics.h"
+#include "fake_transport.h"
+
+using namespace batchpipe;
+using namespace batchpipe::testing;
+using namespace std::chrono_literals;
+
+namespace {
+
+class FakeEnv : public AttemptEnv {
+ public:
+  TimePoint now() override { return now_; }
+  std::string why_not(uint32_t attempt) override {
+    if (stopped) return "not tried: delivery stopped after an earlier failure";
+    if (shutting_down && attempt > 1) return "no retries while shutting down";
+    return {};
+  }
+  bool wait(Duration delay) override {
+    waits.push_back(delay);
+    now_ += delay;
+    if (shut_down_during_wait) shutting_down = true;
+    return !shutting_down && !stopped;
+  }
+
+  TimePoint now_{};
+  std::vector<Duration> waits;
+  bool stopped = false;
+  bool shutting_down = false;
+  bool shut_down_during_wait = false;
+};
+
+Batch batch_of(uint64_t number, uint64_t records) {
+  Batch b;
+  BatchEncoder::open(b);
+  for (uint64_t i = 0; i < records; ++i) BatchEncoder::append(b, "1");
+  BatchEncoder::close(b);
+  b.number = number;
+  return b;
+}
+
+struct Run {
+  FakeScript script;
+  FakeTransport transport{script};
+  AttemptControl control;
+  FakeEnv env;
+  AttemptOptions options;
+  std::mt19937_64 rng{7};
+  Metrics metrics;
+
+  BatchResult go(uint64_t number = 1) {
+    return attempt_batch(batch_of(number, 3), "run-1", transport, control, env, options, rng, metrics);
+  }
+};
+
+}  // namespace
+
+TEST_CASE("a transient failure is retried with backoff and delivered once", "[attempts]") {
+  diag::set_quiet(true);
+  Run r;
+  r.options.retry = {.retries = 5, .delay = 100ms, .max_delay = 10s, .max_time = 0s};
+  r.script.on(1, 1, Outcome::Retryable);
+  r.script.on(1, 2, Outcome::Retryable);
+  BatchResult out = r.go();
+  CHECK(out.delivered);
+  CHECK(out.attempts == 3);
+  auto calls = r.script.calls();
+  REQUIRE(calls.size() == 3);
+  for (auto& c : calls) CHECK(c.id == "run-1");  // the same id on every attempt
+  REQUIRE(r.env.waits.size() == 2);
+  CHECK(r.env.waits[0] >= 50ms);
+  CHECK(r.env.waits[0] <= 100ms);
+  CHECK(r.env.waits[1] >= 100ms);
+  CHECK(r.env.waits[1] <= 200ms);
+  CHECK(r.metrics.attempts.get() == 3);
+  CHECK(r.metrics.retries.get() == 2);
+  CHECK(r.metrics.retrying.get() == 0);
+}
+
+TEST_CASE("a permanent failure is not retried", "[attempts]") {
+  diag::set_quiet(true);
+  Run r;
+  r.script.on(1, 1, Outcome::Permanent, "HTTP 400");
+  BatchResult out = r.go();
+  CHECK_FALSE(out.delivered);
+  CHECK(out.permanent);
+  CHECK(out.attempts == 1);
+  CHECK(out.reason == "HTTP 400; not retried");
+  CHECK(r.env.waits.empty());
+}
+
+TEST_CASE("retries run out after --retries", "[attempts]") {
+  diag::set_quiet(true);
+  Run r;
+  r.options.retry = {.retries = 2, .delay = 1ms, .max_delay = 1s, .max_time = 0s};
+  for (uint32_t a = 1; a <= 5; ++a) r.script.on(1, a, Outcome::Retryable, "boom");
+  BatchResult out = r.go();
+  CHECK_FALSE(out.delivered);
+  CHECK_FALSE(out.permanent);
+  CHECK(out.attempts == 3);
+  CHECK(out.reason == "boom; no retries left after 3 attempts");
+}
+
+TEST_CASE("Retry-After replaces the backoff, and --retry-max-time bounds the waiting", "[attempts]") {
+  diag::set_quiet(true);
+  Run r;
+  r.options.retry = {.retries = 10, .delay = 1ms, .max_delay = 1min, .max_time = 10s};
+  r.script.on(1, 1, Outcome::Retryable, "HTTP 503", 4s);
+  r.script.on(1, 2, Outcome::Retryable, "HTTP 503", 4s);
+  r.script.on(1, 3, Outcome::Retryable, "HTTP 503", 4s);
+  BatchResult out = r.go();
+  CHECK_FALSE(out.delivered);
+  CHECK(r.env.waits == std::vector<Duration>{4s, 4s});  // 8s spent; 4s more would pass 10s
+  CHECK(out.reason == "HTTP 503; the next retry would pass --retry-max-time 10.0s");
+}
+
+TEST_CASE("shutdown ends the wait for a retry and gives the batch up", "[attempts]") {
+  diag::set_quiet(true);
+  Run r;
+  r.options.retry = {.retries = 5, .delay = 1s, .max_delay = 1s, .max_time = 0s};
+  r.script.on(1, 1, Outcome::Retryable, "boom");
+  r.env.shut_down_during_wait = true;
+  BatchResult out = r.go();
+  CHECK_FALSE(out.delivered);
+  CHECK(out.attempts == 1);
+  CHECK(out.reason == "boom; no retries while shutting down");
+}
+
+TEST_CASE("no retry is even announced while shutting down", "[attempts]") {
+  diag::set_quiet(true);
+  Run r;
+  r.script.on(1, 1, Outcome::Retryable, "boom");
+  r.env.shutting_down = true;
+  BatchResult out = r.go();
+  CHECK(out.attempts == 1);
+  CHECK(r.env.waits.empty());
+  CHECK(out.reason == "boom; no retries while shutting down");
+}
+
+TEST_CASE("a batch is not tried at all once delivery stopped", "[attempts]") {
+  diag::set_quiet(true);
+  Run r;
+  r.env.stopped = true;
+  BatchResult out = r.go();
+  CHECK_FALSE(out.delivered);
+  CHECK(out.attempts == 0);
+  CHECK(r.script.calls().empty());
+  CHECK(out.reason == "not tried: delivery stopped after an earlier failure");
+}
