@@ -91,6 +91,11 @@ DeliverySink::~DeliverySink() {
 }
 
 void DeliverySink::deliver(Batch&& batch) {
+  if (reader_gone_) {  // the run is ending quietly, by SIGPIPE: nothing more is tried
+    lost_ += batch.records;
+    spend(std::move(batch));
+    return;
+  }
   {
     std::lock_guard lock(mutex_);
     waiting_.push_back(std::move(batch));
@@ -180,6 +185,11 @@ void DeliverySink::flush() {
 void DeliverySink::commit(Report& report) {
   const Batch& batch = report.batch;
   BatchResult& result = report.result;
+  if (reader_gone_) {  // ending quietly, as cat would: what is left is not worth a word
+    if (!result.delivered) lost_ += batch.records;
+    spend(std::move(report.batch));
+    return;
+  }
   if (result.delivered) {
     metrics_.delivered_batches.add();
     metrics_.delivered_records.add(batch.records);
@@ -234,6 +244,7 @@ bool DeliverySink::copy_output(int fd) {
       if ((errno == EINTR || errno == EAGAIN) && signals::terminations() < 2) continue;
       if (errno == EPIPE) {
         reader_gone_ = true;
+        shutdown(true);  // attempts under way are cut short, the rest not started
       } else {
         output_failed_ = true;
         diag::error(fmt::format("stdout: write error: {}", std::strerror(errno)));
