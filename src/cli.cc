@@ -84,6 +84,13 @@ std::vector<std::string> to_headers(const std::vector<std::string>& values) {
   return out;
 }
 
+/// Validation threads when --threads is not given: one a CPU, up to the
+/// point where more stopped helping (see README, Performance).
+uint32_t default_threads() {
+  long cpus = ::sysconf(_SC_NPROCESSORS_ONLN);
+  return static_cast<uint32_t>(std::clamp<long>(cpus, 1, kDefaultMaxThreads));
+}
+
 }  // namespace
 
 CliResult parse_cli(int argc, const char* const* argv) {
@@ -92,7 +99,7 @@ CliResult parse_cli(int argc, const char* const* argv) {
   std::string size = "1000", interval = "500ms", max_bytes = "8M", on_invalid = "skip";
   std::string retries = "5", retry_delay = "500ms", retry_max_delay = "30s", retry_max_time = "0",
               timeout, grace = "10s", on_error = "continue", compress, connect_timeout = "10s";
-  std::string parallel = "1", max_buffer = "64M", on_full = "block";
+  std::string parallel = "1", max_buffer = "64M", on_full = "block", threads;
   std::vector<std::string> headers;
 
   CLI::App app{"Read NDJSON records and deliver them in batches, each a JSON array on one line.",
@@ -120,6 +127,9 @@ CliResult parse_cli(int argc, const char* const* argv) {
                  "When --max-buffer is full: block (stop reading) or drop (new records, exit 4) [block]")
       ->type_name("MODE")
       ->check(CLI::IsMember({"block", "drop"}));
+  app.add_option("--threads", threads,
+                 "Validate on N threads; 1 = on the loop's own [online CPUs, at most 4]")
+      ->type_name("N");
   app.add_flag("--stats", config.stats, "Print a summary on stderr at the end");
   app.add_flag("-q,--quiet", config.quiet, "Do not report invalid lines and retries one by one");
 
@@ -210,6 +220,9 @@ CliResult parse_cli(int argc, const char* const* argv) {
                                  "raise --max-buffer or lower --max-bytes",
                                  max_bytes, max_buffer)};
     config.drop_when_full = on_full == "drop";
+    config.threads = threads.empty() ? default_threads() : static_cast<uint32_t>(to_count("--threads", threads));
+    if (config.threads > kMaxThreads)
+      throw BadValue{fmt::format("--threads: must be at most {}, got '{}'", kMaxThreads, threads)};
   } catch (const CLI::CallForHelp&) {
     result.out = app.help();
     return result;

@@ -18,6 +18,7 @@ struct Config {
   Duration interval = std::chrono::milliseconds(500);  ///< --interval; zero = off
   uint64_t max_bytes = 8 << 20;        ///< --max-bytes: encoded batch, brackets and newline included
   InvalidMode on_invalid = InvalidMode::Skip;
+  uint32_t threads = 1;                ///< --threads: validation threads; 1 = the loop's own
   bool stats = false;                  ///< --stats: summary on stderr at the end
   bool quiet = false;                  ///< -q: no per-line warnings
 
@@ -46,6 +47,9 @@ struct Config {
 
 /// The smallest --max-bytes that holds any record at all ("[" 1 byte "]" "\n").
 inline constexpr uint64_t kMinMaxBytes = 4;
+/// The most validation threads (--threads), and the most used by default.
+inline constexpr uint32_t kMaxThreads = 64;
+inline constexpr uint32_t kDefaultMaxThreads = 4;
 /// The most batches in flight (--parallel).
 inline constexpr uint32_t kMaxParallel = 256;
 /// The largest --max-bytes: a batch is held in memory whole.

@@ -15,13 +15,15 @@
 #include "input/block_queue.h"
 #include "input/input_reader.h"
 #include "json/line_checker.h"
+#include "json/validation_pool.h"
 #include "diagnostics.h"
 #include "signals.h"
 
 namespace batchpipe {
 namespace {
 
-/// Blocks in flight between the threads: one being read, two waiting.
+/// Blocks in flight between the threads: one being read, two waiting, and
+/// one more for each validation thread.
 constexpr size_t kPoolBlocks = 3;
 
 /// A latch the loop raises to stop the input thread; stays readable once raised.
@@ -138,12 +140,14 @@ ExitStatus run_pipeline(const Config& config, Sink& sink, Metrics& metrics) {
   // unless --on-full drop asks to keep reading and drop instead.
   auto room = [&] { return drop || (!batcher.has_closed() && !backlog.full()); };
   StopLatch stop;
-  BlockQueue queue(kPoolBlocks);
+  const size_t validators = config.threads > 1 ? config.threads : 0;  // 1: the loop validates
+  BlockQueue queue(kPoolBlocks + validators, validators > 0);
   InputReader reader({config.inputs, batcher.max_record_size()}, stop.fd());
   LineChecker checker(config.on_invalid, batcher.max_record_size(), config.inputs);
   signals::block_in_this_thread(true);  // signals are the loop's, not the input thread's
   std::thread input([&] { read_all(reader, queue); });
   signals::block_in_this_thread(false);
+  ValidationPool validation(queue, validators);
 
   ExitStatus signalled = ExitStatus::Success;
   bool input_done = false, stopping = false, stopped_at_invalid = false;

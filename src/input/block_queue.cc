@@ -11,7 +11,7 @@
 
 namespace batchpipe {
 
-BlockQueue::BlockQueue(size_t pool_size) {
+BlockQueue::BlockQueue(size_t pool_size, bool validated) : must_validate_(validated) {
   for (size_t i = 0; i < pool_size; ++i) {
     pool_.push_back(std::make_unique<InputBlock>());
     free_.push_back(pool_.back().get());
@@ -31,11 +31,41 @@ InputBlock* BlockQueue::acquire() {
 }
 
 void BlockQueue::publish(InputBlock* block) {
+  block->validated = false;
   {
     std::lock_guard lock(mutex_);
     ready_.push_back(block);
   }
+  if (must_validate_) {
+    claimable_.notify_one();
+    return;
+  }
   signal_ready();
+}
+
+InputBlock* BlockQueue::claim() {
+  std::unique_lock lock(mutex_);
+  claimable_.wait(lock, [&] { return claimed_ < ready_.size() || closed_ || claims_stopped_; });
+  if (claims_stopped_ || claimed_ >= ready_.size()) return nullptr;
+  return ready_[claimed_++];
+}
+
+void BlockQueue::validated(InputBlock* block) {
+  bool front;
+  {
+    std::lock_guard lock(mutex_);
+    block->validated = true;
+    front = !ready_.empty() && ready_.front() == block;
+  }
+  if (front) signal_ready();
+}
+
+void BlockQueue::stop_claims() {
+  {
+    std::lock_guard lock(mutex_);
+    claims_stopped_ = true;
+  }
+  claimable_.notify_all();
 }
 
 void BlockQueue::close() {
@@ -43,6 +73,7 @@ void BlockQueue::close() {
     std::lock_guard lock(mutex_);
     closed_ = true;
   }
+  claimable_.notify_all();
   signal_ready();
 }
 
@@ -50,10 +81,12 @@ InputBlock* BlockQueue::pop() {
   uint64_t count;
   (void)!::read(event_fd_, &count, sizeof count);  // reset; we look at the queue itself
   std::lock_guard lock(mutex_);
-  if (ready_.empty()) return nullptr;
+  if (ready_.empty() || (must_validate_ && !ready_.front()->validated)) return nullptr;
   InputBlock* block = ready_.front();
   ready_.pop_front();
-  if (!ready_.empty() || closed_) {
+  if (must_validate_) --claimed_;
+  bool next_ready = !ready_.empty() && (!must_validate_ || ready_.front()->validated);
+  if (next_ready || (ready_.empty() && closed_)) {
     uint64_t one = 1;
     (void)!::write(event_fd_, &one, sizeof one);  // still more to take: stay readable
   }

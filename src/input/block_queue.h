@@ -1,5 +1,7 @@
-// The hand-off between the input thread and the event loop: a fixed pool of
-// blocks, so memory stays bounded and a slow sink slows reading down.
+// The hand-off between the input thread, the validation threads (if any) and
+// the event loop: a fixed pool of blocks, so memory stays bounded and a slow
+// sink slows reading down. Blocks leave in the order they were published,
+// each only once validated when validation threads are at work.
 #pragma once
 
 #include <condition_variable>
@@ -14,7 +16,9 @@ namespace batchpipe {
 
 class BlockQueue {
  public:
-  explicit BlockQueue(size_t pool_size);
+  /// `validated`: blocks must be marked validated (see claim()) before pop()
+  /// hands them out.
+  BlockQueue(size_t pool_size, bool validated = false);
   ~BlockQueue();
   BlockQueue(const BlockQueue&) = delete;
   BlockQueue& operator=(const BlockQueue&) = delete;
@@ -26,10 +30,20 @@ class BlockQueue {
   /// No more blocks will be published.
   void close();
 
+  // Validation threads.
+  /// The oldest published block no thread has claimed; waits for one. Null
+  /// once the queue is closed (or stopped) and none is left to claim.
+  InputBlock* claim();
+  /// Marks a claimed block validated.
+  void validated(InputBlock* block);
+  /// Wakes and ends every claim(), whatever is left.
+  void stop_claims();
+
   // Event loop.
   /// Readable while blocks are ready or the queue has been closed.
   int ready_fd() const { return event_fd_; }
-  /// The oldest ready block, or null if none is ready now.
+  /// The oldest ready block (validated, if it must be), or null if none is
+  /// ready now.
   InputBlock* pop();
   void release(InputBlock* block);
   /// True once closed and every block has been popped.
@@ -41,9 +55,13 @@ class BlockQueue {
   std::vector<std::unique_ptr<InputBlock>> pool_;
   std::mutex mutex_;
   std::condition_variable freed_;
+  std::condition_variable claimable_;
   std::deque<InputBlock*> free_;
-  std::deque<InputBlock*> ready_;
+  std::deque<InputBlock*> ready_;   ///< published, in order
+  size_t claimed_ = 0;              ///< of ready_'s front blocks, how many a thread has taken
+  bool must_validate_ = false;
   bool closed_ = false;
+  bool claims_stopped_ = false;
   int event_fd_ = -1;
 };
 

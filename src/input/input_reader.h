@@ -29,6 +29,10 @@ struct InputBlock {
   uint64_t first_line = 0;               ///< line number (1-based, in its input) of LineSpan::line 0
   uint64_t line_count = 0;               ///< lines this block covers, blank ones included
   uint64_t input_bytes = 0;              ///< raw bytes of those lines
+  /// Set by a validation thread (--threads > 1): the lines of `lines` that
+  /// are not JSON texts, in order. Without it the loop validates the block.
+  bool validated = false;
+  std::vector<LineProblem> problems;
 
   std::string_view text(const LineSpan& span) const { return {buffer.data() + span.offset, span.size}; }
 };

@@ -1,6 +1,6 @@
 // Judging framed lines: which become records, and what happens to the rest
-// under --on-invalid. Runs on the event loop's thread, beside the batcher, so
-// that validation and reading share the two cores.
+// under --on-invalid. Runs on the event loop's thread, beside the batcher;
+// it validates a block itself unless a validation thread already has.
 #pragma once
 
 #include <cstdint>
@@ -52,14 +52,18 @@ template <class Emit>
 bool LineChecker::check(const InputBlock& block, Emit&& emit) {
   for (const OversizedLine& o : block.oversized)
     if (!reject(block, o.line, fmt::format("record of {} bytes exceeds --max-bytes", o.size))) return false;
-  problems_.clear();
-  validator_.validate(block.buffer.data(), block.buffer.size() - kValidatorPadding, block.lines, problems_);
-  auto problem = problems_.begin();
+  const std::vector<LineProblem>* problems = &block.problems;  // found by a validation thread
+  if (!block.validated) {
+    problems_.clear();
+    validator_.validate(block.buffer.data(), block.buffer.size() - kValidatorPadding, block.lines, problems_);
+    problems = &problems_;
+  }
+  auto problem = problems->begin();
   for (size_t i = 0; i < block.lines.size(); ++i) {
     const LineSpan& span = block.lines[i];
     uint64_t line = block.first_line + span.line;
     std::string_view text = block.text(span);
-    bool invalid = problem != problems_.end() && problem->index == i;
+    bool invalid = problem != problems->end() && problem->index == i;
     if (text.size() > max_record_) {
       if (!reject(block, line, fmt::format("record of {} bytes exceeds --max-bytes", text.size()))) return false;
     } else if (!invalid) {
