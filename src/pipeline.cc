@@ -13,6 +13,7 @@
 #include "input/input_reader.h"
 #include "json/line_checker.h"
 #include "diagnostics.h"
+#include "reporter.h"
 #include "signals.h"
 
 namespace batchpipe {
@@ -63,7 +64,7 @@ void wait_for_events(int input_fd, int sink_fd, std::optional<TimePoint> deadlin
 /// --on-invalid fail stops the run at one of them.
 bool add_block(const InputBlock& block, LineChecker& checker, Batcher& batcher, Metrics& metrics) {
   TimePoint now = Clock::now();
-  uint64_t records = 0;
+  uint64_t records = 0, rejected = checker.rejected();
   bool go_on = checker.check(block, [&](std::string_view text, uint64_t line) {
     batcher.add(text, {block.input, line}, now);
     ++records;
@@ -71,6 +72,7 @@ bool add_block(const InputBlock& block, LineChecker& checker, Batcher& batcher, 
   metrics.records.add(records);
   metrics.lines.add(block.line_count);
   metrics.input_bytes.add(block.input_bytes);
+  metrics.invalid.add(checker.rejected() - rejected);  // as it happens, for --metrics-file and --progress
   return go_on;
 }
 
@@ -90,7 +92,7 @@ ExitStatus status_for(int sig) {
 
 }  // namespace
 
-ExitStatus run_pipeline(const Config& config, Sink& sink, Metrics& metrics) {
+ExitStatus run_pipeline(const Config& config, Sink& sink, Metrics& metrics, Reporter* reporter) {
   Batcher batcher({config.batch_size, config.max_bytes, config.interval});
   sink.on_spent([&](Batch&& b) { batcher.recycle(std::move(b)); });
   StopLatch stop;
@@ -127,7 +129,10 @@ ExitStatus run_pipeline(const Config& config, Sink& sink, Metrics& metrics) {
     if (input_done && !batcher.has_closed() && sink.idle()) break;
     // Closed batches the sink will not take yet hold input back: backpressure.
     bool want_input = !input_done && !batcher.has_closed();
-    wait_for_events(want_input ? queue.ready_fd() : -1, sink.event_fd(), batcher.deadline());
+    std::optional<TimePoint> deadline = batcher.deadline();
+    if (reporter && reporter->deadline() && (!deadline || *reporter->deadline() < *deadline))
+      deadline = reporter->deadline();
+    wait_for_events(want_input ? queue.ready_fd() : -1, sink.event_fd(), deadline);
     look_around();
     while (!batcher.has_closed()) {
       InputBlock* block = queue.pop();
@@ -139,6 +144,7 @@ ExitStatus run_pipeline(const Config& config, Sink& sink, Metrics& metrics) {
       queue.release(block);
       look_around();
       batcher.tick(Clock::now());
+      if (reporter) reporter->tick(Clock::now());
       deliver_closed(batcher, sink, metrics);
     }
     if (!input_done && queue.finished()) {
@@ -146,6 +152,7 @@ ExitStatus run_pipeline(const Config& config, Sink& sink, Metrics& metrics) {
       batcher.flush();
     }
     batcher.tick(Clock::now());
+    if (reporter) reporter->tick(Clock::now());
     deliver_closed(batcher, sink, metrics);
   }
   input.join();
@@ -154,7 +161,6 @@ ExitStatus run_pipeline(const Config& config, Sink& sink, Metrics& metrics) {
   // stdout nothing further is delivered anyway.
   bool accounted = signalled != ExitStatus::Success || sink.status() == ExitStatus::DeliveryStopped;
   if (accounted && !reader.unfinished().empty()) diag::warning(reader.unfinished());
-  metrics.invalid.add(checker.rejected());
   metrics.undelivered.add(sink.undelivered_records());
   return combine(combine(combine(reader.status(), checker.status()), sink.status()), signalled);
 }

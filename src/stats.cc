@@ -5,7 +5,8 @@
 namespace batchpipe {
 
 // One line, figures without thousands separators: scripts and tests read it
-// with patterns such as "N batches (M records) delivered, K retries".
+// with patterns such as "N batches (M records) delivered, K retries". Every
+// counter of --metrics-file is here; the gauges, near 0 at exit, are not.
 std::string format_stats(const Metrics& m, Duration elapsed) {
   double seconds = std::chrono::duration<double>(elapsed).count();
   double rate = seconds > 0 ? static_cast<double>(m.records.get()) / seconds : 0;

@@ -1,0 +1,46 @@
+#include "reporter.h"
+
+#include "diagnostics.h"
+#include "metrics_text.h"
+
+namespace batchpipe {
+
+Reporter::Reporter(const Config& config, const Metrics& metrics, TimePoint now)
+    : metrics_(metrics), next_write_(now + kMetricsEvery) {
+  if (!config.metrics_file.empty()) file_.emplace(config.metrics_file);
+}
+
+std::string Reporter::start() {
+  if (!file_) return "";
+  std::string error = file_->write(prometheus_text(metrics_, true));
+  return error.empty() ? "" : "--metrics-file: " + error;
+}
+
+std::optional<TimePoint> Reporter::deadline() const {
+  std::optional<TimePoint> earliest;
+  if (file_) earliest = next_write_;
+  return earliest;
+}
+
+void Reporter::tick(TimePoint now) {
+  if (file_ && now >= next_write_) {
+    write_metrics(true);
+    next_write_ = now + kMetricsEvery;
+  }
+}
+
+void Reporter::finish() {
+  if (finished_) return;
+  finished_ = true;
+  if (file_) write_metrics(false);
+}
+
+void Reporter::write_metrics(bool up) {
+  std::string error = file_->write(prometheus_text(metrics_, up));
+  if (!error.empty() && !warned_) {
+    warned_ = true;
+    diag::warning("--metrics-file: " + error + "; going on (further write errors are not reported)");
+  }
+}
+
+}  // namespace batchpipe
