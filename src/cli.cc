@@ -112,6 +112,8 @@ CliResult parse_cli(int argc, const char* const* argv) {
       ->type_name("MODE")
       ->check(CLI::IsMember({"skip", "fail", "quote"}));
   app.add_flag("--stats", config.stats, "Print a summary on stderr at the end");
+  app.add_flag("--progress", config.progress,
+               "Show progress on stderr: a status line on a terminal, else a line every 10s");
   app.add_option("--metrics-file", config.metrics_file,
                  "Write Prometheus metrics to FILE every 5s and at exit, atomically")
       ->type_name("FILE");

@@ -19,6 +19,7 @@ struct Config {
   uint64_t max_bytes = 8 << 20;        ///< --max-bytes: encoded batch, brackets included
   InvalidMode on_invalid = InvalidMode::Skip;
   bool stats = false;                  ///< --stats: summary on stderr at the end
+  bool progress = false;               ///< --progress: figures on stderr as the run goes
   std::string metrics_file;            ///< --metrics-file: Prometheus text, rewritten every 5 s; empty = none
   bool quiet = false;                  ///< -q: no per-line warnings
 

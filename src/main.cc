@@ -4,6 +4,8 @@
 #include <csignal>
 #include <cstdio>
 
+#include <unistd.h>
+
 #include "cli.h"
 #include "diagnostics.h"
 #include "pipeline.h"
@@ -29,7 +31,7 @@ int main(int argc, char** argv) {
   std::string error;
   Metrics metrics;
   metrics.delivery = config.delivers();  // the first metrics file has the delivery figures too
-  Reporter reporter(config, metrics, Clock::now());
+  Reporter reporter(config, metrics, ::isatty(STDERR_FILENO), Clock::now());
   if (error = reporter.start(); !error.empty()) {
     diag::error(error);
     return static_cast<int>(ExitStatus::Usage);

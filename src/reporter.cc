@@ -5,9 +5,10 @@
 
 namespace batchpipe {
 
-Reporter::Reporter(const Config& config, const Metrics& metrics, TimePoint now)
+Reporter::Reporter(const Config& config, const Metrics& metrics, bool stderr_terminal, TimePoint now)
     : metrics_(metrics), next_write_(now + kMetricsEvery) {
   if (!config.metrics_file.empty()) file_.emplace(config.metrics_file);
+  if (config.progress) progress_.emplace(metrics, stderr_terminal, now);
 }
 
 std::string Reporter::start() {
@@ -19,6 +20,7 @@ std::string Reporter::start() {
 std::optional<TimePoint> Reporter::deadline() const {
   std::optional<TimePoint> earliest;
   if (file_) earliest = next_write_;
+  if (progress_ && (!earliest || progress_->deadline() < *earliest)) earliest = progress_->deadline();
   return earliest;
 }
 
@@ -27,11 +29,13 @@ void Reporter::tick(TimePoint now) {
     write_metrics(true);
     next_write_ = now + kMetricsEvery;
   }
+  if (progress_) progress_->tick(now);
 }
 
 void Reporter::finish() {
   if (finished_) return;
   finished_ = true;
+  if (progress_) progress_->finish();
   if (file_) write_metrics(false);
 }
 

@@ -1,5 +1,5 @@
 // The run's periodic reports, which the event loop drives: --metrics-file
-// rewritten every 5 s. Handed the time, like the
+// rewritten every 5 s and the --progress line. Handed the time, like the
 // batcher; the loop waits for deadline() along with its own.
 #pragma once
 
@@ -10,6 +10,7 @@
 #include "config.h"
 #include "metrics.h"
 #include "metrics_file.h"
+#include "progress.h"
 
 namespace batchpipe {
 
@@ -17,7 +18,8 @@ class Reporter {
  public:
   static constexpr auto kMetricsEvery = std::chrono::seconds(5);
 
-  Reporter(const Config& config, const Metrics& metrics, TimePoint now);
+  /// `stderr_terminal`: whether --progress draws a status line or prints lines.
+  Reporter(const Config& config, const Metrics& metrics, bool stderr_terminal, TimePoint now);
 
   /// Writes the metrics file for the first time (batchpipe_up 1). Returns ""
   /// or, when it cannot be written, the message for a usage error.
@@ -30,8 +32,8 @@ class Reporter {
   /// once in the run, which goes on; later writes still try.
   void tick(TimePoint now);
 
-  /// At exit, once the figures are final: writes the metrics file a last
-  /// time, with batchpipe_up 0.
+  /// At exit, once the figures are final: clears the status line and writes
+  /// the metrics file a last time, with batchpipe_up 0.
   void finish();
 
  private:
@@ -39,6 +41,7 @@ class Reporter {
 
   const Metrics& metrics_;
   std::optional<MetricsFile> file_;
+  std::optional<Progress> progress_;
   TimePoint next_write_;
   bool warned_ = false;
   bool finished_ = false;

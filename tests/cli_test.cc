@@ -91,3 +91,11 @@ TEST_CASE("--metrics-file takes a path", "[cli]") {
     CHECK(bad.err.find("--metrics-file") != std::string::npos);
   }
 }
+
+TEST_CASE("--progress is a flag", "[cli]") {
+  CHECK_FALSE(parse({}).config->progress);
+  CliResult r = parse({"--progress", "in.ndjson"});
+  REQUIRE(r.config);
+  CHECK(r.config->progress);
+  CHECK(r.config->inputs == std::vector<std::string>{"in.ndjson"});
+}

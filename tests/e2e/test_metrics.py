@@ -1,16 +1,23 @@
-"""--metrics-file and --stats: the run's figures for Prometheus and for people.
+"""--metrics-file, --progress and --stats: the run's figures for Prometheus and
+for people.
 
 The metrics file is read with the Prometheus client's own parser
 (python3-prometheus-client), and its counters are held against the --stats
 line and against what the input is known to hold. Runs that go on (stdin held
-open) are watched by polling the file or reading stderr against deadlines.
-Every process started is reaped by the test's cleanup.
+open) are watched by polling the file or reading stderr against deadlines;
+--progress on a terminal runs under a pseudo-terminal, whose output is replayed
+through a small terminal model (CR, erase-line, newline) to see what a person
+would be left with. Every process started is reaped by the test's cleanup.
 """
 
+import errno
 import math
 import os
+import pty
 import re
+import select
 import shutil
+import subprocess
 import tempfile
 import time
 import unittest
@@ -19,8 +26,9 @@ from prometheus_client.parser import text_string_to_metric_families
 
 import bp
 
-# The rewrite period of --metrics-file.
+# The rewrite period of --metrics-file and the plain --progress period.
 METRICS_EVERY = 5.0
+PROGRESS_EVERY = 10.0
 
 # The --stats figure for each metrics-file counter: (metric, pattern).
 STATS_FIGURES = [
@@ -257,6 +265,117 @@ class MetricsFileTest(Case):
         shutil.rmtree(self.path("sub"))
         self.assertEqual(live.finish(), 0, bytes(live.err))  # the last write fails
         self.assertEqual(bytes(live.err), b"")
+
+
+class Terminal:
+    """What a person sees: replays output with CR, ESC [ K (erase to the end of
+    the line) and newline; other bytes overwrite the line at the cursor."""
+
+    def __init__(self, data: bytes):
+        self.lines = []  # finished lines
+        line, col, i = bytearray(), 0, 0
+        while i < len(data):
+            c = data[i : i + 1]
+            if data.startswith(b"\x1b[K", i):
+                del line[col:]
+                i += 3
+                continue
+            if c == b"\x1b":
+                raise AssertionError(f"unexpected escape sequence {data[i:i + 8]!r}")
+            if c == b"\r":
+                col = 0
+            elif c == b"\n":
+                self.lines.append(line.decode("utf-8", "replace"))
+                line, col = bytearray(), 0
+            else:
+                line[col : col + 1] = c
+                col += 1
+            i += 1
+        self.current = line.decode("utf-8", "replace")  # the line the cursor is on
+
+
+class ProgressTest(Case):
+    def spawn_on_pty(self, args):
+        """batchpipe with stderr on a pseudo-terminal, stdin and stdout pipes."""
+        master, slave = pty.openpty()
+        self.addCleanup(os.close, master)
+        proc = bp.spawn(self, [bp.binary(), *args], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=slave)
+        os.close(slave)
+        return proc, master
+
+    def read_pty(self, master, buf: bytearray, until, timeout: float) -> bool:
+        """Reads the terminal into `buf` until until(buf) holds (True), the
+        deadline passes or the other side is gone (then until(buf))."""
+        deadline = time.monotonic() + timeout
+        while not until(buf):
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return until(buf)
+            readable, _, _ = select.select([master], [], [], left)
+            if readable:
+                try:
+                    chunk = os.read(master, 1 << 16)
+                except OSError as e:
+                    if e.errno != errno.EIO:
+                        raise
+                    chunk = b""
+                if not chunk:
+                    return until(buf)  # every writer closed the terminal
+                buf.extend(chunk)
+        return True
+
+    def test_a_status_line_on_a_terminal_that_never_garbles_messages(self):
+        proc, master = self.spawn_on_pty(["--progress", "--interval", "0", "--size", "100", "--stats"])
+        shown = bytearray()
+        proc.stdin.write(ndjson(numbered(1000)))
+        proc.stdin.flush()
+        self.assertTrue(self.read_pty(master, shown, lambda b: b"1,000 records in" in b, bp.SLACK), bytes(shown))
+        # Messages while the status line is drawn: invalid lines.
+        proc.stdin.write(b"bad one\n" + ndjson(numbered(234, 1001)) + b"bad two\n")
+        proc.stdin.flush()
+        self.assertTrue(self.read_pty(master, shown, lambda b: b"1,234 records in" in b, bp.SLACK), bytes(shown))
+        proc.stdin.close()
+        self.read_pty(master, shown, lambda b: False, bp.SLACK * 2)  # to the end: EIO once batchpipe is gone
+        self.assertEqual(proc.wait(timeout=bp.SLACK), 1)
+        self.assertEqual(len(proc.stdout.read().splitlines()), 13)
+
+        screen = Terminal(bytes(shown).replace(b"\r\n", b"\n"))  # the terminal's ONLCR
+        self.assertEqual(screen.current, "", f"status line left at exit: {bytes(shown)[-300:]!r}")
+        self.assertEqual(len(screen.lines), 3, screen.lines)
+        self.assertRegex(screen.lines[0], r"^batchpipe: line 1001: .+")
+        self.assertRegex(screen.lines[1], r"^batchpipe: line 1236: .+")
+        self.assertRegex(screen.lines[2], r"^batchpipe: stats: 1236 lines, \d+ bytes in, 1234 records in, 2 invalid")
+        # Every drawing of the status line fits an 80-column terminal.
+        for drawn in re.findall(rb"\r(batchpipe: [^\r\n\x1b]*)\x1b\[K", bytes(shown)):
+            self.assertLessEqual(len(drawn), 79, drawn)
+            self.assertRegex(drawn, rb"^batchpipe: [\d,]+ records in")
+
+    def test_help_names_the_flags(self):
+        result = bp.run(["--help"])
+        self.assertEqual(result.returncode, 0, result.stderr)
+        for flag in (b"--progress", b"--metrics-file FILE", b"--stats"):
+            self.assertIn(flag, result.stdout)
+
+    def test_without_a_terminal_a_short_run_prints_nothing(self):
+        result = bp.run(["--progress", "--interval", "0"], ndjson(numbered(100)))
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertEqual(result.stderr, b"")
+        self.assertEqual(result.stdout, bp.encode([numbered(100)]))
+
+    def test_without_a_terminal_a_plain_line_every_10s(self):
+        live = bp.Live(self, ["--progress", "--interval", "0"])
+        live.write(ndjson(numbered(42)))
+        started = time.monotonic()
+        one_line = lambda: b"\n" in bytes(live.err)
+        self.assertTrue(live.wait_until(one_line, PROGRESS_EVERY + 2 * bp.SLACK), bytes(live.err))
+        self.assertGreater(time.monotonic() - started, PROGRESS_EVERY - 1.5, "too soon")
+        self.assertEqual(live.finish(), 0, bytes(live.err))
+        lines = bp.stderr_lines(bytes(live.err))
+        self.assertGreaterEqual(len(lines), 1, lines)
+        for line in lines:
+            self.assertRegex(line, r"^batchpipe: progress: 42 records in, 0 batches out, 0 dropped, ")
+        self.assertNotIn(b"\x1b", bytes(live.err))
+        self.assertNotIn(b"\r", bytes(live.err))
 
 
 if __name__ == "__main__":
