@@ -58,7 +58,14 @@ void warning(std::string_view message) {
 void report(std::string_view message) { emit(message); }
 
 void set_status_line(std::string_view line) {
-  std::lock_guard lock(g_mutex);
+  // A redraw does not wait behind another thread's message, which may be
+  // blocked on a slow terminal: that message draws the line again anyway,
+  // and the next redraw brings it up to date. Clearing it always waits.
+  std::unique_lock lock(g_mutex, std::defer_lock);
+  if (line.empty())
+    lock.lock();
+  else if (!lock.try_lock())
+    return;
   if (line.empty() && g_status.empty()) return;
   g_status.clear();
   if (line.empty()) {

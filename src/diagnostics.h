@@ -25,7 +25,8 @@ void report(std::string_view message);
 /// Draws `line` (without "batchpipe: "; the caller fits it to the terminal's
 /// width) as the status line at the bottom of stderr, in place of the last
 /// one; "" clears it and ends it. For a terminal only: it uses CR and the
-/// erase-line control sequence.
+/// erase-line control sequence. A redraw is skipped while another thread
+/// writes a message (which draws the line again itself); clearing never is.
 void set_status_line(std::string_view line);
 
 /// A problem with one input line: printed while under the limit and not quiet.
