@@ -19,6 +19,8 @@ complete -c batchpipe -l threads -x -d 'Validate on N threads; 1 = on the loop t
 complete -c batchpipe -l on-invalid -x -d 'What to do with an invalid line [skip]' \
     -a 'skip\t"Report the line and leave it out (exit status 1)" fail\t"Report the line and stop reading (exit status 3)" quote\t"Deliver the line as a JSON string"'
 complete -c batchpipe -l stats -d 'Print a summary on stderr at the end'
+complete -c batchpipe -l progress -d 'Show progress on stderr: a status line on a terminal, else a line every 10s'
+complete -c batchpipe -l metrics-file -r -F -d 'Write Prometheus metrics to FILE every 5s and at exit, atomically'
 complete -c batchpipe -s q -l quiet -d 'Do not report invalid lines and retries one by one'
 
 # Delivery to a command or over HTTP; the options after --post only apply with

@@ -131,6 +131,11 @@ CliResult parse_cli(int argc, const char* const* argv) {
                  "Validate on N threads; 1 = on the loop's own [online CPUs, at most 4]")
       ->type_name("N");
   app.add_flag("--stats", config.stats, "Print a summary on stderr at the end");
+  app.add_flag("--progress", config.progress,
+               "Show progress on stderr: a status line on a terminal, else a line every 10s");
+  app.add_option("--metrics-file", config.metrics_file,
+                 "Write Prometheus metrics to FILE every 5s and at exit, atomically")
+      ->type_name("FILE");
   app.add_flag("-q,--quiet", config.quiet, "Do not report invalid lines and retries one by one");
 
   std::vector<CLI::Option*> delivery, http;
@@ -198,6 +203,7 @@ CliResult parse_cli(int argc, const char* const* argv) {
         throw BadValue{fmt::format("{}: only applies with --post", opt->get_name())};
     if (exec->count() && config.exec_command.empty()) throw BadValue{"--exec: the command is empty"};
     if (post->count() && config.post_url.empty()) throw BadValue{"--post: the URL is empty"};
+    if (app.count("--metrics-file") && config.metrics_file.empty()) throw BadValue{"--metrics-file: the path is empty"};
     config.headers = to_headers(headers);
     if (!config.cacert.empty() && ::access(config.cacert.c_str(), R_OK) != 0)
       throw BadValue{fmt::format("--cacert: cannot read {}: {}", config.cacert, std::strerror(errno))};

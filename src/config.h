@@ -20,6 +20,8 @@ struct Config {
   InvalidMode on_invalid = InvalidMode::Skip;
   uint32_t threads = 1;                ///< --threads: validation threads; 1 = the loop's own
   bool stats = false;                  ///< --stats: summary on stderr at the end
+  bool progress = false;               ///< --progress: figures on stderr as the run goes
+  std::string metrics_file;            ///< --metrics-file: Prometheus text, rewritten every 5 s; empty = none
   bool quiet = false;                  ///< -q: no per-line warnings
 
   // Delivery (--exec or --post); the stdout sink when neither is given.

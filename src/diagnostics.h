@@ -1,5 +1,7 @@
 // Every message batchpipe prints on stderr goes through here: one line each,
 // prefixed "batchpipe: ", written with one write(2) so threads never interleave.
+// With --progress on a terminal, a status line stays drawn below the messages:
+// each message clears it, prints itself and draws it again, in that one write.
 #pragma once
 
 #include <cstdint>
@@ -15,6 +17,17 @@ void set_quiet(bool quiet);
 
 void error(std::string_view message);
 void warning(std::string_view message);
+
+/// Output the user asked for (--stats, --progress without a terminal):
+/// printed even with -q.
+void report(std::string_view message);
+
+/// Draws `line` (without "batchpipe: "; the caller fits it to the terminal's
+/// width) as the status line at the bottom of stderr, in place of the last
+/// one; "" clears it and ends it. For a terminal only: it uses CR and the
+/// erase-line control sequence. A redraw is skipped while another thread
+/// writes a message (which draws the line again itself); clearing never is.
+void set_status_line(std::string_view line);
 
 /// A problem with one input line: printed while under the limit and not quiet.
 void line_problem(std::string_view message);

@@ -4,9 +4,12 @@
 #include <csignal>
 #include <cstdio>
 
+#include <unistd.h>
+
 #include "cli.h"
 #include "diagnostics.h"
 #include "pipeline.h"
+#include "reporter.h"
 #include "signals.h"
 #include "sinks/sink_factory.h"
 #include "stats.h"
@@ -27,20 +30,29 @@ int main(int argc, char** argv) {
   auto started = std::chrono::steady_clock::now();
   std::string error;
   Metrics metrics;
-  std::unique_ptr<Sink> sink = make_sink(config, metrics, error);
-  if (!sink) {
+  metrics.delivery = config.delivers();  // the first metrics file has the delivery figures too
+  Reporter reporter(config, metrics, ::isatty(STDERR_FILENO), Clock::now());
+  if (error = reporter.start(); !error.empty()) {
     diag::error(error);
     return static_cast<int>(ExitStatus::Usage);
   }
-  ExitStatus status = run_pipeline(config, *sink, metrics);
+  std::unique_ptr<Sink> sink = make_sink(config, metrics, error);
+  if (!sink) {
+    diag::error(error);
+    reporter.finish();
+    return static_cast<int>(ExitStatus::Usage);
+  }
+  ExitStatus status = run_pipeline(config, *sink, metrics, &reporter);
 
   if (sink->reader_gone()) {
     // Our reader went away: end quietly, as cat does, by the signal it would get.
+    reporter.finish();
     std::signal(SIGPIPE, SIG_DFL);
     std::raise(SIGPIPE);
   }
   sink.reset();  // joins the delivery thread
+  reporter.finish();  // the figures are final now
   diag::finish();
-  if (config.stats) diag::error(format_stats(metrics, std::chrono::steady_clock::now() - started));
+  if (config.stats) diag::report(format_stats(metrics, std::chrono::steady_clock::now() - started));
   return static_cast<int>(status);
 }

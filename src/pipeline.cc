@@ -17,6 +17,7 @@
 #include "json/line_checker.h"
 #include "json/validation_pool.h"
 #include "diagnostics.h"
+#include "reporter.h"
 #include "signals.h"
 
 namespace batchpipe {
@@ -92,7 +93,7 @@ class DropReporter {
 bool add_block(const InputBlock& block, LineChecker& checker, Batcher& batcher, Backlog& backlog, bool drop,
                Metrics& metrics) {
   TimePoint now = Clock::now();
-  uint64_t records = 0, dropped = 0;
+  uint64_t records = 0, dropped = 0, rejected = checker.rejected();
   bool go_on = checker.check(block, [&](std::string_view text, uint64_t line) {
     uint64_t cost = record_cost(text.size());
     if (drop && !backlog.fits(cost)) {
@@ -107,6 +108,7 @@ bool add_block(const InputBlock& block, LineChecker& checker, Batcher& batcher, 
   metrics.dropped.add(dropped);
   metrics.lines.add(block.line_count);
   metrics.input_bytes.add(block.input_bytes);
+  metrics.invalid.add(checker.rejected() - rejected);  // as it happens, for --metrics-file and --progress
   return go_on;
 }
 
@@ -126,14 +128,19 @@ ExitStatus status_for(int sig) {
 
 }  // namespace
 
-ExitStatus run_pipeline(const Config& config, Sink& sink, Metrics& metrics) {
+ExitStatus run_pipeline(const Config& config, Sink& sink, Metrics& metrics, Reporter* reporter) {
   Batcher batcher({config.batch_size, config.max_bytes, config.interval});
   Backlog backlog(config.max_buffer);
   const bool drop = config.drop_when_full;
   DropReporter drops;
+  auto show_budget = [&] {
+    metrics.buffered_bytes.set(static_cast<int64_t>(backlog.used()));
+    metrics.buffered_records.set(static_cast<int64_t>(backlog.records()));
+  };
   sink.on_spent([&](Batch&& b) {
     backlog.credit(batch_cost(b), b.records);
     batcher.recycle(std::move(b));
+    show_budget();
   });
   // Whether to take more input now: not while closed batches wait for the
   // sink or the budget is spent (the producer then waits: backpressure),
@@ -177,7 +184,10 @@ ExitStatus run_pipeline(const Config& config, Sink& sink, Metrics& metrics) {
     if (!drop && backlog.full() && !batcher.has_closed() && sink.idle()) batcher.flush();
     deliver_closed(batcher, sink, metrics);
     bool want_input = !input_done && room();
-    wait_for_events(want_input ? queue.ready_fd() : -1, sink.event_fd(), batcher.deadline());
+    std::optional<TimePoint> deadline = batcher.deadline();
+    if (reporter && reporter->deadline() && (!deadline || *reporter->deadline() < *deadline))
+      deadline = reporter->deadline();
+    wait_for_events(want_input ? queue.ready_fd() : -1, sink.event_fd(), deadline);
     look_around();
     while (room()) {
       InputBlock* block = queue.pop();
@@ -190,6 +200,7 @@ ExitStatus run_pipeline(const Config& config, Sink& sink, Metrics& metrics) {
       if (drop) drops.dropped(metrics.dropped.get(), Clock::now());
       look_around();
       batcher.tick(Clock::now());
+      if (reporter) reporter->tick(Clock::now());
       deliver_closed(batcher, sink, metrics);
     }
     if (!input_done && queue.finished()) {
@@ -197,9 +208,9 @@ ExitStatus run_pipeline(const Config& config, Sink& sink, Metrics& metrics) {
       batcher.flush();
     }
     batcher.tick(Clock::now());
+    if (reporter) reporter->tick(Clock::now());
     deliver_closed(batcher, sink, metrics);
-    metrics.buffered_bytes.set(static_cast<int64_t>(backlog.used()));
-    metrics.buffered_records.set(static_cast<int64_t>(backlog.records()));
+    show_budget();
   }
   input.join();
   drops.finish(metrics.dropped.get());
@@ -208,7 +219,6 @@ ExitStatus run_pipeline(const Config& config, Sink& sink, Metrics& metrics) {
   // stdout nothing further is delivered anyway.
   bool accounted = signalled != ExitStatus::Success || sink.status() == ExitStatus::DeliveryStopped;
   if (accounted && !reader.unfinished().empty()) diag::warning(reader.unfinished());
-  metrics.invalid.add(checker.rejected());
   metrics.undelivered.add(sink.undelivered_records());
   ExitStatus status = combine(combine(reader.status(), checker.status()), sink.status());
   if (metrics.dropped.get()) status = combine(status, ExitStatus::Undelivered);

@@ -9,9 +9,12 @@
 
 namespace batchpipe {
 
+class Reporter;
+
 /// Reads every input, batches it and delivers it to `sink` until the input
 /// ends, a signal stops the run or the sink breaks. Expects signals::install()
-/// to have run. Returns the run's exit status; fills `stats`.
-ExitStatus run_pipeline(const Config& config, Sink& sink, Metrics& metrics);
+/// to have run. Returns the run's exit status; fills `metrics`. `reporter`,
+/// if given, gets a tick() whenever its deadline() comes.
+ExitStatus run_pipeline(const Config& config, Sink& sink, Metrics& metrics, Reporter* reporter = nullptr);
 
 }  // namespace batchpipe

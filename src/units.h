@@ -22,4 +22,10 @@ std::optional<uint64_t> parse_size(std::string_view text);
 /// Human form of a duration for messages: "1.2s", "250ms".
 std::string format_duration(Duration d);
 
+/// A count with thousands separators, for people: "1,234,567".
+std::string format_count(uint64_t n);
+
+/// A byte size in binary units, for people: "512 B", "1.5 KiB", "8.0 MiB".
+std::string format_bytes(uint64_t bytes);
+
 }  // namespace batchpipe

@@ -77,3 +77,25 @@ TEST_CASE("--help and --version go to stdout and succeed") {
   CHECK(version.status == ExitStatus::Success);
   CHECK(version.out.rfind("batchpipe ", 0) == 0);
 }
+
+TEST_CASE("--metrics-file takes a path", "[cli]") {
+  CHECK(parse({}).config->metrics_file.empty());
+  CliResult r = parse({"--metrics-file", "/var/lib/node-exporter/bp.prom", "in.ndjson"});
+  REQUIRE(r.config);
+  CHECK(r.config->metrics_file == "/var/lib/node-exporter/bp.prom");
+  CHECK(r.config->inputs == std::vector<std::string>{"in.ndjson"});
+  for (auto args : std::vector<std::vector<const char*>>{{"--metrics-file"}, {"--metrics-file", ""}}) {
+    CliResult bad = parse(args);
+    CHECK_FALSE(bad.config);
+    CHECK(bad.status == ExitStatus::Usage);
+    CHECK(bad.err.find("--metrics-file") != std::string::npos);
+  }
+}
+
+TEST_CASE("--progress is a flag", "[cli]") {
+  CHECK_FALSE(parse({}).config->progress);
+  CliResult r = parse({"--progress", "in.ndjson"});
+  REQUIRE(r.config);
+  CHECK(r.config->progress);
+  CHECK(r.config->inputs == std::vector<std::string>{"in.ndjson"});
+}

@@ -36,3 +36,16 @@ TEST_CASE("durations print briefly") {
   CHECK(format_duration(250ms) == "250ms");
   CHECK(format_duration(1200ms) == "1.2s");
 }
+
+TEST_CASE("counts and sizes for people", "[units]") {
+  CHECK(format_count(0) == "0");
+  CHECK(format_count(999) == "999");
+  CHECK(format_count(1000) == "1,000");
+  CHECK(format_count(123456) == "123,456");
+  CHECK(format_count(18446744073709551615u) == "18,446,744,073,709,551,615");
+  CHECK(format_bytes(0) == "0 B");
+  CHECK(format_bytes(1023) == "1023 B");
+  CHECK(format_bytes(1536) == "1.5 KiB");
+  CHECK(format_bytes(8u << 20) == "8.0 MiB");
+  CHECK(format_bytes(uint64_t{5} << 30) == "5.0 GiB");
+}

@@ -1,0 +1,89 @@
+#include "metrics_text.h"
+
+#include <algorithm>
+#include <chrono>
+#include <iterator>
+
+#include <fmt/format.h>
+
+namespace batchpipe {
+namespace {
+
+class Exposition {
+ public:
+  void counter(const char* name, const char* help, uint64_t value) {
+    head(name, help, "counter");
+    fmt::format_to(std::back_inserter(out_), "{} {}\n", name, value);
+  }
+  template <typename T>
+  void gauge(const char* name, const char* help, T value) {
+    head(name, help, "gauge");
+    fmt::format_to(std::back_inserter(out_), "{} {}\n", name, value);
+  }
+  void histogram(const char* name, const char* help, const Histogram& h) {
+    head(name, help, "histogram");
+    // One read per bucket; a concurrent observe() may land between two reads,
+    // so later buckets are clamped to keep the series cumulative.
+    uint64_t previous = 0;
+    for (size_t i = 0; i < Histogram::kBounds.size(); ++i) {
+      previous = std::max(previous, h.cumulative(i));
+      fmt::format_to(std::back_inserter(out_), "{}_bucket{{le=\"{}\"}} {}\n", name, Histogram::kBounds[i],
+                     previous);
+    }
+    uint64_t count = std::max(previous, h.count());
+    fmt::format_to(std::back_inserter(out_), "{}_bucket{{le=\"+Inf\"}} {}\n", name, count);
+    fmt::format_to(std::back_inserter(out_), "{}_sum {}\n", name, h.sum_seconds());
+    fmt::format_to(std::back_inserter(out_), "{}_count {}\n", name, count);
+  }
+  std::string take() { return std::move(out_); }
+
+ private:
+  void head(const char* name, const char* help, const char* type) {
+    fmt::format_to(std::back_inserter(out_), "# HELP {} {}\n# TYPE {} {}\n", name, help, name, type);
+  }
+  std::string out_;
+};
+
+}  // namespace
+
+std::string prometheus_text(const Metrics& m, bool up) {
+  Exposition e;
+  e.gauge("batchpipe_up", "1 while batchpipe runs; 0 in the last write, at exit.", up ? 1 : 0);
+  e.gauge("batchpipe_start_time_seconds", "Start time of the run since the Unix epoch, in seconds.",
+          std::chrono::duration<double>(m.started_wall.time_since_epoch()).count());
+
+  e.counter("batchpipe_lines_read_total", "Input lines read, blank and invalid ones included.", m.lines.get());
+  e.counter("batchpipe_bytes_read_total", "Bytes read from the inputs.", m.input_bytes.get());
+  e.counter("batchpipe_records_read_total", "Records read and accepted for delivery.", m.records.get());
+  e.counter("batchpipe_records_invalid_total", "Invalid lines rejected (--on-invalid skip or fail).",
+            m.invalid.get());
+  e.counter("batchpipe_records_dropped_total", "Records dropped because the input buffer was full.",
+            m.dropped.get());
+  e.counter("batchpipe_batches_total", "Batches closed and handed to the sink.", m.batches.get());
+  e.counter("batchpipe_batch_bytes_total", "Encoded bytes of those batches, newlines included.",
+            m.output_bytes.get());
+  e.counter("batchpipe_records_undelivered_total", "Records not delivered, whatever the sink.",
+            m.undelivered.get());
+  e.gauge("batchpipe_buffered_bytes", "Bytes read but not yet delivered or given up.",
+          m.buffered_bytes.get());
+  e.gauge("batchpipe_buffered_records", "Records read but not yet delivered or given up.",
+          m.buffered_records.get());
+  if (!m.delivery) return e.take();
+
+  e.counter("batchpipe_attempts_total", "Delivery attempts, retries included.", m.attempts.get());
+  e.counter("batchpipe_retries_total", "Delivery attempts after a batch's first.", m.retries.get());
+  e.counter("batchpipe_batches_delivered_total", "Batches delivered.", m.delivered_batches.get());
+  e.counter("batchpipe_records_delivered_total", "Records in the batches delivered.", m.delivered_records.get());
+  e.counter("batchpipe_bytes_delivered_total", "Encoded bytes of the batches delivered.", m.delivered_bytes.get());
+  e.counter("batchpipe_batches_failed_total", "Batches given up.", m.failed_batches.get());
+  e.counter("batchpipe_records_failed_total", "Records in the batches given up.", m.failed_records.get());
+  e.counter("batchpipe_records_dead_lettered_total", "Records written to the --dead-letter file.",
+            m.dead_lettered.get());
+  e.gauge("batchpipe_batches_in_flight", "Batches being attempted or waiting for a retry.",
+          m.in_flight.get());
+  e.gauge("batchpipe_batches_retrying", "Batches waiting for a retry.", m.retrying.get());
+  e.histogram("batchpipe_attempt_duration_seconds", "How long delivery attempts took.", m.attempt_latency);
+  return e.take();
+}
+
+}  // namespace batchpipe

@@ -1,0 +1,34 @@
+#include <catch2/catch.hpp>
+
+#include "progress_line.h"
+
+using namespace batchpipe;
+
+TEST_CASE("progress line with the stdout sink", "[progress_line]") {
+  Metrics m;
+  m.records.add(1234567);
+  m.batches.add(1235);
+  m.buffered_bytes.set(3 << 20);
+  m.buffered_records.set(1500);
+  CHECK(progress_line(m, 45678.4) ==
+        "1,234,567 records in, 1,235 batches out, 0 dropped, 45,678 records/s, buffer 3.0 MiB in 1,500 records");
+}
+
+TEST_CASE("progress line with delivery", "[progress_line]") {
+  Metrics m;
+  m.delivery = true;
+  m.records.add(12000);
+  m.delivered_records.add(10000);
+  m.in_flight.set(3);
+  m.retrying.set(1);
+  m.dead_lettered.add(20);
+  m.dropped.add(5);
+  m.buffered_bytes.set(512);
+  m.buffered_records.set(-1);  // a transient negative gauge shows as 0
+  CHECK(progress_line(m, 999.5) ==
+        "12,000 records in, 10,000 delivered, 3 in flight, 1 retrying, 20 dead-lettered, 5 dropped, "
+        "1,000 records/s, buffer 512 B in 0 records");
+  CHECK(progress_line(m, 0, 2048) ==
+        "12,000 records in, 10,000 delivered, 3 in flight, 1 retrying, 20 dead-lettered, 5 dropped, "
+        "0 records/s, buffer 512 B in 0 records (25% of 2.0 KiB)");
+}
