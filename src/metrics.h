@@ -74,6 +74,7 @@ struct Metrics {
   // Now.
   Gauge buffered_bytes;        ///< read but not committed (the --max-buffer budget's fill)
   Gauge buffered_records;
+  Gauge buffer_limit;          ///< --max-buffer, for the fill ratio
   Gauge in_flight;             ///< batches being attempted or waiting to retry
   Gauge retrying;              ///< of those, waiting for a retry
 

@@ -131,6 +131,7 @@ ExitStatus status_for(int sig) {
 ExitStatus run_pipeline(const Config& config, Sink& sink, Metrics& metrics, Reporter* reporter) {
   Batcher batcher({config.batch_size, config.max_bytes, config.interval});
   Backlog backlog(config.max_buffer);
+  metrics.buffer_limit.set(static_cast<int64_t>(config.max_buffer));
   const bool drop = config.drop_when_full;
   DropReporter drops;
   auto show_budget = [&] {

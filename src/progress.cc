@@ -1,5 +1,6 @@
 #include "progress.h"
 
+#include <algorithm>
 #include <sys/ioctl.h>
 #include <unistd.h>
 
@@ -40,7 +41,7 @@ double Progress::rate(TimePoint now) {
 
 void Progress::tick(TimePoint now) {
   if (now < next_) return;
-  std::string line = progress_line(metrics_, rate(now));
+  std::string line = progress_line(metrics_, rate(now), static_cast<uint64_t>(std::max<int64_t>(metrics_.buffer_limit.get(), 0)));
   if (terminal_) {
     size_t width = usable_width();
     width = width > 11 ? width - 11 : 0;  // "batchpipe: " comes first

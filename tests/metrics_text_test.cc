@@ -55,6 +55,9 @@ batchpipe_buffered_bytes 40
 # HELP batchpipe_buffered_records Records read but not yet delivered or given up.
 # TYPE batchpipe_buffered_records gauge
 batchpipe_buffered_records 1
+# HELP batchpipe_buffer_limit_bytes The --max-buffer budget for buffered bytes.
+# TYPE batchpipe_buffer_limit_bytes gauge
+batchpipe_buffer_limit_bytes 0
 )";
 
 }  // namespace
