@@ -66,9 +66,9 @@ std::string prometheus_text(const Metrics& m, bool up) {
             m.undelivered.get());
   e.gauge("batchpipe_buffered_bytes", "Bytes read but not yet delivered or given up.",
           m.buffered_bytes.get());
-  e.gauge("batchpipe_buffer_limit_bytes", "The --max-buffer budget for buffered bytes.", m.buffer_limit.get());
   e.gauge("batchpipe_buffered_records", "Records read but not yet delivered or given up.",
           m.buffered_records.get());
+  e.gauge("batchpipe_buffer_limit_bytes", "The --max-buffer budget for buffered bytes.", m.buffer_limit.get());
   if (!m.delivery) return e.take();
 
   e.counter("batchpipe_attempts_total", "Delivery attempts, retries included.", m.attempts.get());
