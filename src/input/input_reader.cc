@@ -56,6 +56,8 @@ bool InputReader::open_next() {
 void InputReader::close_current() {
   if (fd_ > STDIN_FILENO) ::close(fd_);
   fd_ = -1;
+  first_read_ = true;
+  gzip_.reset();
   carry_.clear();
   discarding_ = false;
 }
@@ -178,22 +180,22 @@ InputReader::Fill InputReader::fill(InputBlock& block, size_t& used) {
     if (done_) return Fill::Lines;
 
     pollfd fds[2] = {{fd_, POLLIN, 0}, {stop_fd_, POLLIN, 0}};
-    int ready = ::poll(fds, stop_fd_ >= 0 ? 2 : 1, have_line ? 0 : -1);
+    bool decoded_ready = gzip_ && gzip_->pending();  // compressed bytes already read: no need to wait
+    int ready = ::poll(fds, stop_fd_ >= 0 ? 2 : 1, have_line || decoded_ready ? 0 : -1);
     if (ready < 0) {
       if (errno == EINTR) continue;
       diag::error(fmt::format("{}: poll: {}", input_name(options_.inputs, block.input), std::strerror(errno)));
       return Fill::Error;
     }
     if (stop_fd_ >= 0 && fds[1].revents) return Fill::Stopped;
-    if (ready == 0) return Fill::Lines;
+    if (ready == 0 && !decoded_ready) return Fill::Lines;
 
-    ssize_t n = ::read(fd_, buf + used, cap - used);
-    if (n < 0) {
-      if (errno == EINTR || errno == EAGAIN) continue;
-      diag::error(fmt::format("{}: read error: {}", input_name(options_.inputs, block.input), std::strerror(errno)));
-      status_ = combine(status_, ExitStatus::InputUnreadable);
-      return Fill::Error;
+    ssize_t n = read_input(buf + used, cap - used, block.input);
+    if (n == kReadAgain) {
+      if (have_line) return Fill::Lines;
+      continue;
     }
+    if (n == kReadError) return Fill::Error;
     if (n == 0) {
       if (discarding_) {
         ++line_;
@@ -273,6 +275,45 @@ size_t InputReader::frame(InputBlock& block, size_t end, size_t max_lines) {
   }
   block.input_bytes += pos;
   return pos;
+}
+
+ssize_t InputReader::read_input(char* dst, size_t cap, uint32_t input) {
+  constexpr size_t kCompressedChunk = 256 << 10;
+  auto fail = [&](std::string_view what) {
+    std::string where = gzip_ ? fmt::format(" (after {} compressed bytes, {} bytes decompressed)",
+                                            gzip_->compressed_bytes(), gzip_->decompressed_bytes())
+                              : std::string();
+    diag::error(fmt::format("{}: {}{}", input_name(options_.inputs, input), what, where));
+    status_ = combine(status_, ExitStatus::InputUnreadable);
+    return kReadError;
+  };
+  std::string error;
+  if (gzip_) {
+    if (!gzip_->pending()) {
+      ssize_t r = ::read(fd_, gzip_->space(kCompressedChunk), kCompressedChunk);
+      if (r < 0) return errno == EINTR || errno == EAGAIN ? kReadAgain : fail(fmt::format("read error: {}", std::strerror(errno)));
+      if (r == 0) return gzip_->finish(error) ? 0 : fail(error);
+      gzip_->fed(static_cast<size_t>(r));
+    }
+    ssize_t made = gzip_->inflate_into(dst, cap, error);
+    if (made < 0) return fail(error);
+    return made == 0 ? kReadAgain : made;
+  }
+  ssize_t n = ::read(fd_, dst, cap);
+  if (n < 0) return errno == EINTR || errno == EAGAIN ? kReadAgain : fail(fmt::format("read error: {}", std::strerror(errno)));
+  if (first_read_ && n > 0) {
+    first_read_ = false;
+    if (looks_gzipped(dst, static_cast<size_t>(n))) {  // from here on, this input is decompressed
+      gzip_ = std::make_unique<GzipDecoder>();
+      if (!gzip_->init(error)) return fail(error);
+      std::memcpy(gzip_->space(static_cast<size_t>(n)), dst, static_cast<size_t>(n));
+      gzip_->fed(static_cast<size_t>(n));
+      ssize_t made = gzip_->inflate_into(dst, cap, error);
+      if (made < 0) return fail(error);
+      return made == 0 ? kReadAgain : made;
+    }
+  }
+  return n;
 }
 
 void InputReader::reject(InputBlock& block, uint64_t line, uint64_t size) {

@@ -4,11 +4,13 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "config.h"
 #include "exit_status.h"
+#include "input/gzip_decoder.h"
 #include "json/line_validator.h"
 
 namespace batchpipe {
@@ -76,11 +78,18 @@ class InputReader {
   /// Returns where framing stopped.
   size_t frame(InputBlock& block, size_t end, size_t max_lines);
   void reject(InputBlock& block, uint64_t line, uint64_t size);
+  /// Reads what comes next from the current input into `dst`, decompressing
+  /// gzip input: bytes read, 0 at its end, kReadAgain if nothing is ready
+  /// yet, kReadError after reporting an error.
+  ssize_t read_input(char* dst, size_t cap, uint32_t input);
+  static constexpr ssize_t kReadAgain = -1, kReadError = -2;
 
   ReaderOptions options_;
   int stop_fd_;
   size_t next_input_ = 0;
   int fd_ = -1;
+  bool first_read_ = true;            ///< nothing read yet from the current input
+  std::unique_ptr<GzipDecoder> gzip_; ///< the current input is gzip
   uint64_t line_ = 0;         ///< lines framed so far in the current input
   std::string carry_;         ///< a partial line (or unframed lines) waiting for the next block
   bool discarding_ = false;   ///< inside a line too long to keep
