@@ -16,6 +16,8 @@ complete -c batchpipe -l on-full -x -d 'When --max-buffer is full [block]' \
     -a 'block\t"Stop reading: the producer waits (default)" drop\t"Drop new records, count them (exit status 4)"'
 complete -c batchpipe -l threads -x -d 'Validate on N threads; 1 = on the loop thread [online CPUs, at most 4]' \
     -a '1\t"On the loop thread" 2 4 8'
+complete -c batchpipe -l input -x -d 'What a line is [json]' \
+    -a 'json\t"One JSON value a line (default)" text\t"Any line, sent as a JSON string"'
 complete -c batchpipe -l on-invalid -x -d 'What to do with an invalid line [skip]' \
     -a 'skip\t"Report the line and leave it out (exit status 1)" fail\t"Report the line and stop reading (exit status 3)" quote\t"Deliver the line as a JSON string"'
 complete -c batchpipe -l stats -d 'Print a summary on stderr at the end'

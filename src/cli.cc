@@ -99,7 +99,7 @@ CliResult parse_cli(int argc, const char* const* argv) {
   std::string size = "1000", interval = "500ms", max_bytes = "8M", on_invalid = "skip";
   std::string retries = "5", retry_delay = "500ms", retry_max_delay = "30s", retry_max_time = "0",
               timeout, grace = "10s", on_error = "continue", compress, connect_timeout = "10s";
-  std::string parallel = "1", max_buffer = "64M", on_full = "block", threads;
+  std::string parallel = "1", max_buffer = "64M", on_full = "block", threads, input_format = "json";
   std::vector<std::string> headers;
 
   CLI::App app{"Read NDJSON records and deliver them in batches, each a JSON array on one line.",
@@ -116,6 +116,10 @@ CliResult parse_cli(int argc, const char* const* argv) {
   app.add_option("--max-bytes", max_bytes,
                  "Largest batch as written or sent, newline included (K/M/G = KiB/MiB/GiB) [8M]")
       ->type_name("SIZE");
+  app.add_option("--input", input_format,
+                 "json: each line is a JSON value; text: each line is a record as a JSON string [json]")
+      ->type_name("FORMAT")
+      ->check(CLI::IsMember({"json", "text"}));
   app.add_option("--on-invalid", on_invalid,
                  "On an invalid line: skip (report, exit 1), fail (exit 3), quote (send as a JSON string) [skip]")
       ->type_name("MODE")
@@ -226,6 +230,7 @@ CliResult parse_cli(int argc, const char* const* argv) {
                                  "raise --max-buffer or lower --max-bytes",
                                  max_bytes, max_buffer)};
     config.drop_when_full = on_full == "drop";
+    config.text_input = input_format == "text";
     config.threads = threads.empty() ? default_threads() : static_cast<uint32_t>(to_count("--threads", threads));
     if (config.threads > kMaxThreads)
       throw BadValue{fmt::format("--threads: must be at most {}, got '{}'", kMaxThreads, threads)};

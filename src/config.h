@@ -18,6 +18,7 @@ struct Config {
   Duration interval = std::chrono::milliseconds(500);  ///< --interval; zero = off
   uint64_t max_bytes = 8 << 20;        ///< --max-bytes: encoded batch, brackets and newline included
   InvalidMode on_invalid = InvalidMode::Skip;
+  bool text_input = false;             ///< --input text: every line is a record, as a JSON string
   uint32_t threads = 1;                ///< --threads: validation threads; 1 = the loop's own
   bool stats = false;                  ///< --stats: summary on stderr at the end
   bool progress = false;               ///< --progress: figures on stderr as the run goes

@@ -54,6 +54,7 @@ struct Metrics {
   Counter input_bytes;         ///< bytes read from the inputs
   Counter records;             ///< records accepted for delivery
   Counter invalid;             ///< lines rejected by --on-invalid skip/fail
+  Counter replaced;            ///< lines quoted with invalid UTF-8 replaced by U+FFFD
   Counter dropped;             ///< records dropped by --on-full drop
   Counter batches;             ///< batches closed and handed to the sink
   Counter output_bytes;        ///< encoded bytes of those batches

@@ -57,6 +57,8 @@ std::string prometheus_text(const Metrics& m, bool up) {
   e.counter("batchpipe_records_read_total", "Records read and accepted for delivery.", m.records.get());
   e.counter("batchpipe_records_invalid_total", "Invalid lines rejected (--on-invalid skip or fail).",
             m.invalid.get());
+  e.counter("batchpipe_lines_utf8_replaced_total",
+            "Lines sent as JSON strings whose invalid UTF-8 was replaced with U+FFFD.", m.replaced.get());
   e.counter("batchpipe_records_dropped_total", "Records dropped because the input buffer was full.",
             m.dropped.get());
   e.counter("batchpipe_batches_total", "Batches closed and handed to the sink.", m.batches.get());

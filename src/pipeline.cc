@@ -93,7 +93,7 @@ class DropReporter {
 bool add_block(const InputBlock& block, LineChecker& checker, Batcher& batcher, Backlog& backlog, bool drop,
                Metrics& metrics) {
   TimePoint now = Clock::now();
-  uint64_t records = 0, dropped = 0, rejected = checker.rejected();
+  uint64_t records = 0, dropped = 0, rejected = checker.rejected(), replaced = checker.replaced();
   bool go_on = checker.check(block, [&](std::string_view text, uint64_t line) {
     uint64_t cost = record_cost(text.size());
     if (drop && !backlog.fits(cost)) {
@@ -109,6 +109,7 @@ bool add_block(const InputBlock& block, LineChecker& checker, Batcher& batcher, 
   metrics.lines.add(block.line_count);
   metrics.input_bytes.add(block.input_bytes);
   metrics.invalid.add(checker.rejected() - rejected);  // as it happens, for --metrics-file and --progress
+  metrics.replaced.add(checker.replaced() - replaced);
   return go_on;
 }
 
@@ -148,10 +149,13 @@ ExitStatus run_pipeline(const Config& config, Sink& sink, Metrics& metrics, Repo
   // unless --on-full drop asks to keep reading and drop instead.
   auto room = [&] { return drop || (!batcher.has_closed() && !backlog.full()); };
   StopLatch stop;
-  const size_t validators = config.threads > 1 ? config.threads : 0;  // 1: the loop validates
+  // 1: the loop validates; --input text: nothing to validate.
+  const size_t validators = config.threads > 1 && !config.text_input ? config.threads : 0;
   BlockQueue queue(kPoolBlocks + validators, validators > 0);
-  InputReader reader({config.inputs, batcher.max_record_size()}, stop.fd());
-  LineChecker checker(config.on_invalid, batcher.max_record_size(), config.inputs);
+  // A line of text grows by its quotes at least: longer ones cannot fit.
+  uint64_t longest_line = batcher.max_record_size() - (config.text_input ? std::min<uint64_t>(2, batcher.max_record_size()) : 0);
+  InputReader reader({config.inputs, longest_line, 1 << 20, config.text_input}, stop.fd());
+  LineChecker checker(config.on_invalid, batcher.max_record_size(), config.inputs, config.text_input);
   signals::block_in_this_thread(true);  // signals are the loop's, not the input thread's
   std::thread input([&] { read_all(reader, queue); });
   signals::block_in_this_thread(false);

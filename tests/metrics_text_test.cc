@@ -37,6 +37,9 @@ batchpipe_records_read_total 10
 # HELP batchpipe_records_invalid_total Invalid lines rejected (--on-invalid skip or fail).
 # TYPE batchpipe_records_invalid_total counter
 batchpipe_records_invalid_total 2
+# HELP batchpipe_lines_utf8_replaced_total Lines sent as JSON strings whose invalid UTF-8 was replaced with U+FFFD.
+# TYPE batchpipe_lines_utf8_replaced_total counter
+batchpipe_lines_utf8_replaced_total 0
 # HELP batchpipe_records_dropped_total Records dropped because the input buffer was full.
 # TYPE batchpipe_records_dropped_total counter
 batchpipe_records_dropped_total 0

@@ -266,6 +266,14 @@ size_t InputReader::frame(InputBlock& block, size_t end, size_t max_lines) {
     size_t s = pos, e = line_end;
     if (line_ == 1 && e - s >= kBom.size() && std::string_view(buf + s, kBom.size()) == kBom)
       s += kBom.size();
+    if (options_.text) {
+      if (e > s && buf[e - 1] == '\r') --e;  // CRLF: the whole line ending goes, nothing else
+      if (nl || e > s)  // every line, empty ones too; not the nothing after a final newline
+        block.lines.push_back({static_cast<uint32_t>(s), static_cast<uint32_t>(e - s),
+                               static_cast<uint32_t>(line_ - block.first_line)});
+      pos = std::min(end, line_end + 1);
+      continue;
+    }
     while (s < e && is_blank(buf[s])) ++s;
     while (e > s && is_blank(buf[e - 1])) --e;
     if (s < e)

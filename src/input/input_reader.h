@@ -43,6 +43,8 @@ struct ReaderOptions {
   std::vector<std::string> inputs;  ///< "-" is stdin
   uint64_t max_record = 0;          ///< longer lines are not held: read through and reported
   size_t block_size = 1 << 20;      ///< bytes read per block, lines permitting
+  bool text = false;                ///< --input text: lines are kept whole (only the line ending
+                                    ///< goes), empty ones included
 };
 
 /// Lines framed per block at most, so that blocks of tiny records stay small.

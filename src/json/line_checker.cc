@@ -7,8 +7,17 @@
 
 namespace batchpipe {
 
-LineChecker::LineChecker(InvalidMode mode, uint64_t max_record, std::vector<std::string> inputs)
-    : mode_(mode), max_record_(max_record), inputs_(std::move(inputs)) {}
+LineChecker::LineChecker(InvalidMode mode, uint64_t max_record, std::vector<std::string> inputs, bool text)
+    : mode_(mode), text_(text), max_record_(max_record), inputs_(std::move(inputs)) {}
+
+void LineChecker::hint(const InputBlock& block, std::string_view text, bool invalid) {
+  if (block.input != hint_input_) {
+    hint_input_ = block.input;
+    hint_done_ = false;
+  }
+  if (auto h = hint_.see(block.input, input_name(inputs_, block.input), text, invalid)) diag::warning(*h);
+  if (!invalid) hint_done_ = true;  // a valid line: this input is NDJSON after all
+}
 
 bool LineChecker::reject(const InputBlock& block, uint64_t line, std::string_view reason) {
   ++rejected_;
@@ -30,6 +39,7 @@ const std::string& LineChecker::quote(const InputBlock& block, uint64_t line, st
     reject(block, line, fmt::format("record of {} bytes exceeds --max-bytes once quoted", quoted_.size()));
     quoted_.clear();
   } else if (replaced) {
+    ++replaced_;
     diag::line_problem(fmt::format("{}: invalid UTF-8 replaced with U+FFFD", describe_line(inputs_, block.input, line)));
   }
   return quoted_;

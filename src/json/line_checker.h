@@ -14,12 +14,14 @@
 #include "exit_status.h"
 #include "input/input_reader.h"
 #include "json/line_validator.h"
+#include "json/shape_hint.h"
 
 namespace batchpipe {
 
 class LineChecker {
  public:
-  LineChecker(InvalidMode mode, uint64_t max_record, std::vector<std::string> inputs);
+  /// `text` (--input text): every line is a record, quoted as a JSON string.
+  LineChecker(InvalidMode mode, uint64_t max_record, std::vector<std::string> inputs, bool text = false);
 
   /// Calls `emit(record, line)` for each record of `block`, in order: valid
   /// lines byte-for-byte, invalid ones quoted under --on-invalid quote.
@@ -31,14 +33,20 @@ class LineChecker {
   /// Success, InvalidSkipped or StoppedAtInvalid.
   ExitStatus status() const { return status_; }
   uint64_t rejected() const { return rejected_; }
+  /// Lines whose invalid UTF-8 was replaced with U+FFFD when quoted.
+  uint64_t replaced() const { return replaced_; }
 
  private:
+  /// Says once per input when its lines look like JSON of another shape.
+  void hint(const InputBlock& block, std::string_view text, bool invalid);
   /// Reports a line that is not delivered; returns false if the run stops there.
   bool reject(const InputBlock& block, uint64_t line, std::string_view reason);
   /// The quoted form of an invalid line, or empty if it is rejected after all.
   const std::string& quote(const InputBlock& block, uint64_t line, std::string_view text);
 
   InvalidMode mode_;
+  bool text_;
+  ShapeHint hint_;
   uint64_t max_record_;
   std::vector<std::string> inputs_;
   LineValidator validator_;
@@ -46,12 +54,24 @@ class LineChecker {
   std::string quoted_;
   ExitStatus status_ = ExitStatus::Success;
   uint64_t rejected_ = 0;
+  uint64_t replaced_ = 0;
+  bool hint_done_ = false;  ///< the current input has nothing more to hint at
+  uint32_t hint_input_ = UINT32_MAX;
 };
 
 template <class Emit>
 bool LineChecker::check(const InputBlock& block, Emit&& emit) {
   for (const OversizedLine& o : block.oversized)
     if (!reject(block, o.line, fmt::format("record of {} bytes exceeds --max-bytes", o.size))) return false;
+  if (text_) {
+    for (const LineSpan& span : block.lines) {
+      uint64_t line = block.first_line + span.line;
+      const std::string& quoted = quote(block, line, block.text(span));
+      if (!quoted.empty()) emit(std::string_view(quoted), line);
+      else if (mode_ == InvalidMode::Fail) return false;
+    }
+    return true;
+  }
   const std::vector<LineProblem>* problems = &block.problems;  // found by a validation thread
   if (!block.validated) {
     problems_.clear();
@@ -64,16 +84,19 @@ bool LineChecker::check(const InputBlock& block, Emit&& emit) {
     uint64_t line = block.first_line + span.line;
     std::string_view text = block.text(span);
     bool invalid = problem != problems->end() && problem->index == i;
+    bool go_on = true;
     if (text.size() > max_record_) {
-      if (!reject(block, line, fmt::format("record of {} bytes exceeds --max-bytes", text.size()))) return false;
+      go_on = reject(block, line, fmt::format("record of {} bytes exceeds --max-bytes", text.size()));
     } else if (!invalid) {
       emit(text, line);
     } else if (mode_ == InvalidMode::Quote) {
       const std::string& quoted = quote(block, line, text);
       if (!quoted.empty()) emit(std::string_view(quoted), line);
-    } else if (!reject(block, line, problem->reason)) {
-      return false;
+    } else {
+      go_on = reject(block, line, problem->reason);
     }
+    if (invalid || !hint_done_) hint(block, text, invalid);  // after the line's own message
+    if (!go_on) return false;
     if (invalid) ++problem;
   }
   return true;
