@@ -20,7 +20,7 @@ complete -c batchpipe -l input -x -d 'What a line is [json]' \
     -a 'json\t"One JSON value a line (default)" text\t"Any line, sent as a JSON string"'
 complete -c batchpipe -l on-invalid -x -d 'What to do with an invalid line [skip]' \
     -a 'skip\t"Report the line and leave it out (exit status 1)" fail\t"Report the line and stop reading (exit status 3)" quote\t"Deliver the line as a JSON string"'
-complete -c batchpipe -l stats -d 'Print a summary on stderr at the end'
+complete -c batchpipe -l stats -d 'Print a summary on stderr at the end (--stats=json: one JSON object)'
 complete -c batchpipe -l progress -d 'Show progress on stderr: a status line on a terminal, else a line every 10s'
 complete -c batchpipe -l metrics-file -r -F -d 'Write Prometheus metrics to FILE every 5s and at exit, atomically'
 complete -c batchpipe -s q -l quiet -d 'Do not report invalid lines and retries one by one'

@@ -99,7 +99,7 @@ CliResult parse_cli(int argc, const char* const* argv) {
   std::string size = "1000", interval = "500ms", max_bytes = "8M", on_invalid = "skip";
   std::string retries = "5", retry_delay = "500ms", retry_max_delay = "30s", retry_max_time = "0",
               timeout, grace = "10s", on_error = "continue", compress, connect_timeout = "10s";
-  std::string parallel = "1", max_buffer = "64M", on_full = "block", threads, input_format = "json";
+  std::string parallel = "1", max_buffer = "64M", on_full = "block", threads, input_format = "json", stats;
   std::vector<std::string> headers;
 
   CLI::App app{"Read NDJSON records and deliver them in batches, each a JSON array on one line.",
@@ -134,7 +134,9 @@ CliResult parse_cli(int argc, const char* const* argv) {
   app.add_option("--threads", threads,
                  "Validate on N threads; 1 = on the loop's own [online CPUs, at most 4]")
       ->type_name("N");
-  app.add_flag("--stats", config.stats, "Print a summary on stderr at the end");
+  app.add_flag("--stats{human}", stats, "Print a summary on stderr at the end; --stats=json: one JSON object")
+      ->type_name("[=json]")
+      ->check(CLI::IsMember({"human", "json"}));
   app.add_flag("--progress", config.progress,
                "Show progress on stderr: a status line on a terminal, else a line every 10s");
   app.add_option("--metrics-file", config.metrics_file,
@@ -231,6 +233,7 @@ CliResult parse_cli(int argc, const char* const* argv) {
                                  max_bytes, max_buffer)};
     config.drop_when_full = on_full == "drop";
     config.text_input = input_format == "text";
+    config.stats = stats == "json" ? StatsFormat::Json : stats == "human" ? StatsFormat::Human : StatsFormat::None;
     config.threads = threads.empty() ? default_threads() : static_cast<uint32_t>(to_count("--threads", threads));
     if (config.threads > kMaxThreads)
       throw BadValue{fmt::format("--threads: must be at most {}, got '{}'", kMaxThreads, threads)};

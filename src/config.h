@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "deliver/retry_policy.h"
+#include "stats.h"
 #include "units.h"
 
 namespace batchpipe {
@@ -20,7 +21,7 @@ struct Config {
   InvalidMode on_invalid = InvalidMode::Skip;
   bool text_input = false;             ///< --input text: every line is a record, as a JSON string
   uint32_t threads = 1;                ///< --threads: validation threads; 1 = the loop's own
-  bool stats = false;                  ///< --stats: summary on stderr at the end
+  StatsFormat stats = StatsFormat::None;  ///< --stats[=json]: summary on stderr at the end
   bool progress = false;               ///< --progress: figures on stderr as the run goes
   std::string metrics_file;            ///< --metrics-file: Prometheus text, rewritten every 5 s; empty = none
   bool quiet = false;                  ///< -q: no per-line warnings

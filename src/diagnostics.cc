@@ -57,6 +57,14 @@ void warning(std::string_view message) {
 
 void report(std::string_view message) { emit(message); }
 
+void raw(std::string_view text) {
+  std::lock_guard lock(g_mutex);
+  std::string out;
+  if (!g_status.empty()) out.append(kClearLine);
+  out.append(text).append(g_status);
+  write_all(out);
+}
+
 void set_status_line(std::string_view line) {
   // A redraw does not wait behind another thread's message, which may be
   // blocked on a slow terminal: that message draws the line again anyway,

@@ -22,6 +22,10 @@ void warning(std::string_view message);
 /// printed even with -q.
 void report(std::string_view message);
 
+/// Text for scripts (--stats=json), written as it is: no prefix, no newline
+/// added; the status line stays intact.
+void raw(std::string_view text);
+
 /// Draws `line` (without "batchpipe: "; the caller fits it to the terminal's
 /// width) as the status line at the bottom of stderr, in place of the last
 /// one; "" clears it and ends it. For a terminal only: it uses CR and the

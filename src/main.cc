@@ -53,6 +53,6 @@ int main(int argc, char** argv) {
   sink.reset();  // joins the delivery thread
   reporter.finish();  // the figures are final now
   diag::finish();
-  if (config.stats) diag::report(format_stats(metrics, std::chrono::steady_clock::now() - started));
+  print_stats(metrics, std::chrono::steady_clock::now() - started, config.stats);
   return static_cast<int>(status);
 }

@@ -11,6 +11,35 @@ void Histogram::observe(Duration d) {
   sum_ns_.fetch_add(static_cast<uint64_t>(std::max<int64_t>(d.count(), 0)), std::memory_order_relaxed);
 }
 
+std::span<const CounterField> counter_fields() {
+  static const CounterField fields[] = {
+      {"batchpipe_lines_read_total", "Input lines read, blank and invalid ones included.", &Metrics::lines, false},
+      {"batchpipe_bytes_read_total", "Bytes read from the inputs.", &Metrics::input_bytes, false},
+      {"batchpipe_records_read_total", "Records read and accepted for delivery.", &Metrics::records, false},
+      {"batchpipe_records_invalid_total", "Invalid lines rejected (--on-invalid skip or fail).", &Metrics::invalid,
+       false},
+      {"batchpipe_lines_utf8_replaced_total", "Lines sent as JSON strings whose invalid UTF-8 was replaced with U+FFFD.",
+       &Metrics::replaced, false},
+      {"batchpipe_records_dropped_total", "Records dropped because the input buffer was full.", &Metrics::dropped,
+       false},
+      {"batchpipe_batches_total", "Batches closed and handed to the sink.", &Metrics::batches, false},
+      {"batchpipe_batch_bytes_total", "Encoded bytes of those batches, newlines included.", &Metrics::output_bytes,
+       false},
+      {"batchpipe_records_undelivered_total", "Records not delivered, whatever the sink.", &Metrics::undelivered,
+       false},
+      {"batchpipe_attempts_total", "Delivery attempts, retries included.", &Metrics::attempts, true},
+      {"batchpipe_retries_total", "Delivery attempts after a batch's first.", &Metrics::retries, true},
+      {"batchpipe_batches_delivered_total", "Batches delivered.", &Metrics::delivered_batches, true},
+      {"batchpipe_records_delivered_total", "Records in the batches delivered.", &Metrics::delivered_records, true},
+      {"batchpipe_bytes_delivered_total", "Encoded bytes of the batches delivered.", &Metrics::delivered_bytes, true},
+      {"batchpipe_batches_failed_total", "Batches given up.", &Metrics::failed_batches, true},
+      {"batchpipe_records_failed_total", "Records in the batches given up.", &Metrics::failed_records, true},
+      {"batchpipe_records_dead_lettered_total", "Records written to the --dead-letter file.", &Metrics::dead_lettered,
+       true},
+  };
+  return fields;
+}
+
 uint64_t Histogram::cumulative(size_t i) const {
   uint64_t total = 0;
   for (size_t j = 0; j <= i && j < buckets_.size(); ++j) total += buckets_[j].load(std::memory_order_relaxed);

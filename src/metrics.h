@@ -7,6 +7,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <span>
 
 #include "units.h"
 
@@ -82,5 +83,15 @@ struct Metrics {
   std::chrono::system_clock::time_point started_wall = std::chrono::system_clock::now();
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
 };
+
+/// Every counter of Metrics with its name and meaning, in one table that the
+/// metrics file and --stats=json both read, so they cannot drift apart.
+struct CounterField {
+  const char* name;  ///< Prometheus name, e.g. "batchpipe_records_read_total"
+  const char* help;
+  Counter Metrics::*field;
+  bool delivery;  ///< only meaningful with --exec/--post
+};
+std::span<const CounterField> counter_fields();
 
 }  // namespace batchpipe

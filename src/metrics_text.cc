@@ -52,20 +52,8 @@ std::string prometheus_text(const Metrics& m, bool up) {
   e.gauge("batchpipe_start_time_seconds", "Start time of the run since the Unix epoch, in seconds.",
           std::chrono::duration<double>(m.started_wall.time_since_epoch()).count());
 
-  e.counter("batchpipe_lines_read_total", "Input lines read, blank and invalid ones included.", m.lines.get());
-  e.counter("batchpipe_bytes_read_total", "Bytes read from the inputs.", m.input_bytes.get());
-  e.counter("batchpipe_records_read_total", "Records read and accepted for delivery.", m.records.get());
-  e.counter("batchpipe_records_invalid_total", "Invalid lines rejected (--on-invalid skip or fail).",
-            m.invalid.get());
-  e.counter("batchpipe_lines_utf8_replaced_total",
-            "Lines sent as JSON strings whose invalid UTF-8 was replaced with U+FFFD.", m.replaced.get());
-  e.counter("batchpipe_records_dropped_total", "Records dropped because the input buffer was full.",
-            m.dropped.get());
-  e.counter("batchpipe_batches_total", "Batches closed and handed to the sink.", m.batches.get());
-  e.counter("batchpipe_batch_bytes_total", "Encoded bytes of those batches, newlines included.",
-            m.output_bytes.get());
-  e.counter("batchpipe_records_undelivered_total", "Records not delivered, whatever the sink.",
-            m.undelivered.get());
+  for (const CounterField& c : counter_fields())
+    if (!c.delivery) e.counter(c.name, c.help, (m.*c.field).get());
   e.gauge("batchpipe_buffered_bytes", "Bytes read but not yet delivered or given up.",
           m.buffered_bytes.get());
   e.gauge("batchpipe_buffered_records", "Records read but not yet delivered or given up.",
@@ -73,15 +61,8 @@ std::string prometheus_text(const Metrics& m, bool up) {
   e.gauge("batchpipe_buffer_limit_bytes", "The --max-buffer budget for buffered bytes.", m.buffer_limit.get());
   if (!m.delivery) return e.take();
 
-  e.counter("batchpipe_attempts_total", "Delivery attempts, retries included.", m.attempts.get());
-  e.counter("batchpipe_retries_total", "Delivery attempts after a batch's first.", m.retries.get());
-  e.counter("batchpipe_batches_delivered_total", "Batches delivered.", m.delivered_batches.get());
-  e.counter("batchpipe_records_delivered_total", "Records in the batches delivered.", m.delivered_records.get());
-  e.counter("batchpipe_bytes_delivered_total", "Encoded bytes of the batches delivered.", m.delivered_bytes.get());
-  e.counter("batchpipe_batches_failed_total", "Batches given up.", m.failed_batches.get());
-  e.counter("batchpipe_records_failed_total", "Records in the batches given up.", m.failed_records.get());
-  e.counter("batchpipe_records_dead_lettered_total", "Records written to the --dead-letter file.",
-            m.dead_lettered.get());
+  for (const CounterField& c : counter_fields())
+    if (c.delivery) e.counter(c.name, c.help, (m.*c.field).get());
   e.gauge("batchpipe_batches_in_flight", "Batches being attempted or waiting for a retry.",
           m.in_flight.get());
   e.gauge("batchpipe_batches_retrying", "Batches waiting for a retry.", m.retrying.get());

@@ -1,29 +1,70 @@
 #include "stats.h"
 
+#include <unistd.h>
+
 #include <fmt/format.h>
 
-namespace batchpipe {
+#include "diagnostics.h"
 
-// One line, figures without thousands separators: scripts and tests read it
-// with patterns such as "N batches (M records) delivered, K retries". Every
-// counter of --metrics-file is here; the gauges, near 0 at exit, are not.
-std::string format_stats(const Metrics& m, Duration elapsed) {
+namespace batchpipe {
+namespace {
+
+/// "1 batch", "2 batches", "1,234 records".
+std::string count(uint64_t n, std::string_view one, std::string_view many) {
+  return fmt::format("{} {}", format_count(n), n == 1 ? one : many);
+}
+
+}  // namespace
+
+std::vector<std::string> format_stats(const Metrics& m, Duration elapsed) {
   double seconds = std::chrono::duration<double>(elapsed).count();
-  double rate = seconds > 0 ? static_cast<double>(m.records.get()) / seconds : 0;
-  double mb_per_s = seconds > 0 ? static_cast<double>(m.input_bytes.get()) / seconds / 1e6 : 0;
-  std::string out = fmt::format(
-      "stats: {} lines, {} bytes in, {} records in, {} invalid, {} dropped, {} batches, {} bytes out, {:.3f}s, "
-      "{:.0f} records/s, {:.1f} MB/s",
-      m.lines.get(), m.input_bytes.get(), m.records.get(), m.invalid.get(), m.dropped.get(), m.batches.get(),
-      m.output_bytes.get(), seconds, rate, mb_per_s);
-  if (m.delivery)
-    out += fmt::format(
-        ", {} batches ({} records) delivered, {} retries, {} attempts, {} failed batches ({} records), "
-        "{} dead-lettered, {} bytes delivered",
-        m.delivered_batches.get(), m.delivered_records.get(), m.retries.get(), m.attempts.get(),
-        m.failed_batches.get(), m.failed_records.get(), m.dead_lettered.get(), m.delivered_bytes.get());
-  out += fmt::format(", {} undelivered", m.undelivered.get());
+  std::vector<std::string> out;
+  std::string read = fmt::format("stats: read {} ({}): {}", count(m.lines.get(), "line", "lines"),
+                                 format_bytes(m.input_bytes.get()), count(m.records.get(), "record", "records"));
+  if (m.invalid.get()) read += fmt::format(", {} invalid", format_count(m.invalid.get()));
+  if (m.replaced.get())
+    read += fmt::format(", {} with invalid UTF-8 replaced", count(m.replaced.get(), "line", "lines"));
+  if (m.dropped.get()) read += fmt::format(", {} dropped (--on-full drop)", format_count(m.dropped.get()));
+  out.push_back(read);
+  out.push_back(fmt::format("stats: {} ({}) in {:.3f}s: {} records/s, {}/s",
+                            count(m.batches.get(), "batch", "batches"), format_bytes(m.output_bytes.get()), seconds,
+                            format_count(seconds > 0 ? static_cast<uint64_t>(m.records.get() / seconds) : 0),
+                            format_bytes(seconds > 0 ? static_cast<uint64_t>(m.input_bytes.get() / seconds) : 0)));
+  if (m.delivery) {
+    out.push_back(fmt::format("stats: delivered {} ({}, {}) in {} ({})",
+                              count(m.delivered_batches.get(), "batch", "batches"),
+                              count(m.delivered_records.get(), "record", "records"),
+                              format_bytes(m.delivered_bytes.get()), count(m.attempts.get(), "attempt", "attempts"),
+                              count(m.retries.get(), "retry", "retries")));
+    if (m.failed_batches.get())
+      out.push_back(fmt::format("stats: gave up {} ({}): {} dead-lettered",
+                                count(m.failed_batches.get(), "batch", "batches"),
+                                count(m.failed_records.get(), "record", "records"),
+                                format_count(m.dead_lettered.get())));
+  }
+  if (m.undelivered.get())
+    out.push_back(fmt::format("stats: {} not delivered", count(m.undelivered.get(), "record", "records")));
   return out;
+}
+
+std::string stats_json(const Metrics& m, Duration elapsed) {
+  std::string out = "{";
+  for (const CounterField& c : counter_fields()) {
+    if (c.delivery && !m.delivery) continue;
+    std::string_view key = c.name;
+    key.remove_prefix(std::string_view("batchpipe_").size());
+    fmt::format_to(std::back_inserter(out), "\"{}\":{},", key, (m.*c.field).get());
+  }
+  fmt::format_to(std::back_inserter(out), "\"seconds\":{:.3f}}}", std::chrono::duration<double>(elapsed).count());
+  return out;
+}
+
+void print_stats(const Metrics& m, Duration elapsed, StatsFormat format) {
+  if (format == StatsFormat::Human) {
+    for (const std::string& line : format_stats(m, elapsed)) diag::report(line);
+  } else if (format == StatsFormat::Json) {
+    diag::raw(stats_json(m, elapsed) + "\n");
+  }
 }
 
 }  // namespace batchpipe

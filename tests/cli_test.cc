@@ -24,7 +24,7 @@ TEST_CASE("defaults") {
   CHECK(r.config->interval == Duration(500ms));
   CHECK(r.config->max_bytes == 8u << 20);
   CHECK(r.config->on_invalid == InvalidMode::Skip);
-  CHECK_FALSE(r.config->stats);
+  CHECK(r.config->stats == StatsFormat::None);
   CHECK_FALSE(r.config->quiet);
 }
 
@@ -36,7 +36,7 @@ TEST_CASE("options and files") {
   CHECK(r.config->interval == Duration(1500ms));
   CHECK(r.config->max_bytes == 65536);
   CHECK(r.config->on_invalid == InvalidMode::Quote);
-  CHECK(r.config->stats);
+  CHECK(r.config->stats == StatsFormat::Human);
   CHECK(r.config->quiet);
   CHECK(r.config->inputs == std::vector<std::string>{"a.ndjson", "-", "b.ndjson"});
   CHECK(parse({"--interval=0"}).config->interval == Duration(0s));

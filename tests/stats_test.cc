@@ -5,26 +5,28 @@
 using namespace batchpipe;
 using namespace std::chrono_literals;
 
-TEST_CASE("stats line: input figures", "[stats]") {
+TEST_CASE("stats for people: input figures, plurals and units", "[stats]") {
   Metrics m;
   m.lines.add(4);
   m.input_bytes.add(70);
   m.records.add(3);
   m.invalid.add(1);
-  m.batches.add(2);
-  m.output_bytes.add(66);
-  CHECK(format_stats(m, 2s) ==
-        "stats: 4 lines, 70 bytes in, 3 records in, 1 invalid, 0 dropped, 2 batches, 66 bytes out, 2.000s, "
-        "2 records/s, 0.0 MB/s, 0 undelivered");
+  m.batches.add(1);
+  m.output_bytes.add(2048);
+  CHECK(format_stats(m, 2s) == std::vector<std::string>{
+                                   "stats: read 4 lines (70 B): 3 records, 1 invalid",
+                                   "stats: 1 batch (2.0 KiB) in 2.000s: 1 records/s, 35 B/s",
+                               });
 }
 
-TEST_CASE("stats line: delivery figures", "[stats]") {
+TEST_CASE("stats for people: delivery figures", "[stats]") {
   Metrics m;
   m.delivery = true;
-  m.records.add(10);
+  m.lines.add(1234567);
+  m.records.add(1234567);
   m.batches.add(4);
   m.attempts.add(6);
-  m.retries.add(2);
+  m.retries.add(1);
   m.delivered_batches.add(3);
   m.delivered_records.add(7);
   m.delivered_bytes.add(60);
@@ -33,8 +35,23 @@ TEST_CASE("stats line: delivery figures", "[stats]") {
   m.dead_lettered.add(3);
   m.undelivered.add(3);
   m.dropped.add(2);
-  CHECK(format_stats(m, 0s) ==
-        "stats: 0 lines, 0 bytes in, 10 records in, 0 invalid, 2 dropped, 4 batches, 0 bytes out, 0.000s, "
-        "0 records/s, 0.0 MB/s, 3 batches (7 records) delivered, 2 retries, 6 attempts, "
-        "1 failed batches (3 records), 3 dead-lettered, 60 bytes delivered, 3 undelivered");
+  auto lines = format_stats(m, 0s);
+  REQUIRE(lines.size() == 5);
+  CHECK(lines[0] == "stats: read 1,234,567 lines (0 B): 1,234,567 records, 2 dropped (--on-full drop)");
+  CHECK(lines[2] == "stats: delivered 3 batches (7 records, 60 B) in 6 attempts (1 retry)");
+  CHECK(lines[3] == "stats: gave up 1 batch (3 records): 3 dead-lettered");
+  CHECK(lines[4] == "stats: 3 records not delivered");
+}
+
+TEST_CASE("stats for scripts: every counter of the metrics file, by name", "[stats]") {
+  Metrics m;
+  m.records.add(10);
+  std::string json = stats_json(m, 1500ms);
+  CHECK(json.front() == '{');
+  CHECK(json.find("\"records_read_total\":10,") != std::string::npos);
+  CHECK(json.find("attempts_total") == std::string::npos);  // no delivery: no delivery figures
+  CHECK(json.substr(json.size() - 16) == "\"seconds\":1.500}");
+  m.delivery = true;
+  for (const CounterField& c : counter_fields())
+    CHECK(stats_json(m, 0s).find(std::string("\"") + (c.name + 10) + "\":") != std::string::npos);
 }

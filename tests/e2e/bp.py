@@ -65,6 +65,16 @@ def reap(proc: subprocess.Popen) -> None:
                 pass
 
 
+def stats(err: bytes) -> dict:
+    """The --stats=json object on stderr (the one line that starts with "{")."""
+    import json
+
+    lines = [l for l in err.decode("utf-8", "replace").splitlines() if l.startswith("{")]
+    if len(lines) != 1:
+        raise AssertionError(f"expected one --stats=json line, stderr {err[-2000:]!r}")
+    return json.loads(lines[0])
+
+
 def stderr_lines(err: bytes) -> list:
     """stderr split into lines; asserts nothing, an unterminated tail counts as a line."""
     return err.decode("utf-8", "replace").splitlines()

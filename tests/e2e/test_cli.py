@@ -53,7 +53,7 @@ class UsageTest(unittest.TestCase):
 
 
 class StatsTest(unittest.TestCase):
-    def test_stats_prints_one_summary_line_on_stderr(self):
+    def test_stats_prints_a_summary_for_people(self):
         data = b"".join(b'{"n":%d}\n' % n for n in range(1234))
         expected_out = bp.encode(bp.greedy_batches(data.splitlines(), 100, 8 << 20))
         plain = bp.run(["--size", "100", "--interval", "0"], data)
@@ -63,10 +63,27 @@ class StatsTest(unittest.TestCase):
         self.assertEqual(result.returncode, 0, result.stderr)
         self.assertEqual(result.stdout, expected_out)
         lines = bp.stderr_lines(result.stderr)
-        self.assertEqual(len(lines), 1, result.stderr)
-        self.assertTrue(lines[0].startswith("batchpipe: "), lines[0])
-        self.assertRegex(lines[0], r"\b1234\b")  # records
-        self.assertRegex(lines[0], r"\b13\b")  # batches
+        self.assertEqual(len(lines), 2, result.stderr)
+        self.assertEqual(lines[0], "batchpipe: stats: read 1,234 lines (12.2 KiB): 1,234 records")
+        self.assertRegex(lines[1], r"^batchpipe: stats: 13 batches \(12\.[0-9] KiB\) in \d+\.\d{3}s: [\d,]+ records/s, ")
+        one = bp.run(["--stats"], b'{"a":1}\n')
+        self.assertEqual(bp.stderr_lines(one.stderr)[0], "batchpipe: stats: read 1 line (8 B): 1 record")
+        self.assertRegex(bp.stderr_lines(one.stderr)[1], r"^batchpipe: stats: 1 batch \(10 B\) in ")
+
+    def test_stats_json_for_scripts(self):
+        data = b"".join(b'{"n":%d}\n' % n for n in range(1234)) + b"bad\n"
+        result = bp.run(["--size", "100", "--stats=json"], data)
+        self.assertEqual(result.returncode, 1)
+        stats = bp.stats(result.stderr)
+        self.assertEqual(stats["lines_read_total"], 1235)
+        self.assertEqual(stats["records_read_total"], 1234)
+        self.assertEqual(stats["records_invalid_total"], 1)
+        self.assertEqual(stats["batches_total"], 13)
+        self.assertEqual(stats["bytes_read_total"], len(data))
+        self.assertIsInstance(stats["seconds"], float)
+        self.assertNotIn("attempts_total", stats)  # delivery figures only with --exec/--post
+        bad = bp.run(["--stats=xml"], b"")
+        self.assertEqual(bad.returncode, 2)
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@ would be left with. Every process started is reaped by the test's cleanup.
 """
 
 import errno
+import json
 import math
 import os
 import pty
@@ -34,29 +35,6 @@ import bp
 # The rewrite period of --metrics-file and the plain --progress period.
 METRICS_EVERY = 5.0
 PROGRESS_EVERY = 10.0
-
-# The --stats figure for each metrics-file counter: (metric, pattern).
-STATS_FIGURES = [
-    ("batchpipe_lines_read_total", r"(\d+) lines"),
-    ("batchpipe_bytes_read_total", r"(\d+) bytes in"),
-    ("batchpipe_records_read_total", r"(\d+) records in"),
-    ("batchpipe_records_invalid_total", r"(\d+) invalid"),
-    ("batchpipe_records_dropped_total", r"(\d+) dropped"),
-    ("batchpipe_batches_total", r"(\d+) batches,"),
-    ("batchpipe_batch_bytes_total", r"(\d+) bytes out"),
-    ("batchpipe_records_undelivered_total", r"(\d+) undelivered"),
-]
-DELIVERY_FIGURES = [
-    ("batchpipe_batches_delivered_total", r"(\d+) batches \(\d+ records\) delivered"),
-    ("batchpipe_records_delivered_total", r"\d+ batches \((\d+) records\) delivered"),
-    ("batchpipe_retries_total", r"(\d+) retries"),
-    ("batchpipe_attempts_total", r"(\d+) attempts"),
-    ("batchpipe_batches_failed_total", r"(\d+) failed batches"),
-    ("batchpipe_records_failed_total", r"failed batches \((\d+) records\)"),
-    ("batchpipe_records_dead_lettered_total", r"(\d+) dead-lettered"),
-    ("batchpipe_bytes_delivered_total", r"(\d+) bytes delivered"),
-]
-
 
 def numbered(n, start=1):
     return [b'{"i":%d}' % i for i in range(start, start + n)]
@@ -85,18 +63,12 @@ def parse_metrics(text: str) -> dict:
     return samples
 
 
-def stats_line(stderr: bytes) -> str:
-    lines = [l for l in bp.stderr_lines(stderr) if l.startswith("batchpipe: stats: ")]
+def stats_json(stderr: bytes) -> dict:
+    """The one --stats=json object on stderr."""
+    lines = [l for l in bp.stderr_lines(stderr) if l.startswith("{")]
     if len(lines) != 1:
-        raise AssertionError(f"expected one stats line, stderr {stderr!r}")
-    return lines[0]
-
-
-def stats_figure(line: str, pattern: str) -> int:
-    m = re.search(r"\b" + pattern, line)
-    if not m:
-        raise AssertionError(f"{pattern!r} not in {line!r}")
-    return int(m.group(1))
+        raise AssertionError(f"expected one JSON stats line, stderr {stderr!r}")
+    return json.loads(lines[0])
 
 
 class Case(unittest.TestCase):
@@ -111,11 +83,13 @@ class Case(unittest.TestCase):
         with open(path, encoding="utf-8") as f:
             return parse_metrics(f.read())
 
-    def assert_counters_match_stats(self, metrics, stats, figures):
-        for name, pattern in figures:
+    def assert_counters_match_stats(self, metrics, stats):
+        """Every counter of the file is in --stats=json, with the same value."""
+        counters = {k for k in metrics if k.endswith("_total")}
+        self.assertEqual(counters, {"batchpipe_" + k for k in stats if k != "seconds"})
+        for name in counters:
             with self.subTest(metric=name):
-                self.assertIn(name, metrics)
-                self.assertEqual(metrics[name], stats_figure(stats, pattern), stats)
+                self.assertEqual(metrics[name], stats[name[len("batchpipe_"):]], stats)
 
 
 class MetricsFileTest(Case):
@@ -124,13 +98,12 @@ class MetricsFileTest(Case):
         data = ndjson(valid[:100]) + b"not json\n\n" + ndjson(valid[100:]) + b"[1,\n"
         out_file = self.path("m.prom")
         before = time.time()
-        result = bp.run(["--size", "100", "--interval", "0", "--metrics-file", out_file, "--stats"], data)
+        result = bp.run(["--size", "100", "--interval", "0", "--metrics-file", out_file, "--stats=json"], data)
         after = time.time()
         self.assertEqual(result.returncode, 1, result.stderr)  # invalid lines skipped
         self.assertEqual(result.stdout, bp.encode(bp.greedy_batches(valid, 100, 8 << 20)))
         metrics = self.read_metrics(out_file)
-        stats = stats_line(result.stderr)
-        self.assert_counters_match_stats(metrics, stats, STATS_FIGURES)
+        self.assert_counters_match_stats(metrics, stats_json(result.stderr))
         expected = {
             "batchpipe_lines_read_total": 253,
             "batchpipe_bytes_read_total": len(data),
@@ -158,13 +131,12 @@ class MetricsFileTest(Case):
         out_file = self.path("m.prom")
         result = bp.run(
             ["--exec", cmd, "--size", "2", "--interval", "0", "--retries", "1", "--retry-delay", "10ms",
-             "--dead-letter", dead, "--metrics-file", out_file, "--stats", "-q"],
+             "--dead-letter", dead, "--metrics-file", out_file, "--stats=json", "-q"],
             ndjson(numbered(5)),
         )
         self.assertEqual(result.returncode, 4, result.stderr)
         metrics = self.read_metrics(out_file)
-        stats = stats_line(result.stderr)
-        self.assert_counters_match_stats(metrics, stats, STATS_FIGURES + DELIVERY_FIGURES)
+        self.assert_counters_match_stats(metrics, stats_json(result.stderr))
         known = {
             "batchpipe_records_read_total": 5,
             "batchpipe_batches_total": 3,
@@ -346,10 +318,11 @@ class ProgressTest(Case):
 
         screen = Terminal(bytes(shown).replace(b"\r\n", b"\n"))  # the terminal's ONLCR
         self.assertEqual(screen.current, "", f"status line left at exit: {bytes(shown)[-300:]!r}")
-        self.assertEqual(len(screen.lines), 3, screen.lines)
+        self.assertEqual(len(screen.lines), 4, screen.lines)
         self.assertRegex(screen.lines[0], r"^batchpipe: line 1001: .+")
         self.assertRegex(screen.lines[1], r"^batchpipe: line 1236: .+")
-        self.assertRegex(screen.lines[2], r"^batchpipe: stats: 1236 lines, \d+ bytes in, 1234 records in, 2 invalid")
+        self.assertRegex(screen.lines[2], r"^batchpipe: stats: read 1,236 lines \(.+\): 1,234 records, 2 invalid$")
+        self.assertRegex(screen.lines[3], r"^batchpipe: stats: 13 batches ")
         # Every drawing of the status line fits an 80-column terminal.
         for drawn in re.findall(rb"\r(batchpipe: [^\r\n\x1b]*)\x1b\[K", bytes(shown)):
             self.assertLessEqual(len(drawn), 79, drawn)

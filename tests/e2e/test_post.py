@@ -149,12 +149,13 @@ class DeliveryTest(PostCase):
 
     def test_stats_count_deliveries_and_retries(self):
         server = self.server([503, 200, 200])
-        result = self.post(server.url("/"), numbered(4), "--size", "2", "--stats", "-q", *FAST)
+        result = self.post(server.url("/"), numbered(4), "--size", "2", "--stats=json", "-q", *FAST)
         self.assertEqual(result.returncode, 0, self.detail(result, server))
         lines = bp.stderr_lines(result.stderr)
-        self.assertEqual(len(lines), 1, result.err)
-        self.assertRegex(lines[0], r"\b2 batches \(4 records\) delivered\b")
-        self.assertRegex(lines[0], r"\b1 retries\b")
+        self.assertEqual(len(lines), 1, result.stderr)
+        stats = bp.stats(result.stderr)
+        self.assertEqual((stats["batches_delivered_total"], stats["records_delivered_total"]), (2, 4))
+        self.assertEqual((stats["retries_total"], stats["attempts_total"]), (1, 3))
 
     def test_gzip_bodies_decompress_to_the_exact_batches(self):
         records = numbered(10)
@@ -192,7 +193,7 @@ class DeliveryTest(PostCase):
         records = [b'{"n":%d,"pad":"%s"}' % (i, b"p" * (i % 17)) for i in range(50000)]
         server = self.server(default=lambda i, request: 503 if i % 2 == 0 else 200)
         result = self.post(
-            server.url("/"), records, "--size", "100", "--stats", "-q",
+            server.url("/"), records, "--size", "100", "--stats=json", "-q",
             "--retries", "3", "--retry-delay", "1ms", "--retry-max-delay", "1ms", timeout=60,
         )
         self.assertEqual(result.returncode, 0, self.detail(result))
@@ -206,7 +207,9 @@ class DeliveryTest(PostCase):
         batches = bp.split_batches(b"".join(r.body for r in delivered), records)  # none lost, doubled, moved
         self.assertEqual([len(b) for b in batches], [100] * 500)
         self.assertEqual({r.client for r in requests}, {requests[0].client}, "not one connection")
-        self.assertRegex(result.err, r"\b500 batches \(50000 records\) delivered, 500 retries\b")
+        stats = bp.stats(result.stderr)
+        self.assertEqual((stats["batches_delivered_total"], stats["records_delivered_total"]), (500, 50000))
+        self.assertEqual(stats["retries_total"], 500)
 
 
     def test_statuses_delivered_retried_and_permanent(self):

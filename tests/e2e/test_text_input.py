@@ -22,7 +22,8 @@ class TextInputTest(unittest.TestCase):
         self.assertIn("caf\u00e9 \u2603".encode(), r.stdout)
 
     def test_invalid_utf8_is_replaced_and_counted(self):
-        r = bp.run(["--input", "text", "--interval", "0", "--stats"], b"ok\nbad \xff\xfe here\n")
+        r = bp.run(["--input", "text", "--interval", "0", "--stats=json"], b"ok\nbad \xff\xfe here\n")
+        self.assertEqual(bp.stats(r.stderr)["lines_utf8_replaced_total"], 1)
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertEqual(json.loads(r.stdout), ["ok", "bad \ufffd\ufffd here"])
         self.assertIn(b"batchpipe: line 2: invalid UTF-8 replaced with U+FFFD\n", r.stderr)
