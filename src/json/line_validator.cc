@@ -28,7 +28,7 @@ bool check_json_decides(simdjson::error_code e) {
 
 }  // namespace
 
-LineValidator::LineValidator() = default;
+LineValidator::LineValidator(bool threaded) : threaded_(threaded) {}
 
 void LineValidator::validate(const char* data, size_t size, std::span<const LineSpan> lines,
                              std::vector<LineProblem>& problems) {
@@ -65,7 +65,7 @@ size_t LineValidator::confirm_many(const char* data, std::span<const LineSpan> l
   // A call spanning several windows runs the next window's first pass on a
   // thread of simdjson's own, which pays off for full windows; the small
   // windows used between errors would only start threads and parsers.
-  stream_parser_.threaded = window == kWindow;
+  stream_parser_.threaded = threaded_ && window == kWindow;
   if (stream_parser_.parse_many(begin, len, window).get(stream)) return 0;
   size_t k = first;
   for (auto it = stream.begin(); it != stream.end() && k < lines.size(); ++it) {

@@ -35,7 +35,9 @@ inline constexpr size_t kValidatorPadding = simdjson::SIMDJSON_PADDING;
 
 class LineValidator {
  public:
-  LineValidator();
+  /// `threaded`: parse_many may run its first pass on a thread of its own;
+  /// off where validation already runs on several threads (--threads).
+  explicit LineValidator(bool threaded = true);
 
   /// Appends to `problems`, in order, every line of `lines` that is not one
   /// JSON text. `data` must stay readable for kValidatorPadding bytes past
@@ -56,6 +58,7 @@ class LineValidator {
   simdjson::dom::parser parser_;
   simdjson::dom::parser stream_parser_;
   simdjson::dom::parser big_parser_;  ///< for lines beyond the usual capacity; emptied after use
+  bool threaded_;
 };
 
 }  // namespace batchpipe
