@@ -6,7 +6,7 @@
 complete -c batchpipe -s h -l help -d 'Print a summary of the options and exit'
 complete -c batchpipe -s V -l version -d 'Print the version and exit'
 complete -c batchpipe -l size -x -d 'Close a batch when it holds N records [1000]'
-complete -c batchpipe -l interval -x -d 'Close a batch when its oldest record is DUR old; 0 = off [500ms]' \
+complete -c batchpipe -l interval -x -d 'Close a batch when its oldest record is DUR old; a bare number is seconds; 0 = off [500ms]' \
     -a '0\t"No time limit" 250ms\t"250 milliseconds" 500ms\t"500 milliseconds (default)" 1s\t"1 second" 2s\t"2 seconds" 1m\t"1 minute"'
 complete -c batchpipe -l max-bytes -x -d 'Largest batch as written or sent, newline included; K/M/G = KiB/MiB/GiB [8M]' \
     -a '64K\t"64 KiB" 1M\t"1 MiB" 8M\t"8 MiB (default)" 64M\t"64 MiB"'

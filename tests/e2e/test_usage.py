@@ -1,0 +1,137 @@
+"""The command line a Unix user expects: start-up checks that refuse a run
+before anything is read or sent (exit 2, one line on stderr naming the flag,
+nothing on stdout, nothing delivered), warnings that let it go ahead, and
+messages in batchpipe's own words.
+
+Receivers are http_server.ScriptedServer on 127.0.0.1; "untouched" means it
+accepted no connection at all.
+"""
+
+import os
+import shutil
+import ssl
+import subprocess
+import tempfile
+import unittest
+
+import bp
+from http_server import ScriptedServer
+
+RECORDS = b'{"a":1}\n{"b":2}\n'
+BATCH = b'[{"a":1},{"b":2}]\n'
+FAST = ["--retries", "0"]
+# CLI11's own phrases, which users should not see.
+JARGON = ("required", "missing (", "not in {", "excludes", "was not expected", "Could not convert", "At Most")
+
+
+class Case(unittest.TestCase):
+    def setUp(self):
+        self.dir = tempfile.mkdtemp(prefix="bp-usage-")
+        self.addCleanup(shutil.rmtree, self.dir, True)
+
+    def path(self, name):
+        return os.path.join(self.dir, name)
+
+    def write(self, name, data: bytes, mode=None):
+        with open(self.path(name), "wb") as f:
+            f.write(data)
+        if mode is not None:
+            os.chmod(self.path(name), mode)
+        return self.path(name)
+
+    def server(self, script=(), default=200, ssl_context=None):
+        server = ScriptedServer(script, default=default, ssl_context=ssl_context)
+        self.addCleanup(server.close)
+        return server
+
+    def usage_error(self, args, fragment, input=RECORDS, **kwargs) -> str:
+        """Runs batchpipe expecting a usage error; returns its one line."""
+        result = bp.run(args, input, **kwargs)
+        detail = f"{args}: exit {result.returncode}, stdout {result.stdout!r}, stderr {result.stderr!r}"
+        self.assertEqual(result.returncode, 2, detail)
+        self.assertEqual(result.stdout, b"", detail)
+        lines = bp.stderr_lines(result.stderr)
+        self.assertEqual(len(lines), 1, detail)
+        self.assertTrue(lines[0].startswith("batchpipe: "), detail)
+        self.assertIn(fragment, lines[0], detail)
+        for phrase in JARGON:
+            self.assertNotIn(phrase, lines[0], detail)
+        return lines[0]
+
+    def assert_untouched(self, server):
+        self.assertEqual(server.connections(), 0)
+        self.assertEqual(server.requests(), [])
+
+    def run_ok(self, args, input=RECORDS):
+        result = bp.run(args, input)
+        self.assertEqual(result.returncode, 0, f"{args}: stderr {result.stderr!r}")
+        return result
+
+
+class OwnWordsTest(Case):
+    def test_messages_name_the_flag_and_what_it_takes(self):
+        cases = [
+            (["--size"], "batchpipe: --size: missing value; expected a whole number of at least 1"),
+            (["--interval"], "batchpipe: --interval: missing value; expected a duration such as 250ms"),
+            (["--max-bytes"], "batchpipe: --max-bytes: missing value; expected a size such as 65536, 64K"),
+            (["--on-invalid", "ignore"], "batchpipe: --on-invalid: expected skip, fail or quote, got 'ignore'"),
+            (["--on-full", "wait"], "batchpipe: --on-full: expected block or drop, got 'wait'"),
+            (["--exec", "cat", "--on-error", "halt"], "batchpipe: --on-error: expected continue or stop, got 'halt'"),
+            (["--post", "http://h/", "--compress", "zstd"], "batchpipe: --compress: expected gzip, got 'zstd'"),
+            (["--exec", "cat", "--post", "http://h/"], "batchpipe: --exec and --post cannot be used together"),
+            (["-H"], "batchpipe: --header: missing value; expected 'Name: value' or @FILE"),
+            (["--max-bytes", "2G"], "batchpipe: --max-bytes: 2G is too large (at most 1G)"),
+            (["--max-bytes", "100.5"], "batchpipe: --max-bytes: 100.5 is not whole bytes"),
+            (["--max-buffer", "1.1M"], "batchpipe: --max-buffer: 1.1M is not whole bytes"),
+            (["--interval", "99999999999h"], "batchpipe: --interval: 99999999999h is too large"),
+            (["--size", "99999999999999999999"], "batchpipe: --size: 99999999999999999999 is too large"),
+            (["--threads", "65"], "batchpipe: --threads: 65 is too large (at most 64)"),
+            (["--exec", "cat", "-j", "257"], "batchpipe: --parallel: 257 is too large (at most 256)"),
+        ]
+        for args, start in cases:
+            with self.subTest(args=args):
+                self.assertTrue(self.usage_error(args, start.removeprefix("batchpipe: ")).startswith(start))
+
+    def test_unknown_option_suggests_the_closest(self):
+        for args, message in (
+            (["--sise", "5"], "unknown option --sise; did you mean --size?"),
+            (["--intreval=1s"], "unknown option --intreval; did you mean --interval?"),
+            (["--dead-leter", "x", "--exec", "cat"], "unknown option --dead-leter; did you mean --dead-letter?"),
+            (["-size", "5"], "unknown option -size; did you mean --size?"),
+            (["--frobnicate"], "unknown option --frobnicate (try 'batchpipe --help')"),
+        ):
+            with self.subTest(args=args):
+                self.assertIn("batchpipe: " + message, self.usage_error(args, message))
+
+    def test_help_says_a_bare_interval_is_seconds(self):
+        text = self.run_ok(["--help"]).stdout.decode()
+        self.assertIn("a bare number is seconds", text)
+
+
+class RepeatedOptionTest(Case):
+    def test_the_last_scalar_wins_and_lists_accumulate(self):
+        server = self.server()
+        data = b"".join(b'{"n":%d}\n' % n for n in range(6))
+        result = self.run_ok(["--size", "1", "--size", "3", "--interval", "0", "--post", "http://127.0.0.1:1/",
+                              "--post", server.url("/in"), "-H", "X-A: 1", "--header", "X-B: 2", "-"], data)
+        self.assertEqual(result.stderr, b"", result.stderr)
+        requests = server.requests()
+        self.assertEqual([r.body.count(b"{") for r in requests], [3, 3])
+        self.assertEqual([r.path for r in requests], ["/in", "/in"])
+        self.assertEqual((requests[0].header("X-A"), requests[0].header("X-B")), ("1", "2"))
+        out = self.run_ok(["--on-invalid", "fail", "--on-invalid", "quote"], b"oops\n").stdout
+        self.assertEqual(out, b'["oops"]\n')
+
+
+class IntervalTest(Case):
+    def test_a_bare_interval_of_60_or_more_warns(self):
+        result = self.run_ok(["--interval", "500"])
+        self.assertEqual(result.stdout, BATCH)
+        self.assertEqual(bp.stderr_lines(result.stderr), ["batchpipe: --interval 500: 500 seconds; did you mean 500ms?"])
+        for args in (["--interval", "59"], ["--interval", "500ms"], ["--interval", "2m"], ["-q", "--interval", "500"]):
+            with self.subTest(args=args):
+                self.assertEqual(self.run_ok(args).stderr, b"")
+
+
+if __name__ == "__main__":
+    unittest.main()
