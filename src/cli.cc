@@ -7,14 +7,16 @@
 #include <cstring>
 #include <map>
 
-#include <fstream>
-
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
 #include "suggest.h"
+#include "unique_fd.h"
+#include "url_check.h"
 
 namespace batchpipe {
 namespace {
@@ -92,6 +94,34 @@ const std::string& to_mode(const std::string& flag, const std::string& text, con
   throw BadValue{fmt::format("{}: expected {}, got '{}'", flag, one_of(modes), text)};
 }
 
+/// The whole of a small file the user named, for -H @FILE and --cacert: a
+/// directory, a file that cannot be read or one over `limit` bytes is refused
+/// with a message that begins with `what`.
+std::string read_small_file(const std::string& what, const std::string& path, size_t limit) {
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  struct stat st {};
+  if (!fd || ::fstat(fd.get(), &st) != 0)
+    throw BadValue{fmt::format("{}: cannot read {}: {}", what, path, std::strerror(errno))};
+  if (S_ISDIR(st.st_mode)) throw BadValue{fmt::format("{}: {} is a directory, not a file", what, path)};
+  std::string text;
+  char buf[65536];
+  for (;;) {
+    ssize_t n = ::read(fd.get(), buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) throw BadValue{fmt::format("{}: cannot read {}: {}", what, path, std::strerror(errno))};
+    if (n == 0) break;
+    text.append(buf, static_cast<size_t>(n));
+    if (text.size() > limit) throw BadValue{fmt::format("{}: {} is larger than {} bytes", what, path, limit)};
+  }
+  return text;
+}
+
+bool equals_ignoring_case(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](unsigned char x, unsigned char y) {
+           return std::tolower(x) == std::tolower(y);
+         });
+}
+
 /// A header as curl sends it: a token, a colon, a value on one line.
 std::string to_header(const std::string& text, const std::string& origin) {
   std::string h = text;
@@ -103,6 +133,10 @@ std::string to_header(const std::string& text, const std::string& origin) {
                });
   if (!token || h.find_first_of("\r\n") != std::string::npos)
     throw BadValue{fmt::format("--header: expected 'Name: value'{}", origin)};
+  if (equals_ignoring_case(std::string_view(h).substr(0, colon), "Idempotency-Key"))
+    throw BadValue{fmt::format("--header: Idempotency-Key{} cannot be set: batchpipe sends its own, one per batch "
+                               "and the same on every retry, which a receiver that drops duplicates relies on",
+                               origin)};
   return h;
 }
 
@@ -116,15 +150,44 @@ std::vector<std::string> to_headers(const std::vector<std::string>& values) {
       continue;
     }
     std::string path = v.substr(1);
-    std::ifstream in(path);
-    if (!in) throw BadValue{fmt::format("--header: cannot read {}: {}", path, std::strerror(errno))};
-    std::string line;
-    for (int n = 1; std::getline(in, line); ++n) {
+    if (path.empty()) throw BadValue{"--header @: expected a file name after '@'"};
+    std::string text = read_small_file("--header", path, 1 << 20);
+    size_t start = 0;
+    for (int n = 1; start < text.size(); ++n) {
+      size_t end = std::min(text.find('\n', start), text.size());
+      std::string line = text.substr(start, end - start);
+      start = end + 1;
       if (line.find_first_not_of(" \t\r") == std::string::npos || line[0] == '#') continue;
       out.push_back(to_header(line, fmt::format(" on line {} of {}", n, path)));
     }
   }
   return out;
+}
+
+/// --cacert: a readable file with at least one PEM certificate in it.
+void check_cacert(const std::string& path) {
+  std::string text = read_small_file("--cacert", path, 64 << 20);
+  if (text.find("-----BEGIN CERTIFICATE-----") == std::string::npos)
+    throw BadValue{fmt::format("--cacert: {} has no PEM certificate in it (no '-----BEGIN CERTIFICATE-----' line)",
+                               path)};
+}
+
+/// Refuses a --dead-letter file that is also an input: replaying it into
+/// itself would never end. Compared by device and inode, so other names for
+/// the same file (links, ./x, /dev/stdin) count; a file that does not exist
+/// yet is no input.
+void check_dead_letter_not_input(const std::string& dead_letter, const std::vector<std::string>& inputs) {
+  struct stat dl {};
+  if (::stat(dead_letter.c_str(), &dl) != 0) return;
+  for (const std::string& input : inputs) {
+    struct stat in {};
+    bool stdin_input = input == "-";
+    if ((stdin_input ? ::fstat(STDIN_FILENO, &in) : ::stat(input.c_str(), &in)) != 0) continue;
+    if (in.st_dev == dl.st_dev && in.st_ino == dl.st_ino)
+      throw BadValue{fmt::format("--dead-letter {}: it is also {}; replaying a dead-letter file into itself never "
+                                 "ends: move it aside first (mv {} replay.ndjson) and read that",
+                                 dead_letter, stdin_input ? "the standard input" : "an input", dead_letter)};
+  }
 }
 
 /// True for a duration written as a bare number, which counts seconds.
@@ -244,7 +307,7 @@ CliResult parse_cli(int argc, const char* const* argv) {
                          ->type_name("URL"),
                      "an http:// or https:// URL");
   http.push_back(takes(app.add_option("-H,--header", headers,
-                                      "Add a request header; @FILE reads one a line")
+                                      "Add a request header; @FILE reads one a line; not Idempotency-Key")
                            ->type_name("'NAME: VALUE'|@FILE")
                            ->expected(1)
                            ->allow_extra_args(false)  // `-H 'A: b' FILE`: FILE is an input, not a header
@@ -255,7 +318,7 @@ CliResult parse_cli(int argc, const char* const* argv) {
   http.push_back(takes(app.add_option("--connect-timeout", connect_timeout, "Limit on connecting [10s]")
                            ->type_name("DUR"),
                        kDurationForms));
-  http.push_back(takes(app.add_option("--cacert", config.cacert, "Trust the CA certificates in FILE")
+  http.push_back(takes(app.add_option("--cacert", config.cacert, "Trust the CA certificates in FILE (PEM)")
                            ->type_name("FILE"),
                        "a file of PEM certificates"));
   http.push_back(app.add_flag("--insecure", config.insecure, "Do not verify TLS certificates (warns)"));
@@ -285,7 +348,7 @@ CliResult parse_cli(int argc, const char* const* argv) {
                                ->type_name("MODE"),
                            "continue or stop"));
   delivery.push_back(takes(app.add_option("--dead-letter", config.dead_letter,
-                                          "Append undelivered records to FILE as NDJSON (mode 0600)")
+                                          "Append undelivered records to FILE as NDJSON (mode 0600); not an input")
                                ->type_name("FILE"),
                            "a file name"));
   delivery.push_back(takes(app.add_option("--grace", grace,
@@ -319,11 +382,20 @@ CliResult parse_cli(int argc, const char* const* argv) {
       if (opt->count() && config.post_url.empty())
         throw BadValue{fmt::format("{}: only applies with --post", opt->get_name())};
     if (exec->count() && config.exec_command.empty()) throw BadValue{"--exec: the command is empty"};
-    if (post->count() && config.post_url.empty()) throw BadValue{"--post: the URL is empty"};
+    if (post->count()) {
+      UrlCheck url = check_post_url(config.post_url);
+      if (!url.error.empty()) throw BadValue{url.error};
+      result.warnings.insert(result.warnings.end(), url.warnings.begin(), url.warnings.end());
+      if (!url.https && config.insecure) {
+        result.warnings.push_back("--insecure: has no effect on an http:// URL, which has no TLS");
+        config.insecure = false;  // and no "certificates are not verified" warning either
+      }
+      if (!url.https && !config.cacert.empty())
+        result.warnings.push_back("--cacert: has no effect on an http:// URL, which has no TLS");
+    }
     if (app.count("--metrics-file") && config.metrics_file.empty()) throw BadValue{"--metrics-file: the path is empty"};
     config.headers = to_headers(headers);
-    if (!config.cacert.empty() && ::access(config.cacert.c_str(), R_OK) != 0)
-      throw BadValue{fmt::format("--cacert: cannot read {}: {}", config.cacert, std::strerror(errno))};
+    if (!config.cacert.empty()) check_cacert(config.cacert);
     if (compress.size()) to_mode("--compress", compress, {"gzip"});
     config.gzip = compress == "gzip";
     config.connect_timeout = to_duration("--connect-timeout", connect_timeout);
@@ -348,6 +420,7 @@ CliResult parse_cli(int argc, const char* const* argv) {
     if (config.threads > kMaxThreads)
       throw BadValue{fmt::format("--threads: {} is too large (at most {})", threads, kMaxThreads)};
     if (config.inputs.empty()) config.inputs.push_back("-");
+    if (!config.dead_letter.empty()) check_dead_letter_not_input(config.dead_letter, config.inputs);
   } catch (const CLI::CallForHelp&) {
     result.out = app.help();
     result.warnings.clear();

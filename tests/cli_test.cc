@@ -160,3 +160,18 @@ TEST_CASE("--interval: a bare number is seconds, and 60 or more is warned about"
   CHECK(parse({"--interval", "5m"}).warnings.empty());
   CHECK(parse({"--interval", "500ms"}).warnings.empty());
 }
+
+TEST_CASE("-H: Idempotency-Key is batchpipe's own", "[cli]") {
+  CHECK_THAT(error_of({"--post", "http://h/", "-H", "idempotency-key: x"}),
+             Catch::Contains("Idempotency-Key") && Catch::Contains("per batch"));
+}
+
+TEST_CASE("--post URLs are checked at start-up", "[cli]") {
+  CHECK(error_of({"--post", "localhost:8080"}) == "--post localhost:8080: add a scheme, e.g. http://localhost:8080");
+  CliResult r = parse({"--post", "http://u:p@h/", "--insecure"});
+  REQUIRE(r.config);
+  CHECK_FALSE(r.config->insecure);
+  CHECK(r.warnings.size() == 2);
+  CHECK(parse({"--post", "https://h/", "--insecure"}).config->insecure);
+  CHECK(parse({"--post", "https://h/", "--insecure"}).warnings.empty());
+}

@@ -68,6 +68,126 @@ class Case(unittest.TestCase):
         return result
 
 
+class DeadLetterTest(Case):
+    def test_dead_letter_that_is_an_input_is_refused(self):
+        server = self.server()
+        dl = self.write("failed.ndjson", RECORDS)
+        os.link(dl, self.path("other-name"))
+        out = self.path("exec-ran")
+        sinks = (["--post", server.url("/")], ["--exec", f"cat > {out}"])
+        for sink in sinks:
+            for args, stdin_file in (
+                ([dl], None),                                       # the same name
+                ([self.path("missing"), self.path("other-name")], None),  # another name, after a missing file
+                ([os.path.join(self.dir, ".", "failed.ndjson")], None),
+                ([], dl),                                           # as stdin
+                (["-"], dl),
+            ):
+                with self.subTest(sink=sink[0], args=args, stdin=stdin_file):
+                    kwargs = {}
+                    if stdin_file:
+                        kwargs["stdin"] = open(stdin_file, "rb")
+                        self.addCleanup(kwargs["stdin"].close)
+                    line = self.usage_error([*sink, "--dead-letter", dl, *args], f"--dead-letter {dl}: it is also ",
+                                            **kwargs)
+                    self.assertIn("mv ", line)
+        self.assert_untouched(server)
+        self.assertFalse(os.path.exists(out))
+        with open(dl, "rb") as f:
+            self.assertEqual(f.read(), RECORDS)
+
+    def test_dead_letter_not_yet_there_or_another_file_is_fine(self):
+        server = self.server()
+        data = self.write("in.ndjson", RECORDS)
+        self.run_ok(["--post", server.url("/"), "--dead-letter", self.path("new.ndjson"), data])
+        self.write("old.ndjson", b"")
+        self.run_ok(["--post", server.url("/"), "--dead-letter", self.path("old.ndjson"), data])
+        self.assertEqual([r.body for r in server.requests()], [BATCH, BATCH])
+
+
+class HeaderAndCertificateFileTest(Case):
+    def test_header_file_that_is_a_directory_or_unreadable_is_refused(self):
+        server = self.server()
+        cases = [(self.dir, f"--header: {self.dir} is a directory"),
+                 (self.path("nope"), f"--header: cannot read {self.path('nope')}: No such file")]
+        if os.geteuid() != 0:  # root reads any file
+            cases.append((self.write("secret", b"A: b\n", 0o000), "--header: cannot read"))
+        for path, fragment in cases:
+            with self.subTest(path=path):
+                self.usage_error(["--post", server.url("/"), "-H", "@" + path], fragment)
+        self.usage_error(["--post", server.url("/"), "-H", "@"], "--header @: expected a file name")
+        self.assert_untouched(server)
+
+    def test_cacert_must_be_a_file_with_a_pem_certificate(self):
+        server = self.server()
+        empty = self.write("empty.pem", b"")
+        key = self.write("key.pem", b"-----BEGIN PRIVATE KEY-----\nMIIB\n-----END PRIVATE KEY-----\n")
+        for path, fragment in ((self.dir, f"--cacert: {self.dir} is a directory"),
+                               (empty, f"--cacert: {empty} has no PEM certificate in it"),
+                               (key, f"--cacert: {key} has no PEM certificate in it"),
+                               (self.path("nope"), "--cacert: cannot read")):
+            with self.subTest(path=path):
+                self.usage_error(["--post", server.url("/").replace("http:", "https:"), "--cacert", path], fragment)
+        self.assert_untouched(server)
+
+    def test_tls_options_with_an_http_url_warn(self):
+        server = self.server()
+        cert = self.write("ca.pem", b"-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n")
+        for args, warning in ((["--insecure"], "batchpipe: --insecure: has no effect on an http:// URL"),
+                              (["--cacert", cert], "batchpipe: --cacert: has no effect on an http:// URL")):
+            with self.subTest(args=args):
+                result = self.run_ok(["--post", server.url("/"), *args])
+                self.assertEqual(result.stdout, b"")
+                self.assertEqual(bp.stderr_lines(result.stderr), [warning + ", which has no TLS"])
+                self.assertEqual(bp.run(["-q", "--post", server.url("/"), *args], RECORDS).stderr, b"")
+        self.assertEqual(len(server.requests()), 4)
+
+
+class UrlTest(Case):
+    def test_bad_urls_are_refused_with_the_fix(self):
+        server = self.server()
+        port = server.port
+        cases = [
+            (f"127.0.0.1:{port}", f"--post 127.0.0.1:{port}: add a scheme, e.g. http://127.0.0.1:{port}"),
+            ("localhost:8080", "--post localhost:8080: add a scheme, e.g. http://localhost:8080"),
+            ("http://", "--post http://: missing host"),
+            ("http:///x", "--post http:///x: missing host"),
+            ("http://h:99999/", "--post http://h:99999/: bad port '99999'"),
+            ("http://127.0.0.1:0/", "--post http://127.0.0.1:0/: bad port '0'"),
+            ("ftp://127.0.0.1/", "--post ftp://127.0.0.1/: ftp:// is not supported"),
+            ("", "--post: the URL is empty"),
+        ]
+        for url, message in cases:
+            with self.subTest(url=url):
+                self.assertTrue(self.usage_error(["--post", url], message).startswith("batchpipe: " + message))
+        self.assert_untouched(server)
+
+    def test_password_in_the_url_warns_and_is_never_shown(self):
+        server = self.server()
+        result = self.run_ok(["--post", server.url("/", userinfo="ann:sekret")])
+        lines = bp.stderr_lines(result.stderr)
+        self.assertEqual(len(lines), 1, result.stderr)
+        self.assertIn("--post: the URL's user:password can be read by other users in ps", lines[0])
+        self.assertIn("'Authorization: Basic ...' header", lines[0])
+        self.assertIn("-H @FILE", lines[0])
+        self.assertNotIn("sekret", lines[0])
+        self.assertEqual([r.body for r in server.requests()], [BATCH])
+        line = self.usage_error(["--post", f"http://ann:sekret@127.0.0.1:0/"], "bad port '0'")
+        self.assertNotIn("sekret", line)
+
+
+class IdempotencyKeyTest(Case):
+    def test_idempotency_key_header_is_refused_saying_why(self):
+        server = self.server()
+        headers = self.write("h", b"X-Ok: 1\nidempotency-key: mine\n")
+        for args in (["-H", "Idempotency-Key: X"], ["--header", "idempotency-key:X"], ["-H", "@" + headers]):
+            with self.subTest(args=args):
+                line = self.usage_error(["--post", server.url("/"), *args], "--header: Idempotency-Key")
+                self.assertIn("batchpipe sends its own, one per batch", line)
+                self.assertIn("drops duplicates", line)
+        self.assert_untouched(server)
+
+
 class OwnWordsTest(Case):
     def test_messages_name_the_flag_and_what_it_takes(self):
         cases = [
@@ -106,6 +226,7 @@ class OwnWordsTest(Case):
     def test_help_says_a_bare_interval_is_seconds(self):
         text = self.run_ok(["--help"]).stdout.decode()
         self.assertIn("a bare number is seconds", text)
+        self.assertIn("not Idempotency-Key", text)
 
 
 class RepeatedOptionTest(Case):
