@@ -35,6 +35,8 @@ class LineChecker {
  private:
   /// Reports a line that is not delivered; returns false if the run stops there.
   bool reject(const InputBlock& block, uint64_t line, std::string_view reason);
+  /// "record of 2010 bytes exceeds --max-bytes 1024 (1 KiB)": names the limit the user set.
+  std::string oversize(uint64_t size, std::string_view how = "") const;
   /// The quoted form of an invalid line, or empty if it is rejected after all.
   const std::string& quote(const InputBlock& block, uint64_t line, std::string_view text);
 
@@ -51,7 +53,7 @@ class LineChecker {
 template <class Emit>
 bool LineChecker::check(const InputBlock& block, Emit&& emit) {
   for (const OversizedLine& o : block.oversized)
-    if (!reject(block, o.line, fmt::format("record of {} bytes exceeds --max-bytes", o.size))) return false;
+    if (!reject(block, o.line, oversize(o.size))) return false;
   const std::vector<LineProblem>* problems = &block.problems;  // found by a validation thread
   if (!block.validated) {
     problems_.clear();
@@ -65,7 +67,7 @@ bool LineChecker::check(const InputBlock& block, Emit&& emit) {
     std::string_view text = block.text(span);
     bool invalid = problem != problems->end() && problem->index == i;
     if (text.size() > max_record_) {
-      if (!reject(block, line, fmt::format("record of {} bytes exceeds --max-bytes", text.size()))) return false;
+      if (!reject(block, line, oversize(text.size()))) return false;
     } else if (!invalid) {
       emit(text, line);
     } else if (mode_ == InvalidMode::Quote) {

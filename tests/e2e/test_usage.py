@@ -254,5 +254,15 @@ class IntervalTest(Case):
                 self.assertEqual(self.run_ok(args).stderr, b"")
 
 
+class RecordSizeTest(Case):
+    def test_oversize_record_names_the_limit(self):
+        big = b'"' + b"x" * 2008 + b'"'  # 2010 bytes
+        result = bp.run(["--max-bytes", "1000"], b'{"a":1}\n' + big + b"\n")
+        self.assertEqual(result.returncode, 1)
+        self.assertEqual(result.stderr, b"batchpipe: line 2: record of 2010 bytes exceeds --max-bytes 1000\n")
+        result = bp.run(["--max-bytes", "1K"], big + b"\n")
+        self.assertEqual(result.stderr, b"batchpipe: line 1: record of 2010 bytes exceeds --max-bytes 1024 (1 KiB)\n")
+
+
 if __name__ == "__main__":
     unittest.main()
