@@ -264,5 +264,38 @@ class RecordSizeTest(Case):
         self.assertEqual(result.stderr, b"batchpipe: line 1: record of 2010 bytes exceeds --max-bytes 1024 (1 KiB)\n")
 
 
+class HttpMessagesTest(Case):
+    def test_redirect_names_its_location(self):
+        server = self.server([("redirect", 301, "https://127.0.0.1:1/in"), ("redirect", 308, "/moved")])
+        for url, fragment in ((server.url("/in"), "Location: https://127.0.0.1:1/in (the server wants https)"),
+                              (server.url("/x"), f"Location: http://127.0.0.1:{server.port}/moved;")):
+            with self.subTest(url=url):
+                result = bp.run(["--post", url, *FAST], RECORDS)
+                self.assertEqual(result.returncode, 4, result.stderr)
+                err = result.stderr.decode()
+                self.assertIn(fragment, err)
+                self.assertIn("batchpipe does not follow redirects, so --post that URL instead", err)
+        self.assertEqual([r.path for r in server.requests()], ["/in", "/x"])
+
+    def test_tls_failure_says_what_curl_says_and_hints_at_cacert(self):
+        if shutil.which("openssl") is None:
+            self.skipTest("openssl is not installed: no certificate to test TLS with")
+        key, cert = self.path("key.pem"), self.path("cert.pem")
+        made = subprocess.run(
+            ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert,
+             "-days", "1", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60)
+        self.assertEqual(made.returncode, 0, made.stderr)
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(cert, key)
+        server = self.server(ssl_context=context)
+        result = bp.run(["--post", server.url("/"), *FAST], RECORDS)
+        self.assertEqual(result.returncode, 4, result.stderr)
+        err = result.stderr.decode()
+        self.assertIn("SSL certificate problem: self-signed certificate", err)
+        self.assertIn("pass that CA's certificate with --cacert FILE", err)
+        self.assertEqual(server.requests(), [])
+
+
 if __name__ == "__main__":
     unittest.main()
