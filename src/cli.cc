@@ -300,7 +300,8 @@ CliResult parse_cli(int argc, const char* const* argv) {
 
   std::vector<CLI::Option*> delivery, http;
   auto* exec = takes(app.add_option("--exec", config.exec_command,
-                                    "Run '/bin/sh -c CMD' once per batch, the batch on its stdin")
+                                    "Run '/bin/sh -c CMD' once per batch, the batch on its stdin; a pipeline's "
+                                    "status is its last command's (see batchpipe(1))")
                          ->type_name("CMD"),
                      "a shell command");
   auto* post = takes(app.add_option("--post", config.post_url, "POST each batch to an http:// or https:// URL")

@@ -297,5 +297,29 @@ class HttpMessagesTest(Case):
         self.assertEqual(server.requests(), [])
 
 
+class ExecPipelineTest(Case):
+    """The trap that README and batchpipe(1) document, and the safe forms they give."""
+
+    def test_a_failing_first_stage_is_hidden_by_the_pipeline(self):
+        result = bp.run(["--exec", "false | cat > /dev/null", *FAST], RECORDS)
+        self.assertEqual(result.returncode, 0, result.stderr)  # delivered, as far as anyone can tell
+
+    def test_the_documented_safe_forms_fail_the_batch(self):
+        dead = self.path("failed.ndjson")
+        forms = ['tmp=$(mktemp) && trap "rm -f $tmp" EXIT && false > "$tmp" && cat "$tmp" > /dev/null']
+        if shutil.which("bash"):
+            forms.append("exec bash -o pipefail -c 'false | cat > /dev/null'")
+        for command in forms:
+            with self.subTest(command=command):
+                result = bp.run(["--exec", command, "--dead-letter", dead, *FAST], RECORDS)
+                self.assertEqual(result.returncode, 4, result.stderr)
+                self.assertIn("command exited with status 1", result.stderr.decode())
+        with open(dead, "rb") as f:
+            self.assertEqual(f.read(), RECORDS * len(forms))
+
+    def test_help_points_at_the_man_page(self):
+        self.assertIn("a pipeline's status is its last command's (see batchpipe(1))", self.run_ok(["--help"]).stdout.decode())
+
+
 if __name__ == "__main__":
     unittest.main()
