@@ -321,5 +321,62 @@ class ExecPipelineTest(Case):
         self.assertIn("a pipeline's status is its last command's (see batchpipe(1))", self.run_ok(["--help"]).stdout.decode())
 
 
+class BashCompletionTest(Case):
+    """completions/batchpipe.bash, typed into an interactive bash on a pty:
+    what readline puts on the line after a Tab."""
+
+    COMPLETION = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "completions", "batchpipe.bash")
+
+    def complete(self, line: str) -> str:
+        """The text bash echoes after `line` and a Tab, control characters dropped."""
+        import pty
+        import select
+        import time
+        pid, fd = pty.fork()
+        if pid == 0:
+            os.chdir(self.dir)
+            os.execvpe("bash", ["bash", "--norc", "--noprofile", "-i"],
+                       {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "TERM": "dumb", "PS1": "$ ", "HOME": self.dir})
+        self.addCleanup(lambda: (os.close(fd), os.waitpid(pid, 0)))
+
+        def read_until(marker: bytes, timeout=bp.SLACK * 2) -> bytes:
+            out, deadline = b"", time.monotonic() + timeout
+            while marker not in out and time.monotonic() < deadline:
+                if select.select([fd], [], [], 0.05)[0]:
+                    try:
+                        out += os.read(fd, 4096)
+                    except OSError:
+                        break
+            return out
+
+        os.write(fd, f"source {self.COMPLETION}; echo sourced-$((6*7))\n".encode())
+        read_until(b"sourced-42")
+        os.write(fd, line.encode() + b"\t")
+        out = read_until(b"\x00never\x00", timeout=1.0)  # whatever readline puts there in a second
+        os.write(fd, b"\x15exit\n")
+        text = out.decode("utf-8", "replace")
+        while "\b" in text:  # apply backspaces as the terminal would
+            i = text.index("\b")
+            text = text[: max(0, i - 1)] + text[i + 1 :]
+        return "".join(c for c in text if c >= " ")
+
+    def test_header_file_completes_without_a_backslash(self):
+        if shutil.which("bash") is None:
+            self.skipTest("bash is not installed")
+        self.write("hdrs.txt", b"A: b\n")
+        os.mkdir(self.path("sub"))
+        self.write("my file.txt", b"")
+        for line, expected in (("batchpipe -H @hd", "batchpipe -H @hdrs.txt "),
+                               ("batchpipe --header @hd", "batchpipe --header @hdrs.txt "),
+                               ("batchpipe --header=@hd", "batchpipe --header=@hdrs.txt "),
+                               ("batchpipe -H @su", "batchpipe -H @sub/"),
+                               ("batchpipe -H @my", "batchpipe -H @my\\ file.txt "),
+                               ("batchpipe --cacert hd", "batchpipe --cacert hdrs.txt ")):
+            with self.subTest(line=line):
+                got = self.complete(line)
+                self.assertTrue(got.endswith(expected), got)
+                self.assertNotIn("\\@", got)
+
+
 if __name__ == "__main__":
     unittest.main()
