@@ -378,5 +378,42 @@ class BashCompletionTest(Case):
                 self.assertNotIn("\\@", got)
 
 
+class DocsTest(Case):
+    """man/batchpipe.1 and the completions, against what --help offers."""
+
+    ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
+
+    def read(self, relative):
+        with open(os.path.join(self.ROOT, relative), encoding="utf-8") as f:
+            return f.read()
+
+    def test_man_page_has_the_expected_sections_and_no_groff_warnings(self):
+        man = self.read("man/batchpipe.1")
+        sections = [line[4:].strip('"') for line in man.splitlines() if line.startswith(".SH ")]
+        expected = ["NAME", "SYNOPSIS", "DESCRIPTION", "OPTIONS", "EXIT STATUS", "ENVIRONMENT", "FILES", "BUGS",
+                    "EXAMPLES", "REPORTING BUGS", "SEE ALSO"]
+        self.assertEqual([s for s in sections if s in expected], expected)  # all there, in man-pages(7) order
+        for text in ("https_proxy", "no_proxy", "TMPDIR", "BATCHPIPE_BATCH_ID", "Pipelines in the command"):
+            self.assertIn(text, man)
+        if shutil.which("groff") is None:
+            self.skipTest("groff is not installed")
+        checked = subprocess.run(["groff", "-ww", "-z", "-man", os.path.join(self.ROOT, "man/batchpipe.1")],
+                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60)
+        self.assertEqual((checked.returncode, checked.stderr), (0, b""))
+
+    def test_every_option_is_documented_and_completed(self):
+        import re
+        help_text = self.run_ok(["--help"]).stdout.decode()
+        options = sorted(set(re.findall(r"--[a-z][a-z-]+", help_text)))
+        docs = {path: self.read(path) for path in ("completions/batchpipe.bash", "completions/_batchpipe",
+                                                   "completions/batchpipe.fish")}
+        docs["man/batchpipe.1"] = self.read("man/batchpipe.1").replace("\\-", "-")
+        for option in options:
+            for path, text in docs.items():
+                with self.subTest(option=option, path=path):
+                    name = option[2:] if path.endswith(".fish") else option
+                    self.assertIn(name, text)
+
+
 if __name__ == "__main__":
     unittest.main()
