@@ -225,8 +225,14 @@ std::string usage_message(const CLI::App& app, const CLI::ParseError& e,
     auto form = forms.find(name);
     if (form != forms.end()) return fmt::format("{}: missing value; expected {}", name, form->second);
   }
-  if (dynamic_cast<const CLI::ConversionError*>(&e) && app.get_option_no_throw(name) != nullptr)
-    return fmt::format("{} takes no value", name);
+  if (dynamic_cast<const CLI::ConversionError*>(&e)) {
+    // "Could not convert: --stats = abc": only flags get here, as every option's value is taken as text.
+    constexpr std::string_view kPrefix = "Could not convert: ";
+    size_t equals = what.find(" = ");
+    if (what.starts_with(kPrefix) && equals != std::string::npos)
+      return fmt::format("{} is a flag and takes no value, got '{}'", what.substr(kPrefix.size(), equals - kPrefix.size()),
+                         what.substr(equals + 3));
+  }
   return what;
 }
 

@@ -136,6 +136,7 @@ TEST_CASE("usage errors are in our words, naming the flag and what it takes", "[
   CHECK(error_of({"--sise", "5"}) == "unknown option --sise; did you mean --size? (try 'batchpipe --help')");
   CHECK(error_of({"--intreval=5"}) == "unknown option --intreval; did you mean --interval? (try 'batchpipe --help')");
   CHECK(error_of({"--frobnicate"}) == "unknown option --frobnicate (try 'batchpipe --help')");
+  CHECK(error_of({"--stats=abc"}) == "--stats is a flag and takes no value, got 'abc' (try 'batchpipe --help')");
   for (auto args : std::vector<std::vector<const char*>>{{"--size"}, {"--on-invalid", "x"}, {"--sise"}})
     CHECK(error_of(args).find("required") == std::string::npos);
 }

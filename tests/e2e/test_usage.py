@@ -200,6 +200,7 @@ class OwnWordsTest(Case):
             (["--post", "http://h/", "--compress", "zstd"], "batchpipe: --compress: expected gzip, got 'zstd'"),
             (["--exec", "cat", "--post", "http://h/"], "batchpipe: --exec and --post cannot be used together"),
             (["-H"], "batchpipe: --header: missing value; expected 'Name: value' or @FILE"),
+            (["--stats=abc"], "batchpipe: --stats is a flag and takes no value, got 'abc'"),
             (["--max-bytes", "2G"], "batchpipe: --max-bytes: 2G is too large (at most 1G)"),
             (["--max-bytes", "100.5"], "batchpipe: --max-bytes: 100.5 is not whole bytes"),
             (["--max-buffer", "1.1M"], "batchpipe: --max-buffer: 1.1M is not whole bytes"),
