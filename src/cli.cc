@@ -175,10 +175,11 @@ void check_cacert(const std::string& path) {
 /// Refuses a --dead-letter file that is also an input: replaying it into
 /// itself would never end. Compared by device and inode, so other names for
 /// the same file (links, ./x, /dev/stdin) count; a file that does not exist
-/// yet is no input.
+/// yet is no input. Only regular files loop: `--dead-letter /dev/null` with
+/// stdin from /dev/null, as under cron or systemd, is fine.
 void check_dead_letter_not_input(const std::string& dead_letter, const std::vector<std::string>& inputs) {
   struct stat dl {};
-  if (::stat(dead_letter.c_str(), &dl) != 0) return;
+  if (::stat(dead_letter.c_str(), &dl) != 0 || !S_ISREG(dl.st_mode)) return;
   for (const std::string& input : inputs) {
     struct stat in {};
     bool stdin_input = input == "-";

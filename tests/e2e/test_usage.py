@@ -62,8 +62,8 @@ class Case(unittest.TestCase):
         self.assertEqual(server.connections(), 0)
         self.assertEqual(server.requests(), [])
 
-    def run_ok(self, args, input=RECORDS):
-        result = bp.run(args, input)
+    def run_ok(self, args, input=RECORDS, **kwargs):
+        result = bp.run(args, input, **kwargs)
         self.assertEqual(result.returncode, 0, f"{args}: stderr {result.stderr!r}")
         return result
 
@@ -102,6 +102,8 @@ class DeadLetterTest(Case):
         self.run_ok(["--post", server.url("/"), "--dead-letter", self.path("new.ndjson"), data])
         self.write("old.ndjson", b"")
         self.run_ok(["--post", server.url("/"), "--dead-letter", self.path("old.ndjson"), data])
+        with open(os.devnull, "rb") as devnull:  # stdin from /dev/null, as under cron or systemd
+            self.run_ok(["--post", server.url("/"), "--dead-letter", os.devnull], stdin=devnull)
         self.assertEqual([r.body for r in server.requests()], [BATCH, BATCH])
 
 
