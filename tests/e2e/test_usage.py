@@ -280,6 +280,15 @@ class HttpMessagesTest(Case):
                 self.assertIn("batchpipe does not follow redirects, so --post that URL instead", err)
         self.assertEqual([r.path for r in server.requests()], ["/in", "/x"])
 
+    def test_redirect_message_never_shows_a_password(self):
+        server = self.server([("redirect", 302, "/moved"), ("redirect", 307, "http://ann:sekret2@127.0.0.1:1/x")])
+        for path, location in (("/a", f"http://127.0.0.1:{server.port}/moved"), ("/b", "http://127.0.0.1:1/x")):
+            with self.subTest(path=path):
+                result = bp.run(["-q", "--post", server.url(path, userinfo="ann:sekret"), *FAST], RECORDS)
+                self.assertEqual(result.returncode, 4, result.stderr)
+                self.assertIn(f"Location: {location};", result.stderr.decode())
+                self.assertNotIn(b"sekret", result.stderr)
+
     def test_tls_failure_says_what_curl_says_and_hints_at_cacert(self):
         if shutil.which("openssl") is None:
             self.skipTest("openssl is not installed: no certificate to test TLS with")
