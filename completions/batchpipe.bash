@@ -100,15 +100,19 @@ _batchpipe()
             ;;
         -H | --header)
             # 'Name: value' is free text; @FILE reads headers from a file.
+            # No "-o filenames": readline would quote the "@" as "\@" (it is
+            # one of its filename quote characters); the file name part is
+            # quoted here instead, and directories get their "/".
             if [[ $cur == @* ]]; then
-                compopt -o filenames 2>/dev/null
-                local f
+                local f q
                 while IFS= read -r f; do
+                    printf -v q %q "$f"
+                    [[ $f == "~"* ]] && q=$f
                     if [[ -d $f ]]; then
-                        COMPREPLY+=("@$f/")
+                        COMPREPLY+=("@$q/")
                         compopt -o nospace 2>/dev/null
                     else
-                        COMPREPLY+=("@$f")
+                        COMPREPLY+=("@$q")
                     fi
                 done < <(compgen -f -- "${cur#@}")
             fi

@@ -6,7 +6,7 @@
 complete -c batchpipe -s h -l help -d 'Print a summary of the options and exit'
 complete -c batchpipe -s V -l version -d 'Print the version and exit'
 complete -c batchpipe -l size -x -d 'Close a batch when it holds N records [1000]'
-complete -c batchpipe -l interval -x -d 'Close a batch when its oldest record is DUR old; 0 = off [500ms]' \
+complete -c batchpipe -l interval -x -d 'Close a batch when its oldest record is DUR old; a bare number is seconds; 0 = off [500ms]' \
     -a '0\t"No time limit" 250ms\t"250 milliseconds" 500ms\t"500 milliseconds (default)" 1s\t"1 second" 2s\t"2 seconds" 1m\t"1 minute"'
 complete -c batchpipe -l max-bytes -x -d 'Largest batch as written or sent, newline included; K/M/G = KiB/MiB/GiB [8M]' \
     -a '64K\t"64 KiB" 1M\t"1 MiB" 8M\t"8 MiB (default)" 64M\t"64 MiB"'
@@ -42,13 +42,13 @@ function __batchpipe_header_file
         echo @$path
     end
 end
-complete -c batchpipe -s H -l header -x -d 'Add a request header; @FILE reads one a line' \
+complete -c batchpipe -s H -l header -x -d 'Add a request header; @FILE reads one a line; not Idempotency-Key' \
     -a '(__batchpipe_header_file)'
 complete -c batchpipe -l compress -x -d 'Compress request bodies' \
     -a 'gzip\t"Content-Encoding: gzip"'
 complete -c batchpipe -l connect-timeout -x -d 'Limit on connecting [10s]' \
     -a '0\t"libcurl\'s own limit (300s)" 1s\t"1 second" 5s\t"5 seconds" 10s\t"10 seconds (default)" 30s\t"30 seconds"'
-complete -c batchpipe -l cacert -r -F -d 'Trust the CA certificates in FILE'
+complete -c batchpipe -l cacert -r -F -d 'Trust the CA certificates in FILE (PEM)'
 complete -c batchpipe -l insecure -d 'Do not verify TLS certificates (warns)'
 
 # Delivery options: with --exec or --post.
@@ -64,7 +64,7 @@ complete -c batchpipe -l timeout -x -d 'Limit on each attempt; 0 = none [--exec:
     -a '0\t"No limit (default with --exec)" 10s\t"10 seconds" 30s\t"30 seconds (default with --post)" 1m\t"1 minute" 5m\t"5 minutes"'
 complete -c batchpipe -l on-error -x -d 'After retries run out [continue]' \
     -a 'continue\t"Give the batch up, go on with the next (exit status 4)" stop\t"Give the batch up, deliver nothing more (exit status 5)"'
-complete -c batchpipe -l dead-letter -r -F -d 'Append undelivered records to FILE as NDJSON (mode 0600)'
+complete -c batchpipe -l dead-letter -r -F -d 'Append undelivered records to FILE as NDJSON (mode 0600); not an input'
 complete -c batchpipe -l grace -x -d 'After SIGTERM/SIGINT, time left for deliveries under way [10s]' \
     -a '0\t"Give up at once" 5s\t"5 seconds" 10s\t"10 seconds (default)" 30s\t"30 seconds" 1m\t"1 minute"'
 complete -c batchpipe -s j -l parallel -x -d 'Deliver up to N batches at once, committed in input order [1]' \

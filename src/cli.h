@@ -3,6 +3,7 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "config.h"
 #include "exit_status.h"
@@ -14,6 +15,7 @@ struct CliResult {
   ExitStatus status = ExitStatus::Success;  ///< exit status when it should not
   std::string out;  ///< text for stdout (--help, --version)
   std::string err;  ///< one-line usage error for stderr, without "batchpipe: "
+  std::vector<std::string> warnings;  ///< for stderr (unless -q) when the run goes ahead, without "batchpipe: "
 };
 
 CliResult parse_cli(int argc, const char* const* argv);

@@ -25,6 +25,7 @@ int main(int argc, char** argv) {
   }
   const Config& config = *cli.config;
   diag::set_quiet(config.quiet);
+  for (const std::string& w : cli.warnings) diag::warning(w);
   signals::install();
 
   auto started = std::chrono::steady_clock::now();

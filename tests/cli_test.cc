@@ -99,3 +99,80 @@ TEST_CASE("--progress is a flag", "[cli]") {
   CHECK(r.config->progress);
   CHECK(r.config->inputs == std::vector<std::string>{"in.ndjson"});
 }
+
+namespace {
+
+std::string error_of(std::vector<const char*> args) {
+  CliResult r = parse(std::move(args));
+  CHECK_FALSE(r.config);
+  CHECK(r.status == ExitStatus::Usage);
+  CHECK(r.out.empty());
+  CHECK(r.err.find('\n') == std::string::npos);
+  return r.err;
+}
+
+}  // namespace
+
+TEST_CASE("a scalar option given twice: the last one wins; lists accumulate", "[cli]") {
+  CliResult r = parse({"--size", "1", "--size", "2", "--interval=1s", "--interval", "2s", "--on-invalid", "fail",
+                       "--on-invalid", "quote", "--post", "http://a/", "--post", "http://b/", "-H", "A: 1", "-H",
+                       "B: 2", "x", "y"});
+  REQUIRE(r.config);
+  CHECK(r.config->batch_size == 2);
+  CHECK(r.config->interval == Duration(2s));
+  CHECK(r.config->on_invalid == InvalidMode::Quote);
+  CHECK(r.config->post_url == "http://b/");
+  CHECK(r.config->headers == std::vector<std::string>{"A: 1", "B: 2"});
+  CHECK(r.config->inputs == std::vector<std::string>{"x", "y"});
+  CHECK(parse({"--stats", "--stats"}).config->stats == StatsFormat::Human);
+}
+
+TEST_CASE("usage errors are in our words, naming the flag and what it takes", "[cli]") {
+  CHECK(error_of({"--size"}) == "--size: missing value; expected a whole number of at least 1 (try 'batchpipe --help')");
+  CHECK(error_of({"--interval"}).rfind("--interval: missing value; expected a duration such as 250ms", 0) == 0);
+  CHECK(error_of({"--on-invalid", "x"}) == "--on-invalid: expected skip, fail or quote, got 'x'");
+  CHECK(error_of({"--on-error", "x", "--exec", "cat"}) == "--on-error: expected continue or stop, got 'x'");
+  CHECK(error_of({"--exec", "cat", "--post", "http://h/"}).rfind("--exec and --post cannot be used together", 0) == 0);
+  CHECK(error_of({"--sise", "5"}) == "unknown option --sise; did you mean --size? (try 'batchpipe --help')");
+  CHECK(error_of({"--intreval=5"}) == "unknown option --intreval; did you mean --interval? (try 'batchpipe --help')");
+  CHECK(error_of({"--frobnicate"}) == "unknown option --frobnicate (try 'batchpipe --help')");
+  CHECK(error_of({"--stats=abc"}) == "--stats: expected human or json, got 'abc'");
+  for (auto args : std::vector<std::vector<const char*>>{{"--size"}, {"--on-invalid", "x"}, {"--sise"}})
+    CHECK(error_of(args).find("required") == std::string::npos);
+}
+
+TEST_CASE("sizes and durations out of range say why", "[cli]") {
+  CHECK(error_of({"--max-bytes", "2G"}) == "--max-bytes: 2G is too large (at most 1G)");
+  CHECK(error_of({"--max-bytes", "99999999999G"}) == "--max-bytes: 99999999999G is too large (at most 1G)");
+  CHECK(error_of({"--max-bytes", "1.5"}) == "--max-bytes: 1.5 is not whole bytes");
+  CHECK(error_of({"--max-bytes", "0.3K"}) == "--max-bytes: 0.3K is not whole bytes");
+  CHECK(error_of({"--max-bytes", "8X"}).rfind("--max-bytes: expected a size such as", 0) == 0);
+  CHECK(error_of({"--interval", "99999999999h"}) == "--interval: 99999999999h is too large");
+  CHECK(error_of({"--size", "99999999999999999999999"}) == "--size: 99999999999999999999999 is too large");
+  CHECK(error_of({"--interval", "soon"}).rfind("--interval: expected a duration such as", 0) == 0);
+}
+
+TEST_CASE("--interval: a bare number is seconds, and 60 or more is warned about", "[cli]") {
+  CliResult r = parse({"--interval", "500"});
+  REQUIRE(r.config);
+  CHECK(r.config->interval == Duration(500s));
+  CHECK(r.warnings == std::vector<std::string>{"--interval 500: 500 seconds; did you mean 500ms?"});
+  CHECK(parse({"--interval", "59"}).warnings.empty());
+  CHECK(parse({"--interval", "5m"}).warnings.empty());
+  CHECK(parse({"--interval", "500ms"}).warnings.empty());
+}
+
+TEST_CASE("-H: Idempotency-Key is batchpipe's own", "[cli]") {
+  CHECK_THAT(error_of({"--post", "http://h/", "-H", "idempotency-key: x"}),
+             Catch::Contains("Idempotency-Key") && Catch::Contains("per batch"));
+}
+
+TEST_CASE("--post URLs are checked at start-up", "[cli]") {
+  CHECK(error_of({"--post", "localhost:8080"}) == "--post localhost:8080: add a scheme, e.g. http://localhost:8080");
+  CliResult r = parse({"--post", "http://u:p@h/", "--insecure"});
+  REQUIRE(r.config);
+  CHECK_FALSE(r.config->insecure);
+  CHECK(r.warnings.size() == 2);
+  CHECK(parse({"--post", "https://h/", "--insecure"}).config->insecure);
+  CHECK(parse({"--post", "https://h/", "--insecure"}).warnings.empty());
+}

@@ -1,11 +1,32 @@
 #include "json/line_checker.h"
 
+#include <iterator>
+
 #include <fmt/format.h>
 
 #include "diagnostics.h"
 #include "json/json_quote.h"
 
 namespace batchpipe {
+namespace {
+
+/// Bytes a batch adds around its one record: "[", "]" and the newline (see Batcher::max_record_size).
+constexpr uint64_t kBatchFrame = 3;
+
+/// " (8 MiB)" for a whole number of KiB, MiB or GiB; else nothing.
+std::string in_units(uint64_t bytes) {
+  static constexpr const char* kUnits[] = {"KiB", "MiB", "GiB", "TiB"};
+  if (bytes == 0 || bytes % 1024 != 0) return "";
+  size_t unit = 0;
+  bytes /= 1024;
+  while (bytes % 1024 == 0 && unit + 1 < std::size(kUnits)) {
+    bytes /= 1024;
+    ++unit;
+  }
+  return fmt::format(" ({} {})", bytes, kUnits[unit]);
+}
+
+}  // namespace
 
 LineChecker::LineChecker(InvalidMode mode, uint64_t max_record, std::vector<std::string> inputs, bool text)
     : mode_(mode), text_(text), max_record_(max_record), inputs_(std::move(inputs)) {}
@@ -32,11 +53,17 @@ bool LineChecker::reject(const InputBlock& block, uint64_t line, std::string_vie
   return true;
 }
 
+std::string LineChecker::oversize(uint64_t size, std::string_view how) const {
+  uint64_t limit = max_record_ + kBatchFrame;
+  return fmt::format("record of {} bytes{} exceeds --max-bytes {}{}{}", size, how, limit, in_units(limit),
+                     size <= limit ? " with the batch's brackets and newline" : "");
+}
+
 const std::string& LineChecker::quote(const InputBlock& block, uint64_t line, std::string_view text) {
   quoted_.clear();
   size_t replaced = append_json_quoted(text, quoted_);
   if (quoted_.size() > max_record_) {
-    reject(block, line, fmt::format("record of {} bytes exceeds --max-bytes once quoted", quoted_.size()));
+    reject(block, line, oversize(quoted_.size(), " once quoted"));
     quoted_.clear();
   } else if (replaced) {
     ++replaced_;

@@ -41,6 +41,8 @@ class LineChecker {
   void hint(const InputBlock& block, std::string_view text, bool invalid);
   /// Reports a line that is not delivered; returns false if the run stops there.
   bool reject(const InputBlock& block, uint64_t line, std::string_view reason);
+  /// "record of 2010 bytes exceeds --max-bytes 1024 (1 KiB)": names the limit the user set.
+  std::string oversize(uint64_t size, std::string_view how = "") const;
   /// The quoted form of an invalid line, or empty if it is rejected after all.
   const std::string& quote(const InputBlock& block, uint64_t line, std::string_view text);
 
@@ -62,7 +64,7 @@ class LineChecker {
 template <class Emit>
 bool LineChecker::check(const InputBlock& block, Emit&& emit) {
   for (const OversizedLine& o : block.oversized)
-    if (!reject(block, o.line, fmt::format("record of {} bytes exceeds --max-bytes", o.size))) return false;
+    if (!reject(block, o.line, oversize(o.size))) return false;
   if (text_) {
     for (const LineSpan& span : block.lines) {
       uint64_t line = block.first_line + span.line;
@@ -86,7 +88,7 @@ bool LineChecker::check(const InputBlock& block, Emit&& emit) {
     bool invalid = problem != problems->end() && problem->index == i;
     bool go_on = true;
     if (text.size() > max_record_) {
-      go_on = reject(block, line, fmt::format("record of {} bytes exceeds --max-bytes", text.size()));
+      go_on = reject(block, line, oversize(text.size()));
     } else if (!invalid) {
       emit(text, line);
     } else if (mode_ == InvalidMode::Quote) {

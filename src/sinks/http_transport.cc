@@ -49,6 +49,30 @@ std::string quote_start(std::string_view body) {
   return out;
 }
 
+/// `url` without its user:password, which messages never show.
+std::string without_userinfo(const std::string& url) {
+  CURLU* u = curl_url();
+  char* out = nullptr;
+  std::string result = "(a URL that cannot be parsed)";
+  if (curl_url_set(u, CURLUPART_URL, url.c_str(), 0) == CURLUE_OK) {
+    curl_url_set(u, CURLUPART_USER, nullptr, 0);
+    curl_url_set(u, CURLUPART_PASSWORD, nullptr, 0);
+    if (curl_url_get(u, CURLUPART_URL, &out, 0) == CURLUE_OK) result = out;
+  }
+  curl_free(out);
+  curl_url_cleanup(u);
+  return result;
+}
+
+/// For a 3xx answer: where it points, and that batchpipe stays put.
+std::string redirect_note(std::string_view url, const std::string& redirect) {
+  std::string location = without_userinfo(redirect);
+  bool to_https = url.size() >= 7 && ::strncasecmp(url.data(), "http://", 7) == 0 && location.size() >= 8 &&
+                  ::strncasecmp(location.data(), "https://", 8) == 0;
+  return fmt::format(", Location: {}{}; batchpipe does not follow redirects, so --post that URL instead", location,
+                     to_https ? " (the server wants https)" : "");
+}
+
 }  // namespace
 
 void gzip_into(std::string_view data, std::string& out) {
@@ -86,6 +110,7 @@ HttpTransport::HttpTransport(HttpOptions options, std::string endpoint)
   curl_easy_setopt(easy_, CURLOPT_TCP_KEEPALIVE, 1L);
   curl_easy_setopt(easy_, CURLOPT_WRITEFUNCTION, &HttpTransport::on_response);
   curl_easy_setopt(easy_, CURLOPT_WRITEDATA, this);
+  curl_easy_setopt(easy_, CURLOPT_ERRORBUFFER, error_);
   if (!options_.cacert.empty()) curl_easy_setopt(easy_, CURLOPT_CAINFO, options_.cacert.c_str());
   if (options_.insecure) {
     curl_easy_setopt(easy_, CURLOPT_SSL_VERIFYPEER, 0L);
@@ -130,6 +155,7 @@ AttemptResult HttpTransport::attempt(const Batch& batch, const AttemptInfo& info
   for (const auto& l : lines) headers = curl_slist_append(headers, l.c_str());
 
   response_.clear();
+  error_[0] = '\0';
   curl_easy_setopt(easy_, CURLOPT_HTTPHEADER, headers);
   curl_easy_setopt(easy_, CURLOPT_POSTFIELDS, payload.data());
   curl_easy_setopt(easy_, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(payload.size()));
@@ -162,6 +188,11 @@ AttemptResult HttpTransport::attempt(const Batch& batch, const AttemptInfo& info
     if (msg->msg == CURLMSG_DONE) code = msg->data.result;
   long status = 0;
   curl_easy_getinfo(easy_, CURLINFO_RESPONSE_CODE, &status);
+  std::string location;
+  char* redirect = nullptr;
+  if (status >= 300 && status < 400 && curl_easy_getinfo(easy_, CURLINFO_REDIRECT_URL, &redirect) == CURLE_OK &&
+      redirect != nullptr)
+    location = redirect;
   std::optional<Duration> retry_after;
   curl_header* h = nullptr;
   if (!cut && honours_retry_after(status) &&
@@ -179,12 +210,15 @@ AttemptResult HttpTransport::attempt(const Batch& batch, const AttemptInfo& info
   }
   if (code != CURLE_OK) {
     result.outcome = classify_transfer_error(code);
-    result.detail = fmt::format("{} ({})", curl_easy_strerror(code), endpoint_);
+    result.detail = fmt::format("{} ({})", error_[0] ? error_ : curl_easy_strerror(code), endpoint_);
+    if (code == CURLE_PEER_FAILED_VERIFICATION || code == CURLE_SSL_CACERT_BADFILE)
+      result.detail += "; if a private CA signed the server's certificate, pass that CA's certificate with --cacert FILE";
     return result;
   }
   result.outcome = classify_status(status);
   result.detail = fmt::format("HTTP {} from {}", status, endpoint_);
-  if (result.outcome == Outcome::Permanent && !response_.empty())
+  if (!location.empty()) result.detail += redirect_note(options_.url, location);
+  if (result.outcome == Outcome::Permanent && !response_.empty() && location.empty())
     result.detail += fmt::format(": \"{}\"", quote_start(response_));
   result.retry_after = retry_after;
   return result;

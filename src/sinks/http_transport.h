@@ -44,6 +44,7 @@ class HttpTransport : public Transport {
   std::string compressed_;
   uint64_t compressed_batch_ = 0;
   std::string response_;
+  char error_[CURL_ERROR_SIZE] = {};  ///< CURLOPT_ERRORBUFFER: libcurl's own words for the last failure
 };
 
 /// Gzips `data` (RFC 1952) into `out`.

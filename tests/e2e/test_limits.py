@@ -14,8 +14,18 @@ MiB = 1 << 20
 R5 = b'"abc"'  # a 5-byte record: k of them encode to 6k+1 bytes
 
 
-def oversize_message(line: int, size: int) -> bytes:
-    return b"batchpipe: line %d: record of %d bytes exceeds --max-bytes\n" % (line, size)
+def oversize_message(line: int, size: int, limit: int) -> bytes:
+    """The report of a record over `limit` (--max-bytes, in bytes), which it names,
+    in KiB/MiB/GiB too when it is a whole number of them."""
+    units = ""
+    if limit % 1024 == 0:
+        value, unit = limit // 1024, 0
+        while value % 1024 == 0 and unit < 3:
+            value, unit = value // 1024, unit + 1
+        units = " (%d %s)" % (value, ("KiB", "MiB", "GiB", "TiB")[unit])
+    framed = " with the batch's brackets and newline" if size <= limit else ""
+    return b"batchpipe: line %d: record of %d bytes exceeds --max-bytes %d%s%s\n" % (
+        line, size, limit, units.encode(), framed.encode())
 
 
 class SizeTest(unittest.TestCase):
@@ -71,13 +81,13 @@ class MaxBytesTest(unittest.TestCase):
         result = self.run_records(["--max-bytes", "8"], records)
         self.assertEqual(result.returncode, 1, result.stderr)
         self.assertEqual(result.stdout, b'["x"]\n["y"]\n["abc"]\n')
-        self.assertEqual(result.stderr, oversize_message(2, 6))
+        self.assertEqual(result.stderr, oversize_message(2, 6, 8))
 
     def test_oversized_record_with_on_invalid_fail(self):
         result = self.run_records(["--max-bytes", "8", "--on-invalid", "fail"], [b"1", b"2", b'"abcd"', b"3"])
         self.assertEqual(result.returncode, 3, result.stderr)
         self.assertEqual(result.stdout, b"[1,2]\n")
-        self.assertEqual(result.stderr, oversize_message(3, 6))
+        self.assertEqual(result.stderr, oversize_message(3, 6, 8))
 
     def test_binary_units(self):
         for flag, limit in (("1K", 1024), ("1KiB", 1024), ("2K", 2048)):
@@ -86,7 +96,7 @@ class MaxBytesTest(unittest.TestCase):
                 result = self.run_records(["--max-bytes", flag], [b"1", fits, too_big, b"2"])
                 self.assertEqual(result.returncode, 1, result.stderr)
                 self.assertEqual(result.stdout, b"[1]\n[" + fits + b"]\n[2]\n")
-                self.assertEqual(result.stderr, oversize_message(3, limit - 2))
+                self.assertEqual(result.stderr, oversize_message(3, limit - 2, limit))
 
     def test_surrounding_whitespace_does_not_count(self):
         fits = bp.string_record(1021)
@@ -110,7 +120,7 @@ class MaxBytesTest(unittest.TestCase):
         result = bp.run(["--max-bytes", "1M"], data)
         self.assertEqual(result.returncode, 1, result.stderr)
         self.assertEqual(result.stdout, b"[{}]\n")
-        self.assertEqual(result.stderr, oversize_message(1, 2 * MiB))
+        self.assertEqual(result.stderr, oversize_message(1, 2 * MiB, MiB))
 
     def test_far_oversized_line_is_rejected_in_little_memory(self):
         size = 50 * MiB
@@ -131,7 +141,7 @@ class MaxBytesTest(unittest.TestCase):
                 stdout, stderr = out.read(), err.read()
         self.assertEqual(proc.returncode, 1, stderr)
         self.assertEqual(stdout, b'[{"before":1},{"after":2}]\n')
-        self.assertEqual(stderr, oversize_message(2, size + 2))
+        self.assertEqual(stderr, oversize_message(2, size + 2, MiB))
         peak = usage.ru_maxrss * 1024  # Linux reports KiB
         self.assertLess(peak, 64 * MiB, f"peak RSS {peak / MiB:.1f} MiB for a 50 MiB line")
 
@@ -178,7 +188,7 @@ class VolumeTest(unittest.TestCase):
                 pad = rng.choice([b"", b"", b" ", b"\t ", b"  "])
                 lines.append(pad + record + pad[::-1] + rng.choice([b"\n", b"\n", b"\r\n"]))
                 if length > fit:
-                    rejected.append(oversize_message(line_no, length))
+                    rejected.append(oversize_message(line_no, length, max_bytes))
                 else:
                     records.append(record)
             args = ["--size", str(size), "--max-bytes", str(max_bytes), "--interval", "0"]

@@ -1,0 +1,96 @@
+#include "url_check.h"
+
+#include <algorithm>
+#include <cctype>
+
+#include <curl/curl.h>
+#include <fmt/format.h>
+
+namespace batchpipe {
+namespace {
+
+std::string lower(std::string_view s) {
+  std::string out(s);
+  std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return std::tolower(c); });
+  return out;
+}
+
+/// What libcurl's URL parser says of `url`, or "" if it takes it.
+std::string curl_verdict(const std::string& url) {
+  CURLU* u = curl_url();
+  CURLUcode code = curl_url_set(u, CURLUPART_URL, url.c_str(), 0);
+  curl_url_cleanup(u);
+  return code == CURLUE_OK ? "" : curl_url_strerror(code);
+}
+
+/// `url` with any user:password replaced by "***", for messages.
+std::string masked(std::string_view url) {
+  size_t sep = url.find("://");
+  size_t start = sep == std::string_view::npos ? 0 : sep + 3;
+  size_t end = std::min(url.find_first_of("/?#", start), url.size());
+  size_t at = url.substr(0, end).rfind('@');
+  if (at == std::string_view::npos || at < start) return std::string(url);
+  return fmt::format("{}***{}", url.substr(0, start), url.substr(at));
+}
+
+}  // namespace
+
+UrlCheck check_post_url(std::string_view url) {
+  UrlCheck check;
+  auto fail = [&](std::string_view why) {
+    check.error = fmt::format("--post {}: {}", masked(url), why);
+    return check;
+  };
+  if (url.empty()) {
+    check.error = "--post: the URL is empty";
+    return check;
+  }
+  size_t sep = url.find("://");
+  if (sep == std::string_view::npos) {
+    std::string l = lower(url);
+    if (l.starts_with("http:") || l.starts_with("https:"))
+      return fail("expected http://HOST[:PORT][/PATH] or https://...");
+    return fail(fmt::format("add a scheme, e.g. http://{}", masked(url)));
+  }
+  std::string scheme = lower(url.substr(0, sep));
+  if (scheme != "http" && scheme != "https")
+    return fail(fmt::format("{}:// is not supported; expected an http:// or https:// URL", url.substr(0, sep)));
+  check.https = scheme == "https";
+
+  std::string_view rest = url.substr(sep + 3);
+  std::string_view authority = rest.substr(0, rest.find_first_of("/?#"));
+  size_t at = authority.rfind('@');
+  if (at != std::string_view::npos) {
+    check.warnings.push_back(fmt::format(
+        "--post: the URL's {} can be read by other users in ps and /proc; put an 'Authorization: Basic ...' "
+        "header in a file only you can read and pass it with -H @FILE instead",
+        authority.substr(0, at).find(':') == std::string_view::npos ? "user name" : "user:password"));
+    authority = authority.substr(at + 1);
+  }
+  std::string_view host = authority, port;
+  if (authority.starts_with('[')) {  // [IPv6]:port
+    size_t close = authority.find(']');
+    if (close == std::string_view::npos) return fail("bad host: no ']' after the IPv6 address");
+    host = authority.substr(0, close + 1);
+    if (close + 1 < authority.size()) {
+      if (authority[close + 1] != ':') return fail("bad host: expected ':PORT' after the IPv6 address");
+      port = authority.substr(close + 2);
+    }
+  } else if (size_t colon = authority.rfind(':'); colon != std::string_view::npos) {
+    host = authority.substr(0, colon);
+    port = authority.substr(colon + 1);
+  }
+  if (host.empty()) return fail(fmt::format("missing host; expected {}://HOST[:PORT][/PATH]", scheme));
+  if (!port.empty()) {
+    bool digits = port.size() <= 5 && std::all_of(port.begin(), port.end(), [](unsigned char c) { return std::isdigit(c); });
+    int number = 0;
+    for (char c : port) number = digits ? number * 10 + (c - '0') : 0;
+    if (!digits || number < 1 || number > 65535)
+      return fail(fmt::format("bad port '{}'; expected a number from 1 to 65535", port));
+  }
+  if (std::string why = curl_verdict(std::string(url)); !why.empty())
+    return fail(fmt::format("not a usable URL: {}", why));
+  return check;
+}
+
+}  // namespace batchpipe
