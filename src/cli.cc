@@ -18,7 +18,8 @@ namespace {
 
 constexpr const char* kFooter = R"(Exit status: 0 all delivered, 1 invalid lines skipped, 2 usage error,
 3 stopped at an invalid line, 4 records undelivered, 5 stopped after a delivery failure,
-6 an input file could not be read, 130/143 interrupted by SIGINT/SIGTERM.
+6 an input file could not be read, 7 out of a system resource at start-up,
+130/143 interrupted by SIGINT/SIGTERM.
 See batchpipe(1) for details.)";
 
 /// A flag's value that the parser accepted as text but that does not mean anything.

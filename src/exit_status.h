@@ -11,6 +11,7 @@ enum class ExitStatus : int {
   Undelivered = 4,       ///< some records could not be delivered
   DeliveryStopped = 5,   ///< --on-error stop after a delivery failure
   InputUnreadable = 6,   ///< an input file could not be opened or read
+  SystemError = 7,       ///< a resource needed at start-up was missing: descriptors, memory, threads
   Interrupted = 130,     ///< SIGINT
   Terminated = 143,      ///< SIGTERM
 };

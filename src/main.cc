@@ -10,10 +10,15 @@
 #include "signals.h"
 #include "sinks/sink_factory.h"
 #include "stats.h"
+#include "std_fds.h"
 
 using namespace batchpipe;
 
 int main(int argc, char** argv) {
+  if (std::string error; !std_fds::secure(error)) {
+    diag::error(error);
+    return static_cast<int>(ExitStatus::SystemError);
+  }
   CliResult cli = parse_cli(argc, argv);
   if (!cli.config) {
     std::fputs(cli.out.c_str(), stdout);

@@ -7,6 +7,7 @@
 #include "sinks/exec_transport.h"
 #include "sinks/http_transport.h"
 #include "sinks/stdout_sink.h"
+#include "std_fds.h"
 
 namespace batchpipe {
 namespace {
@@ -22,7 +23,11 @@ std::unique_ptr<Transport> make_transport(const Config& config, std::string& err
 }  // namespace
 
 std::unique_ptr<Sink> make_sink(const Config& config, Metrics& metrics, std::string& error) {
-  if (!config.delivers()) return std::make_unique<StdoutSink>(STDOUT_FILENO);
+  // Started with stdout closed, /dev/null stands in for it; writing there
+  // would lose every batch quietly. Writes to -1 fail with EBADF, reported
+  // as a write error, as cat >&- does.
+  if (!config.delivers())
+    return std::make_unique<StdoutSink>(std_fds::was_closed(STDOUT_FILENO) ? -1 : STDOUT_FILENO);
   std::unique_ptr<Transport> transport = make_transport(config, error);
   if (!transport) return nullptr;
   std::optional<DeadLetter> dead_letter =
