@@ -3,22 +3,23 @@
 #include <chrono>
 #include <csignal>
 #include <cstdio>
+#include <exception>
+#include <new>
 
 #include "cli.h"
 #include "diagnostics.h"
 #include "pipeline.h"
 #include "signals.h"
 #include "sinks/sink_factory.h"
+#include "startup_error.h"
 #include "stats.h"
 #include "std_fds.h"
 
 using namespace batchpipe;
 
-int main(int argc, char** argv) {
-  if (std::string error; !std_fds::secure(error)) {
-    diag::error(error);
-    return static_cast<int>(ExitStatus::SystemError);
-  }
+namespace {
+
+int run(int argc, char** argv) {
   CliResult cli = parse_cli(argc, argv);
   if (!cli.config) {
     std::fputs(cli.out.c_str(), stdout);
@@ -48,4 +49,25 @@ int main(int argc, char** argv) {
   diag::finish();
   if (config.stats) diag::error(format_stats(metrics, std::chrono::steady_clock::now() - started));
   return static_cast<int>(status);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (std::string error; !std_fds::secure(error)) {
+    diag::error(error);
+    return static_cast<int>(ExitStatus::SystemError);
+  }
+  // Whatever could not be set up ends the run here, on one line: never
+  // std::terminate's "terminate called ...".
+  try {
+    return run(argc, argv);
+  } catch (const StartupError& e) {
+    diag::error(e.what());
+  } catch (const std::bad_alloc&) {
+    diag::error("out of memory");
+  } catch (const std::exception& e) {
+    diag::error(e.what());  // std::system_error from std::thread, say
+  }
+  return static_cast<int>(ExitStatus::SystemError);
 }

@@ -14,6 +14,7 @@
 #include "json/line_checker.h"
 #include "diagnostics.h"
 #include "signals.h"
+#include "startup_error.h"
 
 namespace batchpipe {
 namespace {
@@ -24,7 +25,7 @@ constexpr size_t kPoolBlocks = 3;
 /// A latch the loop raises to stop the input thread; stays readable once raised.
 class StopLatch {
  public:
-  StopLatch() : fd_(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) {}
+  StopLatch() : fd_(checked_fd(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK), "an eventfd")) {}
   ~StopLatch() { ::close(fd_); }
   int fd() const { return fd_; }
   void raise() {

@@ -7,7 +7,8 @@
 #include <cerrno>
 #include <csignal>
 #include <cstring>
-#include <stdexcept>
+
+#include "startup_error.h"
 
 namespace batchpipe::signals {
 namespace {
@@ -35,8 +36,7 @@ sigset_t handled_set() {
 }  // namespace
 
 void install() {
-  if (::pipe2(g_pipe, O_CLOEXEC | O_NONBLOCK) != 0)
-    throw std::runtime_error(std::string("cannot create the signal pipe: ") + std::strerror(errno));
+  if (::pipe2(g_pipe, O_CLOEXEC | O_NONBLOCK) != 0) checked_fd(-1, "the signal pipe");
   struct sigaction sa {};
   sa.sa_handler = on_signal;
   sigemptyset(&sa.sa_mask);

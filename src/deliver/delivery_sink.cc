@@ -9,6 +9,7 @@
 #include "diagnostics.h"
 #include "input/input_reader.h"
 #include "signals.h"
+#include "startup_error.h"
 
 namespace batchpipe {
 namespace {
@@ -30,7 +31,7 @@ DeliverySink::DeliverySink(std::unique_ptr<Transport> transport, DeliveryOptions
       dead_letter_(std::move(dead_letter)),
       run_id_(fmt::format("{:016x}", random_seed())),
       rng_(random_seed()),
-      event_fd_(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)),
+      event_fd_(checked_fd(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK), "an eventfd")),
       metrics_(metrics) {
   metrics_.delivery = true;
   thread_ = std::thread([this] {

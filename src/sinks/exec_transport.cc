@@ -146,8 +146,14 @@ int batch_file(std::string_view data) {
     }
     done += static_cast<size_t>(n);
   }
-  (void)::fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL);
-  ::lseek(fd, 0, SEEK_SET);
+  // Unsealed, an attempt could change what the next one sees: no attempt then.
+  if (::fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) != 0 ||
+      ::lseek(fd, 0, SEEK_SET) != 0) {
+    int err = errno;
+    ::close(fd);
+    errno = err;
+    return -1;
+  }
   return fd;
 }
 

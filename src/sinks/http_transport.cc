@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include "sinks/http_status.h"
+#include "startup_error.h"
 
 namespace batchpipe {
 namespace {
@@ -51,21 +52,28 @@ std::string quote_start(std::string_view body) {
 
 }  // namespace
 
-void gzip_into(std::string_view data, std::string& out) {
+bool gzip_into(std::string_view data, std::string& out, std::string& error) {
   z_stream z{};
-  deflateInit2(&z, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY);
+  int rc = deflateInit2(&z, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY);
+  if (rc != Z_OK) {
+    error = fmt::format("cannot gzip the batch: {}", z.msg ? z.msg : zError(rc));
+    return false;
+  }
   out.resize(deflateBound(&z, data.size()) + 32);
   z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
   z.avail_in = static_cast<uInt>(data.size());
   z.next_out = reinterpret_cast<Bytef*>(out.data());
   z.avail_out = static_cast<uInt>(out.size());
-  deflate(&z, Z_FINISH);
-  out.resize(z.total_out);
+  rc = deflate(&z, Z_FINISH);  // the buffer holds deflateBound(): one call finishes
+  if (rc != Z_STREAM_END) error = fmt::format("cannot gzip the batch: {}", z.msg ? z.msg : zError(rc));
+  out.resize(rc == Z_STREAM_END ? z.total_out : 0);
   deflateEnd(&z);
+  return rc == Z_STREAM_END;
 }
 
 std::unique_ptr<HttpTransport> HttpTransport::create(HttpOptions options, std::string& error) {
-  curl_global_init(CURL_GLOBAL_DEFAULT);
+  if (CURLcode rc = curl_global_init(CURL_GLOBAL_DEFAULT); rc != CURLE_OK)
+    throw StartupError(fmt::format("cannot set libcurl up: {}", curl_easy_strerror(rc)));
   auto endpoint = endpoint_of(options.url);
   if (!endpoint) {
     error = "--post: expected an http:// or https:// URL";
@@ -76,6 +84,11 @@ std::unique_ptr<HttpTransport> HttpTransport::create(HttpOptions options, std::s
 
 HttpTransport::HttpTransport(HttpOptions options, std::string endpoint)
     : options_(std::move(options)), endpoint_(std::move(endpoint)), easy_(curl_easy_init()), multi_(curl_multi_init()) {
+  if (!easy_ || !multi_) {
+    curl_multi_cleanup(multi_);  // both take null
+    curl_easy_cleanup(easy_);
+    throw StartupError("cannot set libcurl up: out of memory");
+  }
   curl_easy_setopt(easy_, CURLOPT_URL, options_.url.c_str());
   curl_easy_setopt(easy_, CURLOPT_PROTOCOLS_STR, "http,https");
   curl_easy_setopt(easy_, CURLOPT_FOLLOWLOCATION, 0L);  // credentials never travel to another host
@@ -106,17 +119,21 @@ size_t HttpTransport::on_response(char* data, size_t size, size_t count, void* s
   return n;
 }
 
-const std::string& HttpTransport::body(const Batch& batch) {
-  if (!options_.gzip) return batch.bytes;
+const std::string* HttpTransport::body(const Batch& batch, std::string& error) {
+  if (!options_.gzip) return &batch.bytes;
   if (compressed_batch_ != batch.number) {
-    gzip_into(batch.bytes, compressed_);
+    compressed_batch_ = 0;
+    if (!gzip_into(batch.bytes, compressed_, error)) return nullptr;
     compressed_batch_ = batch.number;
   }
-  return compressed_;
+  return &compressed_;
 }
 
 AttemptResult HttpTransport::attempt(const Batch& batch, const AttemptInfo& info, AttemptControl& control) {
-  const std::string& payload = body(batch);
+  std::string gzip_error;
+  const std::string* compressed = body(batch, gzip_error);
+  if (!compressed) return {Outcome::Retryable, gzip_error, std::nullopt};
+  const std::string& payload = *compressed;
   std::vector<std::string> lines;
   auto add_default = [&](std::string_view name, std::string value) {
     if (!has_header(options_.headers, name)) lines.push_back(fmt::format("{}: {}", name, value));

@@ -33,8 +33,9 @@ class HttpTransport : public Transport {
 
  private:
   HttpTransport(HttpOptions options, std::string endpoint);
-  /// The bytes to send for `batch`: the batch itself, or its gzip form made once.
-  const std::string& body(const Batch& batch);
+  /// The bytes to send for `batch`: the batch itself, or its gzip form made
+  /// once. Null, with `error` set, if it cannot be compressed.
+  const std::string* body(const Batch& batch, std::string& error);
   static size_t on_response(char* data, size_t size, size_t count, void* self);
 
   HttpOptions options_;
@@ -46,7 +47,8 @@ class HttpTransport : public Transport {
   std::string response_;
 };
 
-/// Gzips `data` (RFC 1952) into `out`.
-void gzip_into(std::string_view data, std::string& out);
+/// Gzips `data` (RFC 1952) into `out`. Returns false, with zlib's reason in
+/// `error`, if zlib fails (out of memory).
+bool gzip_into(std::string_view data, std::string& out, std::string& error);
 
 }  // namespace batchpipe
