@@ -19,7 +19,7 @@ namespace {
 constexpr const char* kFooter = R"(Exit status: 0 all delivered, 1 invalid lines skipped, 2 usage error,
 3 stopped at an invalid line, 4 records undelivered, 5 stopped after a delivery failure,
 6 an input file could not be read, 7 out of a system resource at start-up,
-130/143 interrupted by SIGINT/SIGTERM.
+129/130/143 stopped by SIGHUP/SIGINT/SIGTERM.
 See batchpipe(1) for details.)";
 
 /// A flag's value that the parser accepted as text but that does not mean anything.
@@ -153,7 +153,7 @@ CliResult parse_cli(int argc, const char* const* argv) {
                                     "Append undelivered records to FILE as NDJSON (mode 0600)")
                          ->type_name("FILE"));
   delivery.push_back(app.add_option("--grace", grace,
-                                    "After SIGTERM/SIGINT, time left for deliveries under way [10s]")
+                                    "After SIGTERM/SIGINT/SIGHUP, time left for deliveries under way [10s]")
                          ->type_name("DUR"));
 
   for (CLI::Option* opt : delivery) opt->group("Delivery (with --exec or --post)");

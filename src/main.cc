@@ -20,6 +20,7 @@ using namespace batchpipe;
 namespace {
 
 int run(int argc, char** argv) {
+  signals::install();  // before anything slow: an early SIGUSR1 must not kill us
   CliResult cli = parse_cli(argc, argv);
   if (!cli.config) {
     std::fputs(cli.out.c_str(), stdout);
@@ -28,7 +29,6 @@ int run(int argc, char** argv) {
   }
   const Config& config = *cli.config;
   diag::set_quiet(config.quiet);
-  signals::install();
 
   auto started = std::chrono::steady_clock::now();
   std::string error;

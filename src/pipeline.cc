@@ -15,6 +15,7 @@
 #include "diagnostics.h"
 #include "signals.h"
 #include "startup_error.h"
+#include "stats.h"
 
 namespace batchpipe {
 namespace {
@@ -86,7 +87,7 @@ void deliver_closed(Batcher& batcher, Sink& sink, Metrics& metrics) {
 }
 
 ExitStatus status_for(int sig) {
-  return sig == SIGINT ? ExitStatus::Interrupted : ExitStatus::Terminated;
+  return sig == SIGINT ? ExitStatus::Interrupted : sig == SIGHUP ? ExitStatus::Hangup : ExitStatus::Terminated;
 }
 
 }  // namespace
@@ -98,6 +99,7 @@ ExitStatus run_pipeline(const Config& config, Sink& sink, Metrics& metrics) {
   BlockQueue queue(kPoolBlocks);
   InputReader reader({config.inputs, batcher.max_record_size()}, stop.fd());
   LineChecker checker(config.on_invalid, batcher.max_record_size(), config.inputs);
+  signals::on_info([&] { diag::error(format_stats(metrics, Clock::now() - metrics.started)); });
   signals::block_in_this_thread(true);  // signals are the loop's, not the input thread's
   std::thread input([&] { read_all(reader, queue); });
   signals::block_in_this_thread(false);
@@ -110,6 +112,8 @@ ExitStatus run_pipeline(const Config& config, Sink& sink, Metrics& metrics) {
     for (int sig : signals::take()) {
       if (sig == SIGUSR1) {
         batcher.flush();
+      } else if (sig == SIGUSR2) {
+        signals::report_info_if_asked();
       } else {
         sink.shutdown(signalled != ExitStatus::Success);  // a second signal ends the grace
         if (signalled == ExitStatus::Success) signalled = status_for(sig);
@@ -150,6 +154,7 @@ ExitStatus run_pipeline(const Config& config, Sink& sink, Metrics& metrics) {
     deliver_closed(batcher, sink, metrics);
   }
   input.join();
+  signals::on_info(nullptr);
   // A line cut short is worth a word where what was read is otherwise
   // accounted for (a signal, --on-error stop); after a bad line or a broken
   // stdout nothing further is delivered anyway.
