@@ -10,6 +10,7 @@
 #include "diagnostics.h"
 #include "pipeline.h"
 #include "signals.h"
+#include "sinks/orphan_reaper.h"
 #include "sinks/sink_factory.h"
 #include "startup_error.h"
 #include "stats.h"
@@ -21,6 +22,7 @@ namespace {
 
 int run(int argc, char** argv) {
   signals::install();  // before anything slow: an early SIGUSR1 must not kill us
+  OrphanReaper reaper;  // as PID 1, the zombies --exec commands leave behind are ours to reap
   CliResult cli = parse_cli(argc, argv);
   if (!cli.config) {
     std::fputs(cli.out.c_str(), stdout);

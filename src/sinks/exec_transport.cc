@@ -15,6 +15,8 @@
 
 #include <fmt/format.h>
 
+#include "sinks/orphan_reaper.h"
+
 extern char** environ;
 
 namespace batchpipe {
@@ -65,7 +67,11 @@ class Child {
     envp.push_back(nullptr);
     char* argv[] = {const_cast<char*>("sh"), const_cast<char*>("-c"), const_cast<char*>(command.c_str()),
                     nullptr};
-    int err = ::posix_spawn(&pid_, "/bin/sh", &actions, &attr, argv, envp.data());
+    int err = 0;
+    own_children::spawn([&] {  // registered: a PID 1 reaper must leave it to us
+      err = ::posix_spawn(&pid_, "/bin/sh", &actions, &attr, argv, envp.data());
+      return err == 0 ? pid_ : -1;
+    });
     posix_spawn_file_actions_destroy(&actions);
     posix_spawnattr_destroy(&attr);
     if (err != 0) {
@@ -120,6 +126,7 @@ class Child {
     do r = ::waitpid(pid_, &status, block ? 0 : WNOHANG);
     while (r < 0 && errno == EINTR);
     if (r != pid_) return std::nullopt;
+    own_children::forget(pid_);
     pid_ = -1;
     return status;
   }
