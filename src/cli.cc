@@ -13,6 +13,8 @@
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include "sinks/reply_quote.h"
+
 namespace batchpipe {
 namespace {
 
@@ -63,13 +65,23 @@ std::string to_header(const std::string& text, const std::string& origin) {
   return h;
 }
 
+/// Adds the pieces of `header`'s value to `secrets` if it is secret: by its
+/// name, or because it came from a file (`from_file`).
+void note_secret(const std::string& header, bool from_file, std::vector<std::string>& secrets) {
+  size_t colon = header.find(':');
+  if (!from_file && !is_secret_header(std::string_view(header).substr(0, colon))) return;
+  for (std::string& piece : secret_pieces(std::string_view(header).substr(colon + 1))) secrets.push_back(std::move(piece));
+}
+
 /// -H values: "Name: value", or "@FILE" with one header a line (blank lines
 /// and lines starting with '#' are skipped), so secrets stay out of ps.
-std::vector<std::string> to_headers(const std::vector<std::string>& values) {
+/// The values never to quote back go to `secrets`.
+std::vector<std::string> to_headers(const std::vector<std::string>& values, std::vector<std::string>& secrets) {
   std::vector<std::string> out;
   for (const std::string& v : values) {
     if (v.empty() || v[0] != '@') {
       out.push_back(to_header(v, ""));
+      note_secret(out.back(), false, secrets);
       continue;
     }
     std::string path = v.substr(1);
@@ -79,6 +91,7 @@ std::vector<std::string> to_headers(const std::vector<std::string>& values) {
     for (int n = 1; std::getline(in, line); ++n) {
       if (line.find_first_not_of(" \t\r") == std::string::npos || line[0] == '#') continue;
       out.push_back(to_header(line, fmt::format(" on line {} of {}", n, path)));
+      note_secret(out.back(), true, secrets);
     }
   }
   return out;
@@ -177,7 +190,7 @@ CliResult parse_cli(int argc, const char* const* argv) {
         throw BadValue{fmt::format("{}: only applies with --post", opt->get_name())};
     if (exec->count() && config.exec_command.empty()) throw BadValue{"--exec: the command is empty"};
     if (post->count() && config.post_url.empty()) throw BadValue{"--post: the URL is empty"};
-    config.headers = to_headers(headers);
+    config.headers = to_headers(headers, config.secrets);
     if (!config.cacert.empty() && ::access(config.cacert.c_str(), R_OK) != 0)
       throw BadValue{fmt::format("--cacert: cannot read {}: {}", config.cacert, std::strerror(errno))};
     config.gzip = compress == "gzip";

@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include "sinks/http_status.h"
+#include "sinks/reply_quote.h"
 #include "startup_error.h"
 
 namespace batchpipe {
@@ -15,8 +16,6 @@ namespace {
 
 /// Response bytes kept; the rest is read and dropped.
 constexpr size_t kResponseCap = 1 << 20;
-/// Response bytes quoted in a message about a permanent failure.
-constexpr size_t kQuotedResponse = 200;
 
 bool has_header(const std::vector<std::string>& headers, std::string_view name) {
   return std::any_of(headers.begin(), headers.end(), [&](const std::string& h) {
@@ -42,11 +41,19 @@ std::optional<std::string> endpoint_of(const std::string& url) {
   return out;
 }
 
-/// Printable start of a response body, for messages.
-std::string quote_start(std::string_view body) {
-  std::string out;
-  for (unsigned char c : body.substr(0, kQuotedResponse)) out += (c >= 0x20 && c < 0x7f) ? static_cast<char>(c) : '.';
-  if (body.size() > kQuotedResponse) out += "...";
+/// What a reply must not show of the URL's userinfo (see userinfo_secrets()).
+std::vector<std::string> secrets_of_userinfo(const std::string& url) {
+  CURLU* u = curl_url();
+  char *user = nullptr, *password = nullptr;
+  std::vector<std::string> out;
+  if (curl_url_set(u, CURLUPART_URL, url.c_str(), 0) == CURLUE_OK &&
+      curl_url_get(u, CURLUPART_PASSWORD, &password, CURLU_URLDECODE) == CURLUE_OK) {
+    if (curl_url_get(u, CURLUPART_USER, &user, CURLU_URLDECODE) != CURLUE_OK) user = nullptr;
+    out = userinfo_secrets(user ? user : "", password);
+  }
+  curl_free(user);
+  curl_free(password);
+  curl_url_cleanup(u);
   return out;
 }
 
@@ -79,6 +86,7 @@ std::unique_ptr<HttpTransport> HttpTransport::create(HttpOptions options, std::s
     error = "--post: expected an http:// or https:// URL";
     return nullptr;
   }
+  for (std::string& s : secrets_of_userinfo(options.url)) options.secrets.push_back(std::move(s));
   return std::unique_ptr<HttpTransport>(new HttpTransport(std::move(options), std::move(*endpoint)));
 }
 
@@ -201,8 +209,9 @@ AttemptResult HttpTransport::attempt(const Batch& batch, const AttemptInfo& info
   }
   result.outcome = classify_status(status);
   result.detail = fmt::format("HTTP {} from {}", status, endpoint_);
-  if (result.outcome == Outcome::Permanent && !response_.empty())
-    result.detail += fmt::format(": \"{}\"", quote_start(response_));
+  // ClickHouse's 500, say, says what went wrong in its body: worth quoting on every failure.
+  if (result.outcome != Outcome::Delivered && !response_.empty())
+    result.detail += fmt::format(": \"{}\"", quote_reply(response_, options_.secrets));
   result.retry_after = retry_after;
   return result;
 }

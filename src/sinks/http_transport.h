@@ -19,6 +19,7 @@ struct HttpOptions {
   Duration connect_timeout = std::chrono::seconds(10);
   std::string cacert;               ///< --cacert FILE; empty = the system's CAs
   bool insecure = false;            ///< --insecure: no TLS verification
+  std::vector<std::string> secrets; ///< redacted wherever a reply is quoted (see reply_quote.h)
 };
 
 class HttpTransport : public Transport {
@@ -28,7 +29,8 @@ class HttpTransport : public Transport {
   ~HttpTransport() override;
 
   /// 2xx is delivered; see http_status.h for what is retried. The response
-  /// body is read up to 1 MiB; its start is quoted when the failure is permanent.
+  /// body is read up to 1 MiB; its start is quoted in the result of every
+  /// failed attempt, with the secrets redacted.
   AttemptResult attempt(const Batch& batch, const AttemptInfo& info, AttemptControl& control) override;
 
  private:

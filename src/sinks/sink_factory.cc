@@ -16,7 +16,7 @@ std::unique_ptr<Transport> make_transport(const Config& config, std::string& err
   if (!config.exec_command.empty()) return std::make_unique<ExecTransport>(config.exec_command);
   if (config.insecure) diag::warning("--insecure: TLS certificates and host names are not verified");
   return HttpTransport::create({config.post_url, config.headers, config.gzip, config.connect_timeout, config.cacert,
-                                config.insecure},
+                                config.insecure, config.secrets},
                                error);
 }
 
