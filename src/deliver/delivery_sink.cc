@@ -91,6 +91,7 @@ void DeliverySink::shutdown(bool immediately) {
       shutting_down_ = true;
       grace_end_ = Clock::now() + options_.grace;
       control_.limit(grace_end_);
+      if (dead_letter_) dead_letter_->set_deadline(grace_end_);
     }
     if (immediately) {
       aborted_ = true;
