@@ -152,7 +152,14 @@ AttemptResult HttpTransport::attempt(const Batch& batch, const AttemptInfo& info
   lines.emplace_back("Expect:");  // no 100-continue round trip before large bodies
   lines.insert(lines.end(), options_.headers.begin(), options_.headers.end());
   curl_slist* headers = nullptr;
-  for (const auto& l : lines) headers = curl_slist_append(headers, l.c_str());
+  for (const auto& l : lines) {
+    curl_slist* more = curl_slist_append(headers, l.c_str());
+    if (!more) {  // out of memory: a request without, say, its Authorization must not go
+      curl_slist_free_all(headers);
+      return {Outcome::Retryable, "cannot build the request headers: out of memory", std::nullopt, payload.size()};
+    }
+    headers = more;
+  }
 
   response_.clear();
   curl_easy_setopt(easy_, CURLOPT_HTTPHEADER, headers);
