@@ -17,13 +17,15 @@
 #include "suggest.h"
 #include "unique_fd.h"
 #include "url_check.h"
+#include "sinks/reply_quote.h"
 
 namespace batchpipe {
 namespace {
 
 constexpr const char* kFooter = R"(Exit status: 0 all delivered, 1 invalid lines skipped, 2 usage error,
 3 stopped at an invalid line, 4 records undelivered, 5 stopped after a delivery failure,
-6 an input file could not be read, 130/143 interrupted by SIGINT/SIGTERM.
+6 an input file could not be read, 7 out of a system resource at start-up,
+129/130/143 stopped by SIGHUP/SIGINT/SIGTERM.
 See batchpipe(1) for details.)";
 
 /// A flag's value that the parser accepted as text but that does not mean anything.
@@ -140,13 +142,23 @@ std::string to_header(const std::string& text, const std::string& origin) {
   return h;
 }
 
+/// Adds the pieces of `header`'s value to `secrets` if it is secret: by its
+/// name, or because it came from a file (`from_file`).
+void note_secret(const std::string& header, bool from_file, std::vector<std::string>& secrets) {
+  size_t colon = header.find(':');
+  if (!from_file && !is_secret_header(std::string_view(header).substr(0, colon))) return;
+  for (std::string& piece : secret_pieces(std::string_view(header).substr(colon + 1))) secrets.push_back(std::move(piece));
+}
+
 /// -H values: "Name: value", or "@FILE" with one header a line (blank lines
 /// and lines starting with '#' are skipped), so secrets stay out of ps.
-std::vector<std::string> to_headers(const std::vector<std::string>& values) {
+/// The values never to quote back go to `secrets`.
+std::vector<std::string> to_headers(const std::vector<std::string>& values, std::vector<std::string>& secrets) {
   std::vector<std::string> out;
   for (const std::string& v : values) {
     if (v.empty() || v[0] != '@') {
       out.push_back(to_header(v, ""));
+      note_secret(out.back(), false, secrets);
       continue;
     }
     std::string path = v.substr(1);
@@ -159,6 +171,7 @@ std::vector<std::string> to_headers(const std::vector<std::string>& values) {
       start = end + 1;
       if (line.find_first_not_of(" \t\r") == std::string::npos || line[0] == '#') continue;
       out.push_back(to_header(line, fmt::format(" on line {} of {}", n, path)));
+      note_secret(out.back(), true, secrets);
     }
   }
   return out;
@@ -365,7 +378,7 @@ CliResult parse_cli(int argc, const char* const* argv) {
                                ->type_name("FILE"),
                            "a file name"));
   delivery.push_back(takes(app.add_option("--grace", grace,
-                                          "After SIGTERM/SIGINT, time left for deliveries under way [10s]")
+                                          "After SIGTERM/SIGINT/SIGHUP, time left for deliveries under way [10s]")
                                ->type_name("DUR"),
                            kDurationForms));
 
@@ -407,7 +420,7 @@ CliResult parse_cli(int argc, const char* const* argv) {
         result.warnings.push_back("--cacert: has no effect on an http:// URL, which has no TLS");
     }
     if (app.count("--metrics-file") && config.metrics_file.empty()) throw BadValue{"--metrics-file: the path is empty"};
-    config.headers = to_headers(headers);
+    config.headers = to_headers(headers, config.secrets);
     if (!config.cacert.empty()) check_cacert(config.cacert);
     if (compress.size()) to_mode("--compress", compress, {"gzip"});
     config.gzip = compress == "gzip";

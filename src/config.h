@@ -30,6 +30,8 @@ struct Config {
   std::string exec_command;            ///< --exec: run by /bin/sh -c once per batch
   std::string post_url;                ///< --post: http:// or https://
   std::vector<std::string> headers;    ///< -H/--header, @FILE already read
+  std::vector<std::string> secrets;    ///< never quoted back: pieces of the values of Authorization,
+                                       ///< Cookie, Proxy-Authorization and every header from @FILE
   bool gzip = false;                   ///< --compress gzip
   Duration connect_timeout = std::chrono::seconds(10);  ///< --connect-timeout
   std::string cacert;                  ///< --cacert FILE

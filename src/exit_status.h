@@ -11,6 +11,8 @@ enum class ExitStatus : int {
   Undelivered = 4,       ///< some records could not be delivered
   DeliveryStopped = 5,   ///< --on-error stop after a delivery failure
   InputUnreadable = 6,   ///< an input file could not be opened or read
+  SystemError = 7,       ///< a resource needed at start-up was missing: descriptors, memory, threads
+  Hangup = 129,          ///< SIGHUP
   Interrupted = 130,     ///< SIGINT
   Terminated = 143,      ///< SIGTERM
 };
@@ -20,7 +22,7 @@ enum class ExitStatus : int {
 ExitStatus combine(ExitStatus a, ExitStatus b);
 
 inline bool is_signal(ExitStatus s) {
-  return s == ExitStatus::Interrupted || s == ExitStatus::Terminated;
+  return s == ExitStatus::Hangup || s == ExitStatus::Interrupted || s == ExitStatus::Terminated;
 }
 
 }  // namespace batchpipe

@@ -3,6 +3,8 @@
 #include <chrono>
 #include <csignal>
 #include <cstdio>
+#include <exception>
+#include <new>
 
 #include <unistd.h>
 
@@ -11,12 +13,19 @@
 #include "pipeline.h"
 #include "reporter.h"
 #include "signals.h"
+#include "sinks/orphan_reaper.h"
 #include "sinks/sink_factory.h"
+#include "startup_error.h"
 #include "stats.h"
+#include "std_fds.h"
 
 using namespace batchpipe;
 
-int main(int argc, char** argv) {
+namespace {
+
+int run(int argc, char** argv) {
+  signals::install();  // before anything slow: an early SIGUSR1 must not kill us
+  OrphanReaper reaper;  // as PID 1, the zombies --exec commands leave behind are ours to reap
   CliResult cli = parse_cli(argc, argv);
   if (!cli.config) {
     std::fputs(cli.out.c_str(), stdout);
@@ -26,7 +35,6 @@ int main(int argc, char** argv) {
   const Config& config = *cli.config;
   diag::set_quiet(config.quiet);
   for (const std::string& w : cli.warnings) diag::warning(w);
-  signals::install();
 
   auto started = std::chrono::steady_clock::now();
   std::string error;
@@ -56,4 +64,25 @@ int main(int argc, char** argv) {
   diag::finish();
   print_stats(metrics, std::chrono::steady_clock::now() - started, config.stats);
   return static_cast<int>(status);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (std::string error; !std_fds::secure(error)) {
+    diag::error(error);
+    return static_cast<int>(ExitStatus::SystemError);
+  }
+  // Whatever could not be set up ends the run here, on one line: never
+  // std::terminate's "terminate called ...".
+  try {
+    return run(argc, argv);
+  } catch (const StartupError& e) {
+    diag::error(e.what());
+  } catch (const std::bad_alloc&) {
+    diag::error("out of memory");
+  } catch (const std::exception& e) {
+    diag::error(e.what());  // std::system_error from std::thread, say
+  }
+  return static_cast<int>(ExitStatus::SystemError);
 }

@@ -19,6 +19,8 @@
 #include "diagnostics.h"
 #include "reporter.h"
 #include "signals.h"
+#include "startup_error.h"
+#include "stats.h"
 
 namespace batchpipe {
 namespace {
@@ -30,7 +32,7 @@ constexpr size_t kPoolBlocks = 3;
 /// A latch the loop raises to stop the input thread; stays readable once raised.
 class StopLatch {
  public:
-  StopLatch() : fd_(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) {}
+  StopLatch() : fd_(checked_fd(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK), "an eventfd")) {}
   ~StopLatch() { ::close(fd_); }
   int fd() const { return fd_; }
   void raise() {
@@ -124,7 +126,7 @@ void deliver_closed(Batcher& batcher, Sink& sink, Metrics& metrics) {
 }
 
 ExitStatus status_for(int sig) {
-  return sig == SIGINT ? ExitStatus::Interrupted : ExitStatus::Terminated;
+  return sig == SIGINT ? ExitStatus::Interrupted : sig == SIGHUP ? ExitStatus::Hangup : ExitStatus::Terminated;
 }
 
 }  // namespace
@@ -156,6 +158,10 @@ ExitStatus run_pipeline(const Config& config, Sink& sink, Metrics& metrics, Repo
   uint64_t longest_line = batcher.max_record_size() - (config.text_input ? std::min<uint64_t>(2, batcher.max_record_size()) : 0);
   InputReader reader({config.inputs, longest_line, 1 << 20, config.text_input}, stop.fd());
   LineChecker checker(config.on_invalid, batcher.max_record_size(), config.inputs, config.text_input);
+  signals::on_info([&] {
+    print_stats(metrics, Clock::now() - metrics.started,
+                config.stats == StatsFormat::None ? StatsFormat::Human : config.stats);
+  });
   signals::block_in_this_thread(true);  // signals are the loop's, not the input thread's
   std::thread input([&] { read_all(reader, queue); });
   signals::block_in_this_thread(false);
@@ -169,6 +175,8 @@ ExitStatus run_pipeline(const Config& config, Sink& sink, Metrics& metrics, Repo
     for (int sig : signals::take()) {
       if (sig == SIGUSR1) {
         batcher.flush();
+      } else if (sig == SIGUSR2) {
+        signals::report_info_if_asked();
       } else {
         sink.shutdown(signalled != ExitStatus::Success);  // a second signal ends the grace
         if (signalled == ExitStatus::Success) signalled = status_for(sig);
@@ -219,6 +227,7 @@ ExitStatus run_pipeline(const Config& config, Sink& sink, Metrics& metrics, Repo
   }
   input.join();
   drops.finish(metrics.dropped.get());
+  signals::on_info(nullptr);
   // A line cut short is worth a word where what was read is otherwise
   // accounted for (a signal, --on-error stop); after a bad line or a broken
   // stdout nothing further is delivered anyway.

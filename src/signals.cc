@@ -4,67 +4,127 @@
 #include <pthread.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <csignal>
-#include <cstring>
-#include <stdexcept>
+#include <cstdint>
+#include <iterator>
+
+#include "startup_error.h"
 
 namespace batchpipe::signals {
 namespace {
 
+/// The handled signals, in the order take() lists them.
+constexpr int kHandled[] = {SIGUSR1, SIGUSR2, SIGHUP, SIGINT, SIGTERM};
+constexpr size_t kKinds = std::size(kHandled);
+
+static_assert(std::atomic<uint32_t>::is_always_lock_free && std::atomic<int>::is_always_lock_free &&
+                  std::atomic<bool>::is_always_lock_free,
+              "the handler uses only lock-free atomics");
+
 int g_pipe[2] = {-1, -1};
-volatile sig_atomic_t g_terminations = 0;
+std::atomic<uint32_t> g_count[kKinds];  ///< arrivals of each kind, ever
+std::atomic<int> g_terminations{0};
+std::atomic<int> g_first_termination{0};
+/// A wake-up byte is in the pipe, or about to be: no need for another.
+std::atomic<bool> g_wake_pending{false};
+
+// The loop thread's own bookkeeping.
+uint32_t g_taken[kKinds] = {};
+uint32_t g_info_reported = 0;
+std::function<void()> g_info;
+
+bool terminates(int sig) { return sig == SIGINT || sig == SIGTERM || sig == SIGHUP; }
+
+size_t index_of(int sig) {
+  for (size_t i = 0; i < kKinds; ++i)
+    if (kHandled[i] == sig) return i;
+  return kKinds;
+}
 
 void on_signal(int sig) {
   int saved = errno;
-  if (sig == SIGINT || sig == SIGTERM) g_terminations = g_terminations + 1;
-  unsigned char byte = static_cast<unsigned char>(sig);
-  (void)!::write(g_pipe[1], &byte, 1);  // a full pipe means plenty are pending already
+  size_t i = index_of(sig);
+  if (i < kKinds) g_count[i].fetch_add(1);
+  if (terminates(sig)) {
+    g_terminations.fetch_add(1);
+    int none = 0;
+    g_first_termination.compare_exchange_strong(none, sig);
+  }
+  if (!g_wake_pending.exchange(true)) (void)!::write(g_pipe[1], "s", 1);
   errno = saved;
 }
 
 sigset_t handled_set() {
   sigset_t set;
   sigemptyset(&set);
-  sigaddset(&set, SIGINT);
-  sigaddset(&set, SIGTERM);
-  sigaddset(&set, SIGUSR1);
+  for (int sig : kHandled) sigaddset(&set, sig);
   return set;
+}
+
+void set_action(int sig, void (*handler)(int)) {
+  struct sigaction sa {};
+  sa.sa_handler = handler;
+  sigemptyset(&sa.sa_mask);
+  sa.sa_flags = 0;  // no SA_RESTART: blocking calls return EINTR and the loop looks
+  ::sigaction(sig, &sa, nullptr);
 }
 
 }  // namespace
 
 void install() {
-  if (::pipe2(g_pipe, O_CLOEXEC | O_NONBLOCK) != 0)
-    throw std::runtime_error(std::string("cannot create the signal pipe: ") + std::strerror(errno));
-  struct sigaction sa {};
-  sa.sa_handler = on_signal;
-  sigemptyset(&sa.sa_mask);
-  sa.sa_flags = 0;  // no SA_RESTART: blocking calls return EINTR and the loop looks
-  for (int sig : {SIGINT, SIGTERM, SIGUSR1}) ::sigaction(sig, &sa, nullptr);
-  struct sigaction ignore {};
-  ignore.sa_handler = SIG_IGN;
-  ::sigaction(SIGPIPE, &ignore, nullptr);
+  if (g_pipe[0] < 0 && ::pipe2(g_pipe, O_CLOEXEC | O_NONBLOCK) != 0) checked_fd(-1, "the signal pipe");
+  struct sigaction hup {};
+  ::sigaction(SIGHUP, nullptr, &hup);
+  for (int sig : kHandled)
+    if (sig != SIGHUP || hup.sa_handler != SIG_IGN) set_action(sig, on_signal);
+  set_action(SIGPIPE, SIG_IGN);
+  set_action(SIGALRM, SIG_IGN);  // nothing of ours uses alarm(): a stray one must not kill the run
   // Started with SIGCHLD ignored, children would be reaped before we could
   // learn how they ended.
-  struct sigaction by_default {};
-  by_default.sa_handler = SIG_DFL;
-  ::sigaction(SIGCHLD, &by_default, nullptr);
+  set_action(SIGCHLD, SIG_DFL);
 }
 
 int fd() { return g_pipe[0]; }
 
-int terminations() { return g_terminations; }
+int terminations() { return g_terminations.load(); }
 
 std::vector<int> take() {
-  std::vector<int> out;
-  unsigned char bytes[64];
-  for (;;) {
-    ssize_t n = ::read(g_pipe[0], bytes, sizeof bytes);
-    if (n <= 0) break;
-    out.insert(out.end(), bytes, bytes + n);
+  // Drain first, then re-arm: a signal after the re-arm writes a new byte,
+  // one before it is in the counts read below.
+  char bytes[64];
+  while (::read(g_pipe[0], bytes, sizeof bytes) > 0) {
   }
+  g_wake_pending.store(false);
+  uint32_t fresh[kKinds];
+  for (size_t i = 0; i < kKinds; ++i) {
+    uint32_t now = g_count[i].load();
+    fresh[i] = now - g_taken[i];
+    g_taken[i] = now;
+  }
+  std::vector<int> out;
+  auto list = [&](size_t i, uint32_t at_most) {
+    for (uint32_t k = 0; k < std::min(fresh[i], at_most); ++k) out.push_back(kHandled[i]);
+    fresh[i] = 0;
+  };
+  list(index_of(SIGUSR1), 1);
+  list(index_of(SIGUSR2), 1);
+  if (int first = g_first_termination.load(); first != 0) list(index_of(first), 2);
+  for (int sig : {SIGHUP, SIGINT, SIGTERM}) list(index_of(sig), 2);
   return out;
+}
+
+void on_info(std::function<void()> report) { g_info = std::move(report); }
+
+void report_info_if_asked() {
+  uint32_t asked = g_count[index_of(SIGUSR2)].load();
+  if (asked == g_info_reported) return;
+  g_info_reported = asked;
+  int saved = errno;  // callers look at the errno of the write the signal interrupted
+  if (g_info) g_info();
+  errno = saved;
 }
 
 void block_in_this_thread(bool blocked) {

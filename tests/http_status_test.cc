@@ -44,3 +44,20 @@ TEST_CASE("Retry-After as an HTTP-date") {
   CHECK(parse_retry_after("Wed, 21 Oct 2015 07:00:00 GMT", now) == Duration(0s));     // the past
   CHECK_FALSE(parse_retry_after("Wed, 99 Foo 2015 07:28:30 GMT", now));
 }
+
+TEST_CASE("Retry-After far in the future is clamped, not overflowed") {
+  auto now = std::chrono::system_clock::from_time_t(1445412480);  // 2015
+  Duration clamp = std::chrono::seconds(UINT32_MAX);
+  for (const char* far : {"Fri, 01 Jan 2300 00:00:00 GMT", "Fri, 31 Dec 9999 23:59:59 GMT",
+                          "Sat, 12 Apr 2262 00:00:00 GMT"}) {
+    auto d = parse_retry_after(far, now);
+    REQUIRE(d);
+    CHECK(*d == clamp);
+  }
+  // Just under the clamp is taken as sent.
+  auto near = parse_retry_after("Thu, 21 Oct 2100 07:28:00 GMT", now);
+  REQUIRE(near);
+  CHECK(*near > Duration(std::chrono::hours(24 * 365 * 84)));
+  CHECK(*near < clamp);
+  CHECK(parse_retry_after("99999999999999999999999", now) == clamp);
+}

@@ -79,3 +79,20 @@ TEST_CASE("retry decisions") {
     CHECK_FALSE(decide_retry(none, 1, failed, 0s, rng).retry);
   }
 }
+
+TEST_CASE("a Retry-After as long as can be still respects --retry-max-time") {
+  RetryOptions o{.retries = 5, .delay = 1s, .max_delay = 30s, .max_time = 10s};
+  std::mt19937_64 rng(3);
+  for (Duration wanted : {Duration(std::chrono::seconds(UINT32_MAX)), Duration::max(), Duration(11s)}) {
+    AttemptResult r{Outcome::Retryable, "HTTP 503", wanted, 0};
+    RetryDecision d = decide_retry(o, 1, r, 2s, rng);
+    CHECK_FALSE(d.retry);
+    CHECK(d.reason == "the next retry would pass --retry-max-time 10.0s");
+  }
+  // Without a budget it is clamped to the longest delay.
+  o.max_time = 0s;
+  AttemptResult r{Outcome::Retryable, "HTTP 503", Duration::max(), 0};
+  RetryDecision d = decide_retry(o, 1, r, Duration::max() / 2, rng);
+  CHECK(d.retry);
+  CHECK(d.delay == 30s);
+}

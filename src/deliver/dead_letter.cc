@@ -1,24 +1,45 @@
 #include "deliver/dead_letter.h"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
 #include <fmt/format.h>
 
+#include "signals.h"
+
 namespace batchpipe {
+namespace {
+
+/// How often a write that waits for a reader looks for a reason to stop.
+constexpr int kWaitSliceMs = 50;
+
+/// O_NONBLOCK: a FIFO without a reader neither blocks open() (ENXIO) nor,
+/// once full, write() (EAGAIN); either is waited for in slices instead.
+constexpr int kOpenFlags = O_WRONLY | O_APPEND | O_CLOEXEC | O_NONBLOCK;
+
+std::string directory_of(const std::string& path) {
+  size_t slash = path.rfind('/');
+  if (slash == std::string::npos) return ".";
+  return slash == 0 ? "/" : path.substr(0, slash);
+}
+
+}  // namespace
 
 std::optional<DeadLetter> DeadLetter::open(const std::string& path, std::string& error) {
-  int fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-  if (fd >= 0) {
-    (void)::fchmod(fd, 0600);  // the umask may have taken bits from the owner too
-  } else if (errno == EEXIST) {
-    fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC);
+  int fd = ::open(path.c_str(), kOpenFlags);
+  bool ok = fd >= 0;
+  if (!ok && errno == ENOENT) {
+    ok = ::access(directory_of(path).c_str(), W_OK | X_OK) == 0;  // created by the first write
+  } else if (!ok && errno == ENXIO) {
+    ok = ::access(path.c_str(), W_OK) == 0;  // a FIFO with no reader yet: opened by the first write
   }
-  if (fd < 0) {
+  if (!ok) {
     error = fmt::format("--dead-letter {}: {}", path, std::strerror(errno));
     return std::nullopt;
   }
@@ -26,7 +47,9 @@ std::optional<DeadLetter> DeadLetter::open(const std::string& path, std::string&
 }
 
 DeadLetter::DeadLetter(DeadLetter&& other) noexcept
-    : path_(std::move(other.path_)), fd_(other.fd_), buffer_(std::move(other.buffer_)) {
+    : path_(std::move(other.path_)), fd_(other.fd_), buffer_(std::move(other.buffer_)),
+      deadline_ns_(other.deadline_ns_.load()),
+      grace_(other.grace_) {
   other.fd_ = -1;
 }
 
@@ -34,9 +57,65 @@ DeadLetter::~DeadLetter() {
   if (fd_ >= 0) ::close(fd_);
 }
 
+void DeadLetter::set_deadline(TimePoint when) { deadline_ns_ = when.time_since_epoch().count(); }
+
+const char* DeadLetter::stop_waiting() {
+  if (signals::terminations() >= 2) return "gave up waiting for its reader after a second signal";
+  int64_t deadline = deadline_ns_;
+  if (deadline == 0 && signals::terminations() >= 1) {  // a shutdown began while we waited here
+    set_deadline(Clock::now() + grace_);
+    deadline = deadline_ns_;
+  }
+  if (deadline != 0 && Clock::now().time_since_epoch().count() >= deadline)
+    return "gave up waiting for its reader at the end of the shutdown grace";
+  return nullptr;
+}
+
+void DeadLetter::wait_writable() const {
+  int timeout = kWaitSliceMs;
+  if (int64_t deadline = deadline_ns_; deadline != 0)
+    timeout = std::min(timeout, poll_timeout(TimePoint(TimePoint::duration(deadline))));
+  pollfd p{fd_, POLLOUT, 0};
+  (void)::poll(&p, fd_ >= 0 ? 1 : 0, timeout);
+}
+
+bool DeadLetter::open_current(std::string& error) {
+  if (fd_ >= 0) {
+    struct stat named {}, open {};
+    bool gone = ::stat(path_.c_str(), &named) != 0 && errno == ENOENT;
+    bool moved = !gone && ::fstat(fd_, &open) == 0 && (named.st_dev != open.st_dev || named.st_ino != open.st_ino);
+    if (!gone && !moved) return true;
+    ::close(fd_);  // rotated away: what follows goes to the file the path names now
+    fd_ = -1;
+  }
+  for (;;) {
+    fd_ = ::open(path_.c_str(), kOpenFlags | O_CREAT | O_EXCL, 0600);
+    if (fd_ >= 0) {
+      (void)::fchmod(fd_, 0600);  // the umask may have taken bits from the owner too
+      return true;
+    }
+    if (errno == EEXIST) {
+      fd_ = ::open(path_.c_str(), kOpenFlags);
+      if (fd_ >= 0) return true;
+      if (errno == ENOENT) continue;  // gone again between the two opens
+    }
+    if (errno == EINTR) continue;
+    if (errno != ENXIO) {
+      error = fmt::format("dead-letter file {}: cannot open: {}", path_, std::strerror(errno));
+      return false;
+    }
+    if (const char* why = stop_waiting()) {  // a FIFO nobody has opened for reading
+      error = fmt::format("dead-letter file {}: {}", path_, why);
+      return false;
+    }
+    wait_writable();
+  }
+}
+
 bool DeadLetter::write(const Batch& batch, std::string& error) {
   buffer_.clear();
   for (size_t i = 0; i < batch.records; ++i) buffer_.append(batch.record(i)).push_back('\n');
+  if (!open_current(error)) return false;
   struct stat before {};
   bool regular = ::fstat(fd_, &before) == 0 && S_ISREG(before.st_mode);
   const char* p = buffer_.data();
@@ -44,6 +123,14 @@ bool DeadLetter::write(const Batch& batch, std::string& error) {
   while (left > 0) {
     ssize_t n = ::write(fd_, p, left);
     if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && errno == EAGAIN) {
+      if (const char* why = stop_waiting()) {
+        error = fmt::format("dead-letter file {}: {}", path_, why);
+        return false;  // a FIFO: what its reader already has cannot be taken back
+      }
+      wait_writable();
+      continue;
+    }
     if (n < 0) {
       error = fmt::format("dead-letter file {}: write error: {}", path_, std::strerror(errno));
       if (regular) (void)!::ftruncate(fd_, before.st_size);  // no half records left behind

@@ -13,6 +13,7 @@
 #include "diagnostics.h"
 #include "input/input_reader.h"
 #include "signals.h"
+#include "startup_error.h"
 
 namespace batchpipe {
 namespace {
@@ -69,7 +70,7 @@ DeliverySink::DeliverySink(std::vector<std::unique_ptr<Transport>> transports, D
       dead_letter_(std::move(dead_letter)),
       metrics_(metrics),
       run_id_(fmt::format("{:016x}", random_seed())),
-      event_fd_(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) {
+      event_fd_(checked_fd(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK), "an eventfd")) {
   metrics_.delivery = true;
   for (auto& t : transports) {
     workers_.push_back(std::make_unique<Worker>());
@@ -134,6 +135,7 @@ void DeliverySink::shutdown(bool immediately) {
       shutting_down_ = true;
       grace_end_ = Clock::now() + options_.grace;
       for (auto& w : workers_) w->control.limit(grace_end_);
+      if (dead_letter_) dead_letter_->set_deadline(grace_end_);
     }
     if (immediately) {
       aborted_ = true;

@@ -31,7 +31,8 @@ RetryDecision decide_retry(const RetryOptions& options, uint32_t attempt, const 
                                       : backoff_delay(options, attempt, rng);
   // The receiver's own Retry-After, not its clamped form, says whether waiting can fit the budget.
   Duration wanted = result.retry_after ? *result.retry_after : delay;
-  if (options.max_time != Duration::zero() && elapsed + wanted > options.max_time) {
+  // Compared without adding: a huge Retry-After must not wrap around.
+  if (options.max_time != Duration::zero() && wanted > options.max_time - elapsed) {
     no.reason = fmt::format("the next retry would pass --retry-max-time {}", format_duration(options.max_time));
     return no;
   }

@@ -5,6 +5,8 @@
 
 #include <fmt/format.h>
 
+#include "startup_error.h"
+
 namespace batchpipe {
 namespace {
 
@@ -12,7 +14,7 @@ int64_t to_ns(TimePoint t) { return t.time_since_epoch().count(); }
 
 }  // namespace
 
-AttemptControl::AttemptControl() : wake_fd_(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) {}
+AttemptControl::AttemptControl() : wake_fd_(checked_fd(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK), "an eventfd")) {}
 
 AttemptControl::~AttemptControl() { ::close(wake_fd_); }
 

@@ -9,6 +9,8 @@
 #include <stdexcept>
 #include <string>
 
+#include "startup_error.h"
+
 namespace batchpipe {
 
 BlockQueue::BlockQueue(size_t pool_size, bool validated) : must_validate_(validated) {
@@ -16,8 +18,7 @@ BlockQueue::BlockQueue(size_t pool_size, bool validated) : must_validate_(valida
     pool_.push_back(std::make_unique<InputBlock>());
     free_.push_back(pool_.back().get());
   }
-  event_fd_ = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-  if (event_fd_ < 0) throw std::runtime_error(std::string("eventfd: ") + std::strerror(errno));
+  event_fd_ = checked_fd(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK), "an eventfd");
 }
 
 BlockQueue::~BlockQueue() { ::close(event_fd_); }

@@ -11,6 +11,7 @@
 #include <fmt/format.h>
 
 #include "diagnostics.h"
+#include "std_fds.h"
 
 namespace batchpipe {
 namespace {
@@ -35,6 +36,13 @@ bool InputReader::open_next() {
   while (next_input_ < options_.inputs.size()) {
     const std::string& path = options_.inputs[next_input_++];
     line_ = 0;
+    if (path == "-" && std_fds::was_closed(STDIN_FILENO)) {
+      // Started with stdin closed: /dev/null stands in for it, but reading
+      // that would pass an unreadable input off as an empty one.
+      diag::error(fmt::format("stdin: {}", std::strerror(EBADF)));
+      status_ = combine(status_, ExitStatus::InputUnreadable);
+      continue;
+    }
     if (path == "-") {
       fd_ = STDIN_FILENO;
       (void)::fcntl(fd_, F_SETPIPE_SZ, kPipeSize);  // fails harmlessly on non-pipes

@@ -15,6 +15,8 @@
 
 #include <fmt/format.h>
 
+#include "sinks/orphan_reaper.h"
+
 extern char** environ;
 
 namespace batchpipe {
@@ -66,7 +68,11 @@ class Child {
     envp.push_back(nullptr);
     char* argv[] = {const_cast<char*>("sh"), const_cast<char*>("-c"), const_cast<char*>(command.c_str()),
                     nullptr};
-    int err = ::posix_spawn(&pid_, "/bin/sh", &actions, &attr, argv, envp.data());
+    int err = 0;
+    own_children::spawn([&] {  // registered: a PID 1 reaper must leave it to us
+      err = ::posix_spawn(&pid_, "/bin/sh", &actions, &attr, argv, envp.data());
+      return err == 0 ? pid_ : -1;
+    });
     posix_spawn_file_actions_destroy(&actions);
     posix_spawnattr_destroy(&attr);
     if (err != 0) {
@@ -121,6 +127,7 @@ class Child {
     do r = ::waitpid(pid_, &status, block ? 0 : WNOHANG);
     while (r < 0 && errno == EINTR);
     if (r != pid_) return std::nullopt;
+    own_children::forget(pid_);
     pid_ = -1;
     return status;
   }
@@ -147,8 +154,14 @@ int batch_file(std::string_view data) {
     }
     done += static_cast<size_t>(n);
   }
-  (void)::fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL);
-  ::lseek(fd, 0, SEEK_SET);
+  // Unsealed, an attempt could change what the next one sees: no attempt then.
+  if (::fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) != 0 ||
+      ::lseek(fd, 0, SEEK_SET) != 0) {
+    int err = errno;
+    ::close(fd);
+    errno = err;
+    return -1;
+  }
   return fd;
 }
 

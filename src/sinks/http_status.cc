@@ -1,9 +1,24 @@
 #include "sinks/http_status.h"
 
+#include <algorithm>
 #include <charconv>
+#include <cstdint>
+#include <ctime>
 #include <string>
 
 namespace batchpipe {
+namespace {
+
+/// The longest Retry-After taken as sent, in seconds (136 years): longer
+/// ones, as delay-seconds or as a date, are clamped to it. Nanoseconds since
+/// 1970 overflow in 2262, so a date is never converted before it is clamped.
+constexpr uint64_t kMaxRetryAfterSeconds = UINT32_MAX;
+
+Duration seconds(uint64_t s) {
+  return std::chrono::duration_cast<Duration>(std::chrono::seconds(std::min(s, kMaxRetryAfterSeconds)));
+}
+
+}  // namespace
 
 Outcome classify_status(long status) {
   if (status >= 200 && status <= 299) return Outcome::Delivered;
@@ -43,13 +58,16 @@ std::optional<Duration> parse_retry_after(std::string_view value, std::chrono::s
   if (value.find_first_not_of("0123456789") == std::string_view::npos) {
     uint64_t seconds = 0;
     auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), seconds);
-    if (ec != std::errc() || end != value.data() + value.size()) seconds = UINT32_MAX;  // absurdly long: clamped later
-    return std::chrono::duration_cast<Duration>(std::chrono::seconds(std::min<uint64_t>(seconds, UINT32_MAX)));
+    if (ec != std::errc() || end != value.data() + value.size()) seconds = kMaxRetryAfterSeconds;  // absurdly long
+    return batchpipe::seconds(seconds);
   }
   if (value.find_first_of("0123456789") == std::string_view::npos) return std::nullopt;
   std::string text(value);
   time_t when = curl_getdate(text.c_str(), nullptr);  // IMF-fixdate, RFC 850 and asctime forms
   if (when < 0) return std::nullopt;
+  time_t now_s = std::chrono::system_clock::to_time_t(now);
+  if (when > now_s && static_cast<uint64_t>(when - now_s) >= kMaxRetryAfterSeconds)
+    return batchpipe::seconds(kMaxRetryAfterSeconds);  // far in the future: clamped before converting
   auto at = std::chrono::system_clock::from_time_t(when);
   if (at <= now) return Duration::zero();
   return std::chrono::duration_cast<Duration>(at - now);

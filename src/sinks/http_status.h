@@ -28,7 +28,9 @@ bool honours_retry_after(long status);
 
 /// Parses a Retry-After value: delay-seconds ("120") or an HTTP-date
 /// ("Wed, 21 Oct 2015 07:28:00 GMT"), taken relative to `now`. A date in the
-/// past means zero. Nothing for anything else.
+/// past means zero; a wait beyond 2^32-1 seconds (136 years, as either form)
+/// is clamped to that, so no date (not even after 2262) overflows. Nothing
+/// for anything else.
 std::optional<Duration> parse_retry_after(std::string_view value, std::chrono::system_clock::time_point now);
 
 }  // namespace batchpipe

@@ -8,14 +8,14 @@
 #include <fmt/format.h>
 
 #include "sinks/http_status.h"
+#include "sinks/reply_quote.h"
+#include "startup_error.h"
 
 namespace batchpipe {
 namespace {
 
 /// Response bytes kept; the rest is read and dropped.
 constexpr size_t kResponseCap = 1 << 20;
-/// Response bytes quoted in a message about a permanent failure.
-constexpr size_t kQuotedResponse = 200;
 
 bool has_header(const std::vector<std::string>& headers, std::string_view name) {
   return std::any_of(headers.begin(), headers.end(), [&](const std::string& h) {
@@ -41,11 +41,19 @@ std::optional<std::string> endpoint_of(const std::string& url) {
   return out;
 }
 
-/// Printable start of a response body, for messages.
-std::string quote_start(std::string_view body) {
-  std::string out;
-  for (unsigned char c : body.substr(0, kQuotedResponse)) out += (c >= 0x20 && c < 0x7f) ? static_cast<char>(c) : '.';
-  if (body.size() > kQuotedResponse) out += "...";
+/// What a reply must not show of the URL's userinfo (see userinfo_secrets()).
+std::vector<std::string> secrets_of_userinfo(const std::string& url) {
+  CURLU* u = curl_url();
+  char *user = nullptr, *password = nullptr;
+  std::vector<std::string> out;
+  if (curl_url_set(u, CURLUPART_URL, url.c_str(), 0) == CURLUE_OK &&
+      curl_url_get(u, CURLUPART_PASSWORD, &password, CURLU_URLDECODE) == CURLUE_OK) {
+    if (curl_url_get(u, CURLUPART_USER, &user, CURLU_URLDECODE) != CURLUE_OK) user = nullptr;
+    out = userinfo_secrets(user ? user : "", password);
+  }
+  curl_free(user);
+  curl_free(password);
+  curl_url_cleanup(u);
   return out;
 }
 
@@ -75,31 +83,44 @@ std::string redirect_note(std::string_view url, const std::string& redirect) {
 
 }  // namespace
 
-void gzip_into(std::string_view data, std::string& out) {
+bool gzip_into(std::string_view data, std::string& out, std::string& error) {
   z_stream z{};
-  deflateInit2(&z, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY);
+  int rc = deflateInit2(&z, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY);
+  if (rc != Z_OK) {
+    error = fmt::format("cannot gzip the batch: {}", z.msg ? z.msg : zError(rc));
+    return false;
+  }
   out.resize(deflateBound(&z, data.size()) + 32);
   z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
   z.avail_in = static_cast<uInt>(data.size());
   z.next_out = reinterpret_cast<Bytef*>(out.data());
   z.avail_out = static_cast<uInt>(out.size());
-  deflate(&z, Z_FINISH);
-  out.resize(z.total_out);
+  rc = deflate(&z, Z_FINISH);  // the buffer holds deflateBound(): one call finishes
+  if (rc != Z_STREAM_END) error = fmt::format("cannot gzip the batch: {}", z.msg ? z.msg : zError(rc));
+  out.resize(rc == Z_STREAM_END ? z.total_out : 0);
   deflateEnd(&z);
+  return rc == Z_STREAM_END;
 }
 
 std::unique_ptr<HttpTransport> HttpTransport::create(HttpOptions options, std::string& error) {
-  curl_global_init(CURL_GLOBAL_DEFAULT);
+  if (CURLcode rc = curl_global_init(CURL_GLOBAL_DEFAULT); rc != CURLE_OK)
+    throw StartupError(fmt::format("cannot set libcurl up: {}", curl_easy_strerror(rc)));
   auto endpoint = endpoint_of(options.url);
   if (!endpoint) {
     error = "--post: expected an http:// or https:// URL";
     return nullptr;
   }
+  for (std::string& s : secrets_of_userinfo(options.url)) options.secrets.push_back(std::move(s));
   return std::unique_ptr<HttpTransport>(new HttpTransport(std::move(options), std::move(*endpoint)));
 }
 
 HttpTransport::HttpTransport(HttpOptions options, std::string endpoint)
     : options_(std::move(options)), endpoint_(std::move(endpoint)), easy_(curl_easy_init()), multi_(curl_multi_init()) {
+  if (!easy_ || !multi_) {
+    curl_multi_cleanup(multi_);  // both take null
+    curl_easy_cleanup(easy_);
+    throw StartupError("cannot set libcurl up: out of memory");
+  }
   curl_easy_setopt(easy_, CURLOPT_URL, options_.url.c_str());
   curl_easy_setopt(easy_, CURLOPT_PROTOCOLS_STR, "http,https");
   curl_easy_setopt(easy_, CURLOPT_FOLLOWLOCATION, 0L);  // credentials never travel to another host
@@ -131,17 +152,21 @@ size_t HttpTransport::on_response(char* data, size_t size, size_t count, void* s
   return n;
 }
 
-std::string_view HttpTransport::body(const Batch& batch) {
-  if (!options_.gzip) return batch.body();
+const std::string* HttpTransport::body(const Batch& batch, std::string& error) {
+  if (!options_.gzip) return &batch.bytes;
   if (compressed_batch_ != batch.number) {
-    gzip_into(batch.body(), compressed_);
+    compressed_batch_ = 0;
+    if (!gzip_into(batch.bytes, compressed_, error)) return nullptr;
     compressed_batch_ = batch.number;
   }
-  return compressed_;
+  return &compressed_;
 }
 
 AttemptResult HttpTransport::attempt(const Batch& batch, const AttemptInfo& info, AttemptControl& control) {
-  std::string_view payload = body(batch);
+  std::string gzip_error;
+  const std::string* compressed = body(batch, gzip_error);
+  if (!compressed) return {Outcome::Retryable, gzip_error, std::nullopt};
+  const std::string& payload = *compressed;
   std::vector<std::string> lines;
   auto add_default = [&](std::string_view name, std::string value) {
     if (!has_header(options_.headers, name)) lines.push_back(fmt::format("{}: {}", name, value));
@@ -152,7 +177,14 @@ AttemptResult HttpTransport::attempt(const Batch& batch, const AttemptInfo& info
   lines.emplace_back("Expect:");  // no 100-continue round trip before large bodies
   lines.insert(lines.end(), options_.headers.begin(), options_.headers.end());
   curl_slist* headers = nullptr;
-  for (const auto& l : lines) headers = curl_slist_append(headers, l.c_str());
+  for (const auto& l : lines) {
+    curl_slist* more = curl_slist_append(headers, l.c_str());
+    if (!more) {  // out of memory: a request without, say, its Authorization must not go
+      curl_slist_free_all(headers);
+      return {Outcome::Retryable, "cannot build the request headers: out of memory", std::nullopt, payload.size()};
+    }
+    headers = more;
+  }
 
   response_.clear();
   error_[0] = '\0';
@@ -218,8 +250,9 @@ AttemptResult HttpTransport::attempt(const Batch& batch, const AttemptInfo& info
   result.outcome = classify_status(status);
   result.detail = fmt::format("HTTP {} from {}", status, endpoint_);
   if (!location.empty()) result.detail += redirect_note(options_.url, location);
-  if (result.outcome == Outcome::Permanent && !response_.empty() && location.empty())
-    result.detail += fmt::format(": \"{}\"", quote_start(response_));
+  // ClickHouse's 500, say, says what went wrong in its body: worth quoting on every failure.
+  if (result.outcome != Outcome::Delivered && !response_.empty() && location.empty())
+    result.detail += fmt::format(": \"{}\"", quote_reply(response_, options_.secrets));
   result.retry_after = retry_after;
   return result;
 }

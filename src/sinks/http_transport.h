@@ -19,6 +19,7 @@ struct HttpOptions {
   Duration connect_timeout = std::chrono::seconds(10);
   std::string cacert;               ///< --cacert FILE; empty = the system's CAs
   bool insecure = false;            ///< --insecure: no TLS verification
+  std::vector<std::string> secrets; ///< redacted wherever a reply is quoted (see reply_quote.h)
 };
 
 class HttpTransport : public Transport {
@@ -28,13 +29,15 @@ class HttpTransport : public Transport {
   ~HttpTransport() override;
 
   /// 2xx is delivered; see http_status.h for what is retried. The response
-  /// body is read up to 1 MiB; its start is quoted when the failure is permanent.
+  /// body is read up to 1 MiB; its start is quoted in the result of every
+  /// failed attempt, with the secrets redacted.
   AttemptResult attempt(const Batch& batch, const AttemptInfo& info, AttemptControl& control) override;
 
  private:
   HttpTransport(HttpOptions options, std::string endpoint);
-  /// The bytes to send for `batch`: the batch itself, or its gzip form made once.
-  std::string_view body(const Batch& batch);
+  /// The bytes to send for `batch`: the batch itself, or its gzip form made
+  /// once. Null, with `error` set, if it cannot be compressed.
+  const std::string* body(const Batch& batch, std::string& error);
   static size_t on_response(char* data, size_t size, size_t count, void* self);
 
   HttpOptions options_;
@@ -47,7 +50,8 @@ class HttpTransport : public Transport {
   char error_[CURL_ERROR_SIZE] = {};  ///< CURLOPT_ERRORBUFFER: libcurl's own words for the last failure
 };
 
-/// Gzips `data` (RFC 1952) into `out`.
-void gzip_into(std::string_view data, std::string& out);
+/// Gzips `data` (RFC 1952) into `out`. Returns false, with zlib's reason in
+/// `error`, if zlib fails (out of memory).
+bool gzip_into(std::string_view data, std::string& out, std::string& error);
 
 }  // namespace batchpipe

@@ -7,6 +7,7 @@
 #include "sinks/exec_transport.h"
 #include "sinks/http_transport.h"
 #include "sinks/stdout_sink.h"
+#include "std_fds.h"
 
 namespace batchpipe {
 namespace {
@@ -14,14 +15,18 @@ namespace {
 std::unique_ptr<Transport> make_transport(const Config& config, std::string& error) {
   if (!config.exec_command.empty()) return std::make_unique<ExecTransport>(config.exec_command);
   return HttpTransport::create({config.post_url, config.headers, config.gzip, config.connect_timeout, config.cacert,
-                                config.insecure},
+                                config.insecure, config.secrets},
                                error);
 }
 
 }  // namespace
 
 std::unique_ptr<Sink> make_sink(const Config& config, Metrics& metrics, std::string& error) {
-  if (!config.delivers()) return std::make_unique<StdoutSink>(STDOUT_FILENO);
+  // Started with stdout closed, /dev/null stands in for it; writing there
+  // would lose every batch quietly. Writes to -1 fail with EBADF, reported
+  // as a write error, as cat >&- does.
+  if (!config.delivers())
+    return std::make_unique<StdoutSink>(std_fds::was_closed(STDOUT_FILENO) ? -1 : STDOUT_FILENO);
   if (config.insecure) diag::warning("--insecure: TLS certificates and host names are not verified");
   std::vector<std::unique_ptr<Transport>> transports;  // one per worker: its own connection or child
   for (uint32_t i = 0; i < config.parallel; ++i) {
@@ -30,6 +35,7 @@ std::unique_ptr<Sink> make_sink(const Config& config, Metrics& metrics, std::str
   }
   std::optional<DeadLetter> dead_letter =
       config.dead_letter.empty() ? std::nullopt : DeadLetter::open(config.dead_letter, error);
+  if (dead_letter) dead_letter->set_grace(config.grace);
   if (!config.dead_letter.empty() && !dead_letter) return nullptr;
   DeliveryOptions options;
   options.attempt.retry = config.retry;

@@ -48,6 +48,8 @@ void StdoutSink::flush() {
       iov[count].iov_len = pending_[i].bytes.size() - skip;
     }
     ssize_t n = ::writev(fd_, iov, static_cast<int>(count));
+    // A signal cuts a blocked write short (EINTR, or a partial count): SIGUSR2's report is due now.
+    signals::report_info_if_asked();
     if (n < 0) {
       if (errno == EAGAIN) {  // a non-blocking stdout we were handed: wait, don't spin
         pollfd out{fd_, POLLOUT, 0};

@@ -10,6 +10,7 @@ tests whose children should be killed look for them by a unique argument
 afterwards. Waiting is always for a condition, against a deadline.
 """
 
+import fcntl
 import itertools
 import os
 import re
@@ -19,9 +20,11 @@ import shutil
 import signal
 import sqlite3
 import stat
+import struct
 import subprocess
 import sys
 import tempfile
+import termios
 import time
 import unittest
 
@@ -496,6 +499,88 @@ class TimeoutTest(ExecCase):
         r = self.run_bp(["--exec", cmd, "--timeout", "300ms", "--retries", "0"], ndjson(numbered(1)), timeout=20)
         self.assertEqual(r.rc, 4, r)
         self.forbid_leftovers(sleep)
+
+
+class DeadLetterFileTest(ExecCase):
+    """When the dead-letter file is created, what happens when it is rotated
+    away, and a FIFO whose reader does not read."""
+
+    FAIL = ["--exec", "exit 1", "--retries", "0", "--size", "1", "--interval", "0"]
+
+    def test_a_clean_run_leaves_no_dead_letter_file(self):
+        r = self.run_bp(["--exec", "cat >/dev/null", "--dead-letter", "dead.ndjson"], ndjson(numbered(3)))
+        self.assertEqual(r.rc, 0, r)
+        self.assertFalse(os.path.exists(self.path("dead.ndjson")), "created with nothing to write")
+
+    def test_a_dead_letter_path_that_cannot_be_created_is_still_a_usage_error(self):
+        self.write("plain", b"")
+        for path, reason in (("plain/dead.ndjson", "Not a directory"), ("no/such/dir/dead.ndjson",
+                                                                           "No such file or directory")):
+            with self.subTest(path=path):
+                r = self.run_bp(["--exec", LOG_CALL + "cat", "--dead-letter", path], ndjson(numbered(1)))
+                self.assertEqual((r.rc, r.out), (2, b""), r)
+                self.assertEqual(r.err.decode(), f"batchpipe: --dead-letter {path}: {reason}\n")
+                self.assertEqual(self.calls(), [])
+
+    def test_a_rotated_or_deleted_dead_letter_file_is_created_anew(self):
+        dead = self.path("dead.ndjson")
+        proc, out, err = self.start([*self.FAIL, "--dead-letter", dead], subprocess.PIPE, wrapper=UMASK_0)
+        records = numbered(3)
+
+        def give_up(record, name):
+            proc.stdin.write(record + b"\n")
+            proc.stdin.flush()
+            self.await_file(lambda: self.read(name) == record + b"\n", f"{record!r} in {name}", err_name=err)
+            self.assertEqual(stat.S_IMODE(os.stat(self.path(name)).st_mode), 0o600)
+
+        give_up(records[0], "dead.ndjson")
+        os.rename(dead, self.path("dead.ndjson.1"))  # as logrotate does, without telling us
+        give_up(records[1], "dead.ndjson")
+        os.unlink(dead)
+        give_up(records[2], "dead.ndjson")
+        proc.stdin.close()
+        self.assertEqual(self.wait_exit(proc, bp.SLACK, err), 4, self.read(err))
+        self.assertEqual(self.read("dead.ndjson.1"), records[0] + b"\n", "written into the rotated file")
+
+    def fifo_not_read(self, *args):
+        """batchpipe giving up a batch to a FIFO whose reader does not read,
+        once the FIFO is full; returns (process, stderr name)."""
+        fifo = self.path("dead.fifo")
+        os.mkfifo(fifo)
+        reader = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)  # open, never read
+        self.addCleanup(os.close, reader)
+        proc, out, err = self.start([*self.FAIL, "--dead-letter", fifo, *args], subprocess.PIPE)
+        proc.stdin.write(bp.string_record(200000) + b"\n")
+        proc.stdin.flush()
+
+        def queued():
+            return struct.unpack("i", fcntl.ioctl(reader, termios.FIONREAD, b"\0\0\0\0"))[0]
+
+        self.await_file(lambda: queued() > 0 and proc.poll() is None, "a full FIFO", err_name=err)
+        self.assertFalse(bp.wait_for(lambda: proc.poll() is not None, 0.2), "did not wait for the reader")
+        return proc, err
+
+    def test_a_fifo_not_read_is_given_up_at_the_end_of_the_grace(self):
+        proc, err = self.fifo_not_read("--grace", "500ms")
+        t0 = time.monotonic()
+        proc.send_signal(signal.SIGTERM)
+        rc = self.wait_exit(proc, 0.5 + bp.SLACK, err)
+        text = self.read(err).decode()
+        self.assertEqual(rc, 143, text)
+        self.assertGreaterEqual(time.monotonic() - t0, 0.45, "gave up before the grace ended")
+        self.assertIn("dead.fifo: gave up waiting for its reader at the end of the shutdown grace", text)
+        self.assertRegex(text, r"1 record lost \(input lines 1-1\)")
+
+    def test_a_fifo_not_read_is_given_up_on_a_second_signal(self):
+        proc, err = self.fifo_not_read("--grace", "30s")
+        proc.send_signal(signal.SIGTERM)
+        self.assertFalse(bp.wait_for(lambda: proc.poll() is not None, 0.3), "ended on the first SIGTERM")
+        proc.send_signal(signal.SIGTERM)
+        rc = self.wait_exit(proc, bp.SLACK, err)
+        text = self.read(err).decode()
+        self.assertEqual(rc, 143, text)
+        self.assertIn("dead.fifo: gave up waiting for its reader after a second signal", text)
+        self.assertRegex(text, r"1 record lost \(input lines 1-1\)")
 
 
 class InheritedSignalsTest(ExecCase):

@@ -248,7 +248,7 @@ class RetryAfterTest(PostCase):
         first, second = server.requests()
         self.assertGreaterEqual(second.time - first.time, 0.95)
         self.assertLess(second.time - first.time, 1 + bp.SLACK)
-        self.assertRegex(result.err, r"HTTP 429 from 127\.0\.0\.1:\d+; retry 1 of 5 in 1\.0s$")
+        self.assertRegex(result.err, r'HTTP 429 from 127\.0\.0\.1:\d+: "429 Too Many Requests\."; retry 1 of 5 in 1\.0s$')
 
     def test_503_retry_after_http_date_replaces_the_backoff(self):
         def later(index, request):
@@ -470,6 +470,53 @@ class SecretsTest(PostCase):
         self.assertEqual(refused.returncode, 4, self.detail(refused))
         self.assertIn("attempt 2:", refused.err)
         self.assert_no_secret(refused.err)
+
+
+    def test_a_retried_failure_quotes_the_reply(self):
+        body = b"Code: 62. DB::Exception: Syntax error: failed at position 1. (SYNTAX_ERROR)\n"
+        server = self.server([("status", 500, {}, body)], default=200)
+        result = self.post(server.url("/"), numbered(1), "--retries", "1", *FAST)
+        self.assertEqual(result.returncode, 0, self.detail(result, server))
+        self.assertRegex(
+            result.err,
+            r'^batchpipe: batch 1 \(1 record\): HTTP 500 from ' + re.escape(server.endpoint)
+            + r': "Code: 62\. DB::Exception: Syntax error: failed at position 1\. \(SYNTAX_ERROR\)\."; '
+            r"retry 1 of 1 in \d+(\.\d)?m?s\n$")
+
+    @staticmethod
+    def echo(index, request):
+        """Answers 500, then 400, with the request's headers in the body, as some servers do."""
+        names = ("X-Api-Key", "Authorization", "Cookie", "Proxy-Authorization", "Content-Type")
+        text = "".join(f"{name}: {request.header(name)}\n" for name in names if request.header(name))
+        return ("status", 500 if index == 0 else 400, {}, ("echo\n" + text).encode())
+
+    def test_a_server_echoing_the_request_headers_is_quoted_redacted(self):
+        with open(self.path("headers"), "a") as f:
+            f.write("X-Api-Key: filekey-4f2a9\n")
+        server = self.server([self.echo, self.echo])
+        result = self.post(server.url("/"), numbered(1), "--retries", "1", *FAST, *self.secret_args)
+        self.assertEqual(result.returncode, 4, self.detail(result, server))
+        requests = server.requests()
+        self.assertEqual(requests[0].header("X-Api-Key"), "filekey-4f2a9")  # the secrets were in play
+        self.assertEqual(requests[0].header("Proxy-Authorization"), "Basic topsecret3")
+        quoted = [line for line in result.err.splitlines() if "HTTP 500" in line and "retry 1 of 1" in line]
+        self.assertEqual(len(quoted), 1, result.err)
+        self.assertIn('"echo.X-Api-Key: [redacted].Authorization: [redacted].Cookie: [redacted].'
+                      'Proxy-Authorization: [redacted].Content-Type: application/json."', quoted[0])
+        final = [line for line in result.err.splitlines() if "HTTP 400" in line and "lost" in line]
+        self.assertEqual(len(final), 1, result.err)
+        self.assertIn("X-Api-Key: [redacted]", final[0])
+        self.assert_no_secret(result.err)
+        self.assertNotIn("filekey-4f2a9", result.err)
+
+    def test_the_basic_credentials_of_the_url_are_redacted_too(self):
+        server = self.server([self.echo, self.echo])
+        result = self.post(server.url("/", userinfo="user:sekret"), numbered(1), "--retries", "1", *FAST)
+        self.assertEqual(result.returncode, 4, self.detail(result, server))
+        self.assertEqual(server.requests()[0].header("Authorization"), "Basic dXNlcjpzZWtyZXQ=")
+        self.assertIn("Authorization: Basic [redacted]", result.err)
+        self.assertNotIn("dXNlcjpzZWtyZXQ=", result.err)  # base64 of user:sekret
+        self.assert_no_secret(result.err)
 
 
 class HttpsTest(PostCase):

@@ -7,14 +7,22 @@ and three records written at once (one write, under PIPE_BUF, so one read),
 may appear are bounded select() waits on stdout.
 """
 
+import fcntl
 import json
+import select
+import os
+import shutil
 import signal
+import struct
+import tempfile
+import termios
 import subprocess
 import sys
 import time
 import unittest
 
 import bp
+from http_server import ScriptedServer
 
 A, B, C, D = b'{"id":"a"}', b'{"id":"b"}', b'{"id":"c"}', b'{"id":"d"}'
 
@@ -144,6 +152,151 @@ class SignalTest(unittest.TestCase):
             batch = json.loads(line)
             self.assertTrue(all(r == {"k": [1, 2, 3]} for r in batch), f"batch {n}")
             self.assertTrue(1 <= len(batch) <= 500, f"batch {n} holds {len(batch)}")
+
+
+class MoreSignalsTest(unittest.TestCase):
+    """SIGHUP, SIGUSR2, SIGALRM, signals during start-up and floods."""
+
+    def setUp(self):
+        self.tmp = tempfile.mkdtemp(prefix="bp-sig-")
+        self.addCleanup(shutil.rmtree, self.tmp, True)
+
+    def test_sighup_flushes_everything_read_and_exits_129(self):
+        p = bp.Live(self, ["--interval", "0", "--size", "2"])
+        p.write(lines_of(A, B, C))
+        self.assertEqual(p.wait_lines(1), [b"[" + A + b"," + B + b"]\n"])
+        p.send(signal.SIGHUP)
+        self.assertEqual(p.finish(close_stdin=False), 129, bytes(p.err))
+        self.assertEqual(bytes(p.out), b"[" + A + b"," + B + b"]\n[" + C + b"]\n")
+        self.assertEqual(bytes(p.err), b"")
+
+    def test_sighup_with_exec_dead_letters_what_is_undelivered(self):
+        dead = os.path.join(self.tmp, "dead")
+        p = bp.Live(self, ["--interval", "0", "--size", "1", "--exec", "exit 1", "--retries", "100",
+                           "--retry-delay", "10s", "--dead-letter", dead])
+        p.write(lines_of(A, B))
+        self.assertTrue(p.wait_until(lambda: b"retry 1 of 100" in p.err, bp.SLACK), bytes(p.err))
+        p.send(signal.SIGHUP)
+        self.assertEqual(p.finish(close_stdin=False), 129, bytes(p.err))
+        with open(dead, "rb") as f:
+            self.assertEqual(f.read(), lines_of(A, B))
+
+    def test_sigusr2_prints_the_stats_and_the_run_goes_on(self):
+        p = bp.Live(self, ["--interval", "0", "--size", "2"])
+        p.write(lines_of(A, B, C))
+        self.assertEqual(p.wait_lines(1), [b"[" + A + b"," + B + b"]\n"])
+        p.send(signal.SIGUSR2)
+        self.assertTrue(p.wait_until(lambda: bytes(p.err).count(b"\n") >= 2, bp.SLACK), "no stats after SIGUSR2")
+        self.assertRegex(bytes(p.err).decode(),
+                         r"^batchpipe: stats: read 3 lines \(\d+ B\): 3 records\n"
+                         r"batchpipe: stats: 1 batch \(\d+ B\) in .*\n$")
+        p.send(signal.SIGALRM)  # ignored, not fatal
+        p.write(lines_of(D))
+        self.assertEqual(p.wait_lines(2)[1], b"[" + C + b"," + D + b"]\n")
+        self.assertEqual(p.finish(), 0, bytes(p.err))
+        self.assertEqual(len(bp.stderr_lines(bytes(p.err))), 2, bytes(p.err))
+
+    def blocked_stdout_run(self):
+        """batchpipe fed for ever, its stdout a pipe nobody reads, once that pipe is full."""
+        producer = bp.endless_producer(self, b'{"k":1}\n')
+        proc = bp.spawn(self, [bp.binary(), "--interval", "0"], stdin=producer.stdout,
+                        stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        producer.stdout.close()
+        os.set_blocking(proc.stderr.fileno(), False)
+
+        def queued():
+            return struct.unpack("i", fcntl.ioctl(proc.stdout.fileno(), termios.FIONREAD, b"\0\0\0\0"))[0]
+
+        last = [-1]
+
+        def full():  # the pipe holds something and stopped growing
+            n, grew = queued(), queued() != last[0]
+            last[0] = n
+            return n > 0 and not grew
+
+        self.assertTrue(bp.wait_for(full, bp.SLACK, step=0.2), "stdout never filled up")
+        return proc
+
+    def drain_and_wait(self, proc, timeout=bp.SLACK * 2):
+        """Reads stdout to its end (and stderr) against a deadline; returns (status, stderr)."""
+        os.set_blocking(proc.stdout.fileno(), False)
+        err = bytearray()
+        deadline = time.monotonic() + timeout
+        open_fds = {proc.stdout.fileno(), proc.stderr.fileno()}
+        while open_fds:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                self.fail(f"batchpipe still writing {timeout}s later; stderr {bytes(err)[-500:]!r}")
+            readable, _, _ = select.select(list(open_fds), [], [], left)
+            for fd in readable:
+                try:
+                    chunk = os.read(fd, 1 << 20)
+                except BlockingIOError:
+                    continue
+                if not chunk:
+                    open_fds.discard(fd)
+                elif fd == proc.stderr.fileno():
+                    err += chunk
+        return proc.wait(timeout=max(0.1, deadline - time.monotonic())), bytes(err)
+
+    def test_sigusr2_reports_while_stdout_is_blocked(self):
+        proc = self.blocked_stdout_run()
+        proc.send_signal(signal.SIGUSR2)
+        err = bytearray()
+
+        def got_line():
+            try:
+                err.extend(os.read(proc.stderr.fileno(), 4096))
+            except BlockingIOError:
+                pass
+            return b"\n" in err
+
+        self.assertTrue(bp.wait_for(got_line, bp.SLACK), "no stats while stdout was blocked")
+        self.assertTrue(err.startswith(b"batchpipe: stats: "), bytes(err))
+        proc.send_signal(signal.SIGTERM)
+        status, _ = self.drain_and_wait(proc)
+        self.assertEqual(status, 143)
+
+    def test_a_flood_of_sigusr1_does_not_hide_the_sigterm_after_it(self):
+        # Once a byte a signal filled the 64 KiB signal pipe, and the SIGTERM after
+        # was dropped: the run never ended. Signals sent while one is pending
+        # merge, so many more are sent than must be handled.
+        proc = self.blocked_stdout_run()
+        for _ in range(700000):
+            os.kill(proc.pid, signal.SIGUSR1)
+        proc.send_signal(signal.SIGTERM)
+        status, err = self.drain_and_wait(proc, timeout=bp.SLACK * 4)
+        self.assertEqual(status, 143, err[-500:])
+
+    def test_signals_during_start_up_are_not_fatal(self):
+        # Reading -H @FIFO blocks in the command-line parsing until the test
+        # writes it: a window in which signals find batchpipe just started.
+        server = ScriptedServer()
+        self.addCleanup(server.close)
+        fifo = os.path.join(self.tmp, "headers")
+        os.mkfifo(fifo)
+        env = {k: v for k, v in os.environ.items() if not k.lower().endswith("_proxy")}
+        proc = bp.spawn(self, [bp.binary(), "--post", server.url("/"), "-H", "@" + fifo],
+                        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+
+        def fifo_opened():  # a writer can open it without blocking once batchpipe reads it
+            try:
+                fd = os.open(fifo, os.O_WRONLY | os.O_NONBLOCK)
+            except OSError:
+                return False
+            self.fifo_fd = fd
+            return True
+
+        self.assertTrue(bp.wait_for(fifo_opened, bp.SLACK), "batchpipe never opened the header file")
+        for sig in (signal.SIGUSR1, signal.SIGUSR2, signal.SIGALRM):
+            proc.send_signal(sig)
+        self.assertIsNone(proc.poll())
+        os.write(self.fifo_fd, b"X-Test: 1\n")
+        os.close(self.fifo_fd)
+        out, err = proc.communicate(lines_of(A), timeout=bp.RUN_TIMEOUT)
+        self.assertEqual(proc.returncode, 0, err)
+        self.assertEqual([r.body for r in server.requests()], [b"[" + A + b"]\n"])
+        self.assertEqual([r.header("X-Test") for r in server.requests()], ["1"])
 
 
 if __name__ == "__main__":
