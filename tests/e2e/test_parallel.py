@@ -399,10 +399,12 @@ class BudgetTest(ParallelCase):
         pipe_size = fcntl.fcntl(fd, fcntl.F_GETPIPE_SZ)
         in_pipe = int.from_bytes(fcntl.ioctl(fd, termios.FIONREAD, b"\0\0\0\0"), "little")
         taken = written - in_pipe
-        # What batchpipe may hold: the budget, plus the block whose records
-        # took it over the budget, two blocks read ahead and the one being
-        # read (3 of 1 MiB), plus what waits in its input pipe; 1 MiB slack.
-        bound = budget + 3 * MiB + pipe_size + 1 * MiB
+        # The bound: what batchpipe may hold is the budget, 3 read blocks of
+        # 1 MiB (one being read, two waiting) and what waits in its input
+        # pipe (enlarged to 1 MiB); 2 MiB of slack covers the last block
+        # processed, which may take the budget over by up to a block, and
+        # the odd line that makes a block longer.
+        bound = budget + 3 * MiB + pipe_size + 2 * MiB
         detail = f"wrote {written}, {in_pipe} in the pipe (of {pipe_size}), {taken} taken; bound {bound}"
         self.assertLessEqual(written, bound, detail)
         self.assertGreaterEqual(taken, budget // 2, f"stalled early: {detail}")
@@ -423,6 +425,47 @@ class BudgetTest(ParallelCase):
         self.assertEqual(len(got), written // record_size)
         self.assertTrue(all(r + b"\n" == record(i) for i, r in enumerate(got)), "records differ or out of order")
         self.assertLess(usage.ru_maxrss * 1024, budget + 32 * MiB, f"peak RSS over the run; {detail}")
+
+
+class OpenBatchFillsBudgetTest(ParallelCase):
+    """Tiny records, --size and --max-bytes that never close a batch before
+    the budget is spent (a record costs its size + 9 against --max-buffer,
+    but only its size + 1 against --max-bytes), --interval 0: only the rule
+    "if the open batch alone fills the budget, it is closed early" keeps
+    records moving."""
+
+    RECORDS = [b'{"a":%d}' % i for i in range(300000)]
+    ARGS = ["--max-buffer", "1M", "--max-bytes", "1M", "--size", "1000000", "--interval", "0", "--stats"]
+
+    def check_all_out_in_order(self, r: Result):
+        self.assertEqual(r.rc, 0, r)
+        batches = bp.split_batches(r.out, self.RECORDS)  # every record, in order, byte for byte
+        self.assertGreater(len(batches), 1, "the open batch was never closed early")
+        self.assertTrue(all(bp.encoded_size(b) <= MiB for b in batches))
+
+    def test_block_with_the_stdout_sink(self):
+        # BUG (fixed in the next commit, "pipeline: flush the sink before
+        # waiting"): the loop closed the open batch and handed it to the
+        # stdout sink, which holds batches back until flush(), then waited
+        # for input it no longer wanted (the budget was still spent) with
+        # nothing else to wake it: batchpipe hung for ever at 0% CPU.
+        self.check_all_out_in_order(self.run_bp(self.ARGS, ndjson(self.RECORDS)))
+
+    def test_block_with_exec(self):
+        self.check_all_out_in_order(self.run_bp([*self.ARGS, "--exec", "cat"], ndjson(self.RECORDS)))
+
+    @unittest.expectedFailure
+    def test_drop_with_an_idle_sink_closes_the_open_batch_early(self):
+        # BUG (open, see the report of branch engine-tests): with --on-full
+        # drop the early close is not applied (pipeline.cc applies it only
+        # when !drop), so once the open batch alone fills the budget, every
+        # further record is dropped until EOF (or --interval) closes it,
+        # although the sink is idle: 247016 of these 300000 records dropped,
+        # one batch written.
+        r = self.run_bp([*self.ARGS, "--on-full", "drop"], ndjson(self.RECORDS))
+        dropped = stat("dropped", r.err)
+        self.assertLess(dropped, len(self.RECORDS) // 2, r)
+        self.assertGreater(len(r.out.splitlines()), 1, "the open batch was never closed early")
 
 
 class StopTest(ParallelCase):
