@@ -172,6 +172,10 @@ ExitStatus run_pipeline(const Config& config, Sink& sink, Metrics& metrics) {
     // A budget spent on the open batch alone: close it, or nothing moves.
     if (!drop && backlog.full() && !batcher.has_closed() && sink.idle()) batcher.flush();
     deliver_closed(batcher, sink, metrics);
+    // Nothing held back while we wait: a sink that keeps batches until
+    // flush() (stdout) may hold the very batch whose commit frees the budget,
+    // and with the budget spent no input would come to wake us.
+    sink.flush();
     bool want_input = !input_done && room();
     wait_for_events(want_input ? queue.ready_fd() : -1, sink.event_fd(), batcher.deadline());
     look_around();
