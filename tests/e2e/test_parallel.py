@@ -73,6 +73,7 @@ def stat(name: str, err: bytes) -> int:
         raise AssertionError(f"no stats line in {err[-1500:]!r}")
     patterns = {
         "records in": r"(\d+) records in",
+        "invalid": r"(\d+) invalid",
         "delivered": r"\d+ batches \((\d+) records\) delivered",
         "delivered batches": r"(\d+) batches \(\d+ records\) delivered",
         "failed batches": r"(\d+) failed batches",
@@ -305,7 +306,12 @@ class BudgetTest(ParallelCase):
         # The sink is stalled until the test creates ./open; then every third
         # batch fails (--retries 0: dead-lettered), the others are delivered.
         cmd = wait_file("open") + '[ $(($BATCHPIPE_BATCH % 3)) != 0 ] || exit 1; cat'
-        stdin_path = self.write("in.ndjson", ndjson(records))
+        # Invalid lines among them are skipped, and are no part of the sum.
+        lines = list(records)
+        for k in range(len(lines) - 1, 0, -4999):
+            lines.insert(k, b'{"invalid":')
+        invalid = len(lines) - n
+        stdin_path = self.write("in.ndjson", ndjson(lines))
         with open(stdin_path, "rb") as fin:
             proc, out, err = self.start(["--exec", cmd, "--max-buffer", "1M", "--max-bytes", "64K", "--size", "500",
                                          "--on-full", "drop", "--grace", "0", "--retries", "0",
@@ -325,6 +331,7 @@ class BudgetTest(ParallelCase):
         self.assertEqual(len(delivered) + len(dead) + dropped, n,
                          f"delivered {len(delivered)} + dead-lettered {len(dead)} + dropped {dropped} != {n} in")
         self.assertEqual(stat("records in", stderr), n - dropped, stderr[-1500:])
+        self.assertEqual(stat("invalid", stderr), invalid, stderr[-1500:])
         self.assertEqual(stat("delivered", stderr), len(delivered))
         self.assertEqual(stat("dead-lettered", stderr), len(dead))
         subsequence_indexes(delivered, records)
