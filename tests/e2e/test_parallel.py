@@ -34,10 +34,12 @@ MiB = 1 << 20
 FAST = ["--retry-delay", "10ms", "--retry-max-delay", "10ms"]
 
 # A command's bounded wait for a file the test (or another command) creates:
-# polls every 10 ms for at most 30 s, then goes on (and the test's assertions
-# say what did not happen).
+# polls every 10 ms for at most 30 s, or until batchpipe ($PPID) is gone (a
+# failed test's cleanup killed it), then goes on; the test's assertions say
+# what did not happen.
 def wait_file(name: str) -> str:
-    return f'i=0; while [ ! -e {name} ] && [ $i -lt 3000 ]; do sleep 0.01; i=$((i+1)); done; '
+    return (f'i=0; while [ ! -e {name} ] && [ $i -lt 3000 ] && kill -0 $PPID 2>/dev/null; do '
+            'sleep 0.01; i=$((i+1)); done; ')
 
 
 # A run time that varies by batch: (BATCHPIPE_BATCH * 7 % 5) / 100 s, so 20, 40, 10, 30, 0 ms, ...
@@ -234,7 +236,7 @@ class OrderTest(ParallelCase):
         # unmarks itself. Batch 1 also waits (boundedly) until a second command
         # is active: with one worker it would wait in vain and see 1.
         cmd = ('b=$BATCHPIPE_BATCH; : > active/$b; n=$(ls active | wc -l); '
-               'if [ $b = 1 ]; then i=0; while [ $n -lt 2 ] && [ $i -lt 3000 ]; do '
+               'if [ $b = 1 ]; then i=0; while [ $n -lt 2 ] && [ $i -lt 3000 ] && kill -0 $PPID 2>/dev/null; do '
                'sleep 0.01; i=$((i+1)); n=$(ls active | wc -l); done; fi; '
                'echo "$b $n" >> seen; ' + VARY + 'cat; rm active/$b')
         r = self.run_bp(["--parallel", "4", "--exec", cmd, *args], ndjson(records))
