@@ -383,6 +383,29 @@ class BudgetTest(ParallelCase):
         subsequence_indexes(dead, records)
         self.assertTrue([l for l in bp.stderr_lines(stderr) if "dropped" in l and "--on-full drop" in l])
 
+    def test_drop_warnings_come_at_most_once_a_second(self):
+        producer = bp.endless_producer(self, b'{"k":1}\n')
+        t0 = time.monotonic()
+        proc, out, err = self.start(["--exec", wait_file("open") + "cat", "--max-buffer", "1M", "--max-bytes", "64K",
+                                     "--on-full", "drop", "--grace", "0", "--stats"], producer.stdout)
+        producer.stdout.close()
+
+        def so_far():
+            return re.findall(rb"--max-buffer is full: (\d+) records dropped so far", self.read(err))
+        self.await_file(lambda: len(so_far()) >= 3, "three 'dropped so far' warnings", timeout=bp.RUN_TIMEOUT,
+                        err_name=err)
+        proc.send_signal(signal.SIGTERM)
+        rc = self.wait_exit(proc, bp.RUN_TIMEOUT, out, err)
+        elapsed = time.monotonic() - t0  # batchpipe lived no longer than this
+        stderr = self.read(err)
+        self.assertEqual(rc, 143, stderr[-1500:])
+        counts = [int(c) for c in so_far()]
+        self.assertLessEqual(len(counts), int(elapsed) + 1, f"{len(counts)} warnings in {elapsed:.2f}s: {counts}")
+        self.assertEqual(counts, sorted(set(counts)), "the running count grows from warning to warning")
+        final = re.findall(rb"--max-buffer was full: (\d+) records dropped \(--on-full drop\)", stderr)
+        total = stat("dropped", stderr)
+        self.assertEqual([int(f) for f in final] or [counts[-1]], [total], stderr[-1500:])
+
     def idle_hwm(self, args) -> int:
         """batchpipe's VmHWM once it is ready to read (it has enlarged its
         input pipe), before any input: the build's own baseline."""
