@@ -540,6 +540,24 @@ class OpenBatchFillsBudgetTest(ParallelCase):
         self.assertGreater(len(r.out.splitlines()), 1, "the open batch was never closed early")
 
 
+class LargestRecordTest(ParallelCase):
+    def test_a_record_as_large_as_max_bytes_allows_is_taken_into_an_empty_buffer(self):
+        # BUG (fixed in the next commit): --max-bytes 1M --max-buffer 1M is
+        # allowed ("a batch must fit in the buffer"), and the largest record
+        # (1M - 3 bytes: brackets and newline) makes a batch of exactly 1M;
+        # but it costs its size + 9 against the budget, 6 bytes more than
+        # the budget, so --on-full drop dropped it with nothing buffered
+        # (exit 4), while --on-full block delivered it.
+        big = bp.string_record(MiB - 3)
+        small = b'{"a":1}'
+        for mode in ("block", "drop"):
+            with self.subTest(mode=mode):
+                r = self.run_bp(["--max-buffer", "1M", "--max-bytes", "1M", "--on-full", mode, "--interval", "0"],
+                                ndjson([big, small]))
+                self.assertEqual(r.rc, 0, r.err[-500:])
+                self.assertEqual(r.out, bp.encode([[big], [small]]))
+
+
 class StopTest(ParallelCase):
     def test_on_error_stop_keeps_what_succeeded_and_dead_letters_the_rest_in_order(self):
         size, count, k = 2, 12, 3
