@@ -93,7 +93,10 @@ bool add_block(const InputBlock& block, LineChecker& checker, Batcher& batcher, 
   uint64_t records = 0, dropped = 0;
   bool go_on = checker.check(block, [&](std::string_view text, uint64_t line) {
     uint64_t cost = record_cost(text.size());
-    if (drop && !backlog.fits(cost)) {
+    // A record costs a little more than its share of a batch (--max-bytes
+    // may equal --max-buffer): one alone may exceed the budget, and is then
+    // still taken into an empty buffer, as --on-full block takes it.
+    if (drop && !backlog.fits(cost) && backlog.used() > 0) {
       ++dropped;
       return;
     }
