@@ -13,22 +13,26 @@ waits are for conditions, against deadlines.
 """
 
 import fcntl
-import itertools
 import os
 import random
 import re
 import select
 import signal
 import subprocess
-import tempfile
 import termios
 import time
 import unittest
 
 import bp
 from http_server import ScriptedServer
+# test_exec's scratch directory, batchpipe started there with output to
+# files, and waits against deadlines.
+from test_exec import ExecCase, Result, ndjson
 
 MiB = 1 << 20
+
+# How long a test waits for something batchpipe or a command is to do.
+WAIT = bp.SLACK * 3
 
 # Quick retries: the engine's ordering, not the backoff, is under test.
 FAST = ["--retry-delay", "10ms", "--retry-max-delay", "10ms"]
@@ -45,9 +49,6 @@ def wait_file(name: str) -> str:
 # A run time that varies by batch: (BATCHPIPE_BATCH * 7 % 5) / 100 s, so 20, 40, 10, 30, 0 ms, ...
 VARY = 'sleep 0.0$(($BATCHPIPE_BATCH * 7 % 5)); '
 
-_unique = itertools.count(1)
-
-
 def varied_records(n: int, seed: int, start: int = 0) -> list:
     """`n` distinct valid records of varied size and content, deterministic for `seed`."""
     rng = random.Random(seed)
@@ -58,10 +59,6 @@ def varied_records(n: int, seed: int, start: int = 0) -> list:
         out.append(('{"i":%d,"t":"%s","n":[%d,%s]}' % (i, text, rng.randint(-9, 99999), "true" if i % 2 else "null"))
                    .encode())
     return out
-
-
-def ndjson(records) -> bytes:
-    return b"".join(r + b"\n" for r in records)
 
 
 def chunk(records, size: int) -> list:
@@ -163,66 +160,7 @@ def sanitized() -> bool:
     return _sanitized
 
 
-class Result:
-    def __init__(self, rc, out, err, seconds):
-        self.rc, self.out, self.err, self.seconds = rc, out, err, seconds
-
-    def __repr__(self):
-        return f"exit {self.rc} after {self.seconds:.2f}s, stdout {self.out[:300]!r}, stderr {self.err[-1500:]!r}"
-
-
-class ParallelCase(unittest.TestCase):
-    def setUp(self):
-        scratch = tempfile.TemporaryDirectory(prefix="bp-parallel-")
-        self.addCleanup(scratch.cleanup)
-        self.dir = scratch.name
-
-    def path(self, name: str) -> str:
-        return os.path.join(self.dir, name)
-
-    def write(self, name: str, content: bytes) -> str:
-        with open(self.path(name), "wb") as f:
-            f.write(content)
-        return self.path(name)
-
-    def read(self, name: str) -> bytes:
-        try:
-            with open(self.path(name), "rb") as f:
-                return f.read()
-        except FileNotFoundError:
-            return b""
-
-    def start(self, args, stdin):
-        """Starts batchpipe in the scratch directory, output to files; returns
-        (process, stdout name, stderr name). The cleanup kills and reaps it."""
-        n = next(_unique)
-        out, err = f"bp-out.{n}", f"bp-err.{n}"
-        with open(self.path(out), "wb") as fout, open(self.path(err), "wb") as ferr:
-            proc = bp.spawn(self, [bp.binary(), *args], stdin=stdin, stdout=fout, stderr=ferr, cwd=self.dir)
-        return proc, out, err
-
-    def run_bp(self, args, input=b"", timeout=bp.RUN_TIMEOUT) -> Result:
-        stdin_path = self.write(f"bp-in.{next(_unique)}", input)
-        with open(stdin_path, "rb") as fin:
-            t0 = time.monotonic()
-            proc, out, err = self.start(args, fin)
-        rc = self.wait_exit(proc, timeout, out, err)
-        return Result(rc, self.read(out), self.read(err), time.monotonic() - t0)
-
-    def wait_exit(self, proc, timeout, out, err) -> int:
-        try:
-            return proc.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            self.fail(f"batchpipe still running after {timeout}s; stdout {self.read(out)[-300:]!r}, "
-                      f"stderr {self.read(err)[-1500:]!r}")
-
-    def await_file(self, predicate, what: str, timeout=bp.SLACK * 3, err_name=None):
-        if not bp.wait_for(predicate, timeout):
-            extra = f"; stderr {self.read(err_name)[-1500:]!r}" if err_name else ""
-            self.fail(f"waited {timeout}s for {what}{extra}")
-
-
-class OrderTest(ParallelCase):
+class OrderTest(ExecCase):
     def test_exec_output_is_the_stdout_sinks_in_batch_order_with_commands_overlapping(self):
         records = varied_records(150, seed=1)
         args = ["--size", "5", "--interval", "0"]
@@ -289,7 +227,7 @@ class OrderTest(ParallelCase):
                          "one error per failed batch, in batch order")
 
 
-class SpeedTest(ParallelCase):
+class SpeedTest(ExecCase):
     def post_all(self, parallel: int, records, size: int) -> float:
         server = ScriptedServer(default=200, latency=0.05)
         self.addCleanup(server.close)
@@ -313,7 +251,7 @@ class SpeedTest(ParallelCase):
         self.assertGreaterEqual(one / eight, 4.0, f"--parallel 1 took {one:.2f}s, --parallel 8 {eight:.2f}s")
 
 
-class BudgetTest(ParallelCase):
+class BudgetTest(ExecCase):
     def test_drop_when_full_accounts_for_every_record(self):
         n = 40000
         records = [b'{"i":%d,"pad":"%s"}' % (i, b"p" * 80) for i in range(n)]  # about 100 bytes each
@@ -330,9 +268,9 @@ class BudgetTest(ParallelCase):
             proc, out, err = self.start(["--exec", cmd, "--max-buffer", "1M", "--max-bytes", "64K", "--size", "500",
                                          "--on-full", "drop", "--grace", "0", "--retries", "0",
                                          "--dead-letter", "dl.ndjson", "--stats"], fin)
-        self.await_file(lambda: b"dropped" in self.read(err), "the first 'dropped' warning", err_name=err)
+        self.await_file(lambda: b"dropped" in self.read(err), "the first 'dropped' warning", WAIT, err)
         self.write("open", b"")
-        rc = self.wait_exit(proc, bp.RUN_TIMEOUT, out, err)
+        rc = self.wait_exit(proc, bp.RUN_TIMEOUT, err)
         stdout, stderr = self.read(out), self.read(err)
         self.assertEqual(rc, 4, stderr[-1500:])
 
@@ -365,10 +303,10 @@ class BudgetTest(ParallelCase):
             proc, out, err = self.start(["--post", server.url("/in"), "--parallel", "2", "--max-buffer", "1M",
                                          "--max-bytes", "64K", "--size", "500", "--on-full", "drop",
                                          "--grace", "0", "--dead-letter", "dl.ndjson", "--stats"], fin)
-        self.await_file(lambda: b"dropped" in self.read(err), "the first 'dropped' warning", err_name=err)
+        self.await_file(lambda: b"dropped" in self.read(err), "the first 'dropped' warning", WAIT, err)
         server.wait_for_requests(1, bp.SLACK * 3)
         proc.send_signal(signal.SIGTERM)
-        rc = self.wait_exit(proc, bp.RUN_TIMEOUT, out, err)
+        rc = self.wait_exit(proc, bp.RUN_TIMEOUT, err)
         stderr = self.read(err)
         self.assertEqual(rc, 143, stderr[-1500:])
         self.assertEqual(self.read(out), b"")
@@ -395,7 +333,7 @@ class BudgetTest(ParallelCase):
         self.await_file(lambda: len(so_far()) >= 3, "three 'dropped so far' warnings", timeout=bp.RUN_TIMEOUT,
                         err_name=err)
         proc.send_signal(signal.SIGTERM)
-        rc = self.wait_exit(proc, bp.RUN_TIMEOUT, out, err)
+        rc = self.wait_exit(proc, bp.RUN_TIMEOUT, err)
         elapsed = time.monotonic() - t0  # batchpipe lived no longer than this
         stderr = self.read(err)
         self.assertEqual(rc, 143, stderr[-1500:])
@@ -411,7 +349,7 @@ class BudgetTest(ParallelCase):
         input pipe), before any input: the build's own baseline."""
         proc, _, err = self.start(args, subprocess.PIPE)
         fd = proc.stdin.fileno()
-        self.await_file(lambda: fcntl.fcntl(fd, fcntl.F_GETPIPE_SZ) >= MiB, "the input pipe to grow", err_name=err)
+        self.await_file(lambda: fcntl.fcntl(fd, fcntl.F_GETPIPE_SZ) >= MiB, "the input pipe to grow", WAIT, err)
         idle = vm_hwm(proc.pid)
         proc.stdin.close()
         self.assertEqual(proc.wait(timeout=bp.RUN_TIMEOUT), 0, self.read(err))
@@ -492,14 +430,14 @@ class BudgetTest(ParallelCase):
         peak = vm_hwm(proc.pid)
         self.assertLess(peak, limit, f"VmHWM {peak / MiB:.1f} MiB after delivering; {detail}")
         proc.stdin.close()
-        rc = self.wait_exit(proc, bp.RUN_TIMEOUT, out, err)
+        rc = self.wait_exit(proc, bp.RUN_TIMEOUT, err)
         self.assertEqual(rc, 0, self.read(err)[-1500:])
         got = stdout_records(self.read(out))
         self.assertEqual(len(got), want)
         self.assertTrue(all(r + b"\n" == record(i) for i, r in enumerate(got)), "records differ or out of order")
 
 
-class OpenBatchFillsBudgetTest(ParallelCase):
+class OpenBatchFillsBudgetTest(ExecCase):
     """Tiny records, --size and --max-bytes that never close a batch before
     the budget is spent (a record costs its size + 9 against --max-buffer,
     but only its size + 1 against --max-bytes), --interval 0: only the rule
@@ -540,7 +478,7 @@ class OpenBatchFillsBudgetTest(ParallelCase):
         self.assertGreater(len(r.out.splitlines()), 1, "the open batch was never closed early")
 
 
-class LargestRecordTest(ParallelCase):
+class LargestRecordTest(ExecCase):
     def test_a_record_as_large_as_max_bytes_allows_is_taken_into_an_empty_buffer(self):
         # BUG (fixed in the next commit): --max-bytes 1M --max-buffer 1M is
         # allowed ("a batch must fit in the buffer"), and the largest record
@@ -557,7 +495,7 @@ class LargestRecordTest(ParallelCase):
                 self.assertEqual(r.out, bp.encode([[big]]))
 
 
-class StopTest(ParallelCase):
+class StopTest(ExecCase):
     def test_on_error_stop_keeps_what_succeeded_and_dead_letters_the_rest_in_order(self):
         size, count, k = 2, 12, 3
         records = varied_records(size * count, seed=6)
@@ -576,12 +514,12 @@ class StopTest(ParallelCase):
                                          "--retries", "0", "--on-error", "stop", "--dead-letter", "dl.ndjson"],
                                         fin)
         self.await_file(lambda: os.path.exists(self.path(f"started.{k + 4}")), f"batch {k + 4} to start",
-                        err_name=err)
+                        timeout=WAIT, err_name=err)
         # Batch k exits once it sees started.k+4; the stop takes effect when
         # its worker reports, before the message is printed at its commit.
-        self.await_file(lambda: b"--on-error stop" in self.read(err), "the stop message", err_name=err)
+        self.await_file(lambda: b"--on-error stop" in self.read(err), "the stop message", timeout=WAIT, err_name=err)
         self.write("stop-seen", b"")
-        rc = self.wait_exit(proc, bp.RUN_TIMEOUT, out, err)
+        rc = self.wait_exit(proc, bp.RUN_TIMEOUT, err)
         stderr = self.read(err)
         self.assertEqual(rc, 5, stderr[-1500:])
         delivered = [b for b in range(1, count + 1) if b < k or k < b <= k + 4]
@@ -595,7 +533,7 @@ class StopTest(ParallelCase):
         self.assertIn("--on-error stop: delivering nothing more", stderr.decode())
 
 
-class MaxBytesTest(ParallelCase):
+class MaxBytesTest(ExecCase):
     def test_every_request_body_is_at_most_max_bytes_with_its_newline(self):
         rng = random.Random(1000)
         records = [bp.string_record(rng.randint(2, 300)) for _ in range(400)]
