@@ -98,7 +98,10 @@ bool add_block(const InputBlock& block, LineChecker& checker, Batcher& batcher, 
   uint64_t records = 0, dropped = 0, rejected = checker.rejected(), replaced = checker.replaced();
   bool go_on = checker.check(block, [&](std::string_view text, uint64_t line) {
     uint64_t cost = record_cost(text.size());
-    if (drop && !backlog.fits(cost)) {
+    // A record costs a little more than its share of a batch (--max-bytes
+    // may equal --max-buffer): one alone may exceed the budget, and is then
+    // still taken into an empty buffer, as --on-full block takes it.
+    if (drop && !backlog.fits(cost) && backlog.used() > 0) {
       ++dropped;
       return;
     }
@@ -196,6 +199,10 @@ ExitStatus run_pipeline(const Config& config, Sink& sink, Metrics& metrics, Repo
     // A budget spent on the open batch alone: close it, or nothing moves.
     if (!drop && backlog.full() && !batcher.has_closed() && sink.idle()) batcher.flush();
     deliver_closed(batcher, sink, metrics);
+    // Nothing held back while we wait: a sink that keeps batches until
+    // flush() (stdout) may hold the very batch whose commit frees the budget,
+    // and with the budget spent no input would come to wake us.
+    sink.flush();
     bool want_input = !input_done && room();
     std::optional<TimePoint> deadline = batcher.deadline();
     if (reporter && reporter->deadline() && (!deadline || *reporter->deadline() < *deadline))

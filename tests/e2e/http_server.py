@@ -20,6 +20,10 @@ all connections, in the order their requests were read); once it runs out,
     a callable f(index, request) returning one of the above, evaluated when
     the request has been read (so a Retry-After date can be computed then)
 
+With latency=SECONDS, every request waits that long after it has been read
+before its action is applied (each connection in its own thread, so requests
+on different connections wait side by side): a slow receiver.
+
 Every request is recorded (Request: method, path, headers, body, client
 address and port, arrival time on time.monotonic(), connection number) before
 it is answered. Connections are kept alive as HTTP/1.1 allows. With an
@@ -72,8 +76,9 @@ class _Closed(Exception):
 
 
 class ScriptedServer:
-    def __init__(self, script=(), default=200, ssl_context=None):
+    def __init__(self, script=(), default=200, ssl_context=None, latency=0.0):
         self._script = list(script)
+        self._latency = latency
         self._default = default
         self._ssl = ssl_context
         self._lock = threading.Condition()
@@ -198,6 +203,8 @@ class ScriptedServer:
             buf = bytearray()
             while not self._stop.is_set():
                 request = self._read_request(sock, buf, addr, number)
+                if self._latency > 0 and self._stop.wait(self._latency):
+                    return
                 action = self._next_action(request)
                 if not self._answer(sock, raw, request, action):
                     return
