@@ -92,16 +92,23 @@ class DropReporter {
 /// Checks a block's lines and batches its records, charging each to the
 /// budget; with --on-full drop, a record that does not fit is dropped.
 /// Returns false when --on-invalid fail stops the run at one of them.
+template <class MakeRoom>
 bool add_block(const InputBlock& block, LineChecker& checker, Batcher& batcher, Backlog& backlog, bool drop,
-               Metrics& metrics) {
+               Metrics& metrics, MakeRoom&& make_room) {
   TimePoint now = Clock::now();
   uint64_t records = 0, dropped = 0, rejected = checker.rejected(), replaced = checker.replaced();
+  bool starved = false;  // make_room() could not help: drop the rest of the block at once
   bool go_on = checker.check(block, [&](std::string_view text, uint64_t line) {
     uint64_t cost = record_cost(text.size());
     // A record costs a little more than its share of a batch (--max-bytes
     // may equal --max-buffer): one alone may exceed the budget, and is then
     // still taken into an empty buffer, as --on-full block takes it.
-    if (drop && !backlog.fits(cost) && backlog.used() > 0) {
+    auto fits = [&] { return backlog.fits(cost) || backlog.used() == 0; };
+    if (drop && !fits() && !starved) {
+      make_room();  // what the sink has finished with frees the budget first
+      starved = !fits();
+    }
+    if (drop && !fits()) {
       ++dropped;
       return;
     }
@@ -153,6 +160,14 @@ ExitStatus run_pipeline(const Config& config, Sink& sink, Metrics& metrics, Repo
   // sink or the budget is spent (the producer then waits: backpressure),
   // unless --on-full drop asks to keep reading and drop instead.
   auto room = [&] { return drop || (!batcher.has_closed() && !backlog.full()); };
+  // --on-full drop, before a record is dropped: the open batch goes if it
+  // alone holds the budget (the sink is idle), and what the sink has
+  // finished with is committed, so that only a sink that is behind drops.
+  auto make_room = [&] {
+    if (!batcher.has_closed() && sink.idle()) batcher.flush();
+    deliver_closed(batcher, sink, metrics);
+    sink.flush();
+  };
   StopLatch stop;
   // 1: the loop validates; --input text: nothing to validate.
   const size_t validators = config.threads > 1 && !config.text_input ? config.threads : 0;
@@ -212,7 +227,7 @@ ExitStatus run_pipeline(const Config& config, Sink& sink, Metrics& metrics, Repo
     while (room()) {
       InputBlock* block = queue.pop();
       if (!block) break;
-      if (!stopped_at_invalid && !add_block(*block, checker, batcher, backlog, drop, metrics)) {
+      if (!stopped_at_invalid && !add_block(*block, checker, batcher, backlog, drop, metrics, make_room)) {
         stopped_at_invalid = true;  // what was read after the bad line is dropped
         stop.raise();
       }
