@@ -437,6 +437,9 @@ CliResult parse_cli(int argc, const char* const* argv) {
     if (config.parallel > kMaxParallel)
       throw BadValue{fmt::format("--parallel: {} is too large (at most {})", parallel, kMaxParallel)};
     config.max_buffer = to_size("--max-buffer", max_buffer, 1 << 20, uint64_t{1} << 40, "1T");
+    // The default --max-bytes (8M) follows a smaller --max-buffer; a value
+    // the user gave must fit in it.
+    if (!app.count("--max-bytes") && config.max_bytes > config.max_buffer) config.max_bytes = config.max_buffer;
     if (config.max_bytes > config.max_buffer)
       throw BadValue{fmt::format("--max-bytes {} is larger than --max-buffer {}: a batch must fit in the buffer; "
                                  "raise --max-buffer or lower --max-bytes",

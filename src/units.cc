@@ -82,7 +82,7 @@ std::string format_bytes(uint64_t bytes) {
   static constexpr const char* kUnits[] = {"KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
   double value = static_cast<double>(bytes) / 1024;
   size_t unit = 0;
-  while (value >= 1024 && unit + 1 < std::size(kUnits)) {
+  while (value >= 1023.95 && unit + 1 < std::size(kUnits)) {  // never "1024.0 KiB"
     value /= 1024;
     ++unit;
   }

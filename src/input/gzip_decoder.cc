@@ -74,7 +74,7 @@ ssize_t GzipDecoder::inflate_into(char* out, size_t cap, std::string& error) {
 
 bool GzipDecoder::finish(std::string& error) const {
   if (!in_member_ && in_pos_ == in_end_) return true;
-  error = "the gzip data ends early (truncated)";
+  error = "the gzip data ends early: truncated";
   return false;
 }
 

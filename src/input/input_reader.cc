@@ -55,8 +55,10 @@ bool InputReader::open_next() {
       (void)::posix_fadvise(fd_, 0, 0, POSIX_FADV_SEQUENTIAL);
       return true;
     }
+    // Out of descriptors is a resource problem, not a bad input (exit 7).
+    bool resources = errno == EMFILE || errno == ENFILE || errno == ENOMEM;
     diag::error(fmt::format("{}: {}", path, std::strerror(errno)));
-    status_ = combine(status_, ExitStatus::InputUnreadable);
+    status_ = combine(status_, resources ? ExitStatus::SystemError : ExitStatus::InputUnreadable);
   }
   return false;
 }

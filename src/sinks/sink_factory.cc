@@ -1,12 +1,17 @@
 #include "sinks/sink_factory.h"
 
+#include <dirent.h>
+#include <sys/resource.h>
 #include <unistd.h>
+
+#include <fmt/format.h>
 
 #include "deliver/delivery_sink.h"
 #include "diagnostics.h"
 #include "sinks/exec_transport.h"
 #include "sinks/http_transport.h"
 #include "sinks/stdout_sink.h"
+#include "startup_error.h"
 #include "std_fds.h"
 
 namespace batchpipe {
@@ -19,6 +24,33 @@ std::unique_ptr<Transport> make_transport(const Config& config, std::string& err
                                error);
 }
 
+/// Descriptors one --exec worker holds during an attempt: the batch's memfd,
+/// the output's memfd and the child's pidfd.
+constexpr uint64_t kFdsPerExecWorker = 3;
+/// Kept free for everything else: the dead-letter file, the metrics file's
+/// temporary, an input file, libraries.
+constexpr uint64_t kFdsSpare = 4;
+
+/// --exec opens its descriptors at each attempt, not at start-up: make sure
+/// now that --parallel workers will have them, rather than fail every batch.
+void check_descriptors_for_exec(uint32_t workers) {
+  rlimit limit{};
+  if (::getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur == RLIM_INFINITY) return;
+  uint64_t open = 0;
+  if (DIR* dir = ::opendir("/proc/self/fd")) {
+    while (const dirent* e = ::readdir(dir))
+      if (e->d_name[0] != '.') ++open;
+    ::closedir(dir);
+  } else {
+    return;  // no /proc: nothing to go by
+  }
+  uint64_t need = open + workers * kFdsPerExecWorker + kFdsSpare;
+  if (need > limit.rlim_cur)
+    throw StartupError(fmt::format("--exec with --parallel {} needs about {} file descriptors, but ulimit -n is {}: "
+                                   "raise the limit or lower --parallel",
+                                   workers, need, static_cast<uint64_t>(limit.rlim_cur)));
+}
+
 }  // namespace
 
 std::unique_ptr<Sink> make_sink(const Config& config, Metrics& metrics, std::string& error) {
@@ -28,6 +60,7 @@ std::unique_ptr<Sink> make_sink(const Config& config, Metrics& metrics, std::str
   if (!config.delivers())
     return std::make_unique<StdoutSink>(std_fds::was_closed(STDOUT_FILENO) ? -1 : STDOUT_FILENO);
   if (config.insecure) diag::warning("--insecure: TLS certificates and host names are not verified");
+  if (!config.exec_command.empty()) check_descriptors_for_exec(config.parallel);
   std::vector<std::unique_ptr<Transport>> transports;  // one per worker: its own connection or child
   for (uint32_t i = 0; i < config.parallel; ++i) {
     transports.push_back(make_transport(config, error));
