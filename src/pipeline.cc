@@ -135,6 +135,11 @@ void deliver_closed(Batcher& batcher, Sink& sink, Metrics& metrics) {
   }
 }
 
+/// Prints the reader's messages about the input, in input order.
+void say(const std::vector<InputNote>& notes) {
+  for (const InputNote& n : notes) n.error ? diag::error(n.text) : diag::warning(n.text);
+}
+
 ExitStatus status_for(int sig) {
   return sig == SIGINT ? ExitStatus::Interrupted : sig == SIGHUP ? ExitStatus::Hangup : ExitStatus::Terminated;
 }
@@ -186,6 +191,7 @@ ExitStatus run_pipeline(const Config& config, Sink& sink, Metrics& metrics, Repo
   ValidationPool validation(queue, validators);
 
   ExitStatus signalled = ExitStatus::Success;
+  ExitStatus input_status = ExitStatus::Success;  // of the inputs, as far as the run got
   bool input_done = false, stopping = false, stopped_at_invalid = false;
   // Signals, and a sink that broke: looked at every turn and after every
   // block, so that a reader that keeps up cannot keep them waiting.
@@ -227,9 +233,16 @@ ExitStatus run_pipeline(const Config& config, Sink& sink, Metrics& metrics, Repo
     while (room()) {
       InputBlock* block = queue.pop();
       if (!block) break;
-      if (!stopped_at_invalid && !add_block(*block, checker, batcher, backlog, drop, metrics, make_room)) {
-        stopped_at_invalid = true;  // what was read after the bad line is dropped
-        stop.raise();
+      if (!stopped_at_invalid) {  // what was read after a bad line that stopped the run is dropped, unsaid
+        say(block->notes_before);
+        input_status = combine(input_status, block->status_before);
+        if (add_block(*block, checker, batcher, backlog, drop, metrics, make_room)) {
+          say(block->notes_after);
+          input_status = combine(input_status, block->status_after);
+        } else {
+          stopped_at_invalid = true;
+          stop.raise();
+        }
       }
       queue.release(block);
       if (drop) drops.dropped(metrics.dropped.get(), Clock::now());
@@ -256,7 +269,7 @@ ExitStatus run_pipeline(const Config& config, Sink& sink, Metrics& metrics, Repo
   bool accounted = signalled != ExitStatus::Success || sink.status() == ExitStatus::DeliveryStopped;
   if (accounted && !reader.unfinished().empty()) diag::warning(reader.unfinished());
   metrics.undelivered.add(sink.undelivered_records());
-  ExitStatus status = combine(combine(reader.status(), checker.status()), sink.status());
+  ExitStatus status = combine(combine(input_status, checker.status()), sink.status());
   if (metrics.dropped.get()) status = combine(status, ExitStatus::Undelivered);
   return combine(status, signalled);
 }

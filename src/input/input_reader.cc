@@ -39,8 +39,7 @@ bool InputReader::open_next() {
     if (path == "-" && std_fds::was_closed(STDIN_FILENO)) {
       // Started with stdin closed: /dev/null stands in for it, but reading
       // that would pass an unreadable input off as an empty one.
-      diag::error(fmt::format("stdin: {}", std::strerror(EBADF)));
-      status_ = combine(status_, ExitStatus::InputUnreadable);
+      note(true, fmt::format("stdin: {}", std::strerror(EBADF)), ExitStatus::InputUnreadable);
       continue;
     }
     if (path == "-") {
@@ -57,8 +56,8 @@ bool InputReader::open_next() {
     }
     // Out of descriptors is a resource problem, not a bad input (exit 7).
     bool resources = errno == EMFILE || errno == ENFILE || errno == ENOMEM;
-    diag::error(fmt::format("{}: {}", path, std::strerror(errno)));
-    status_ = combine(status_, resources ? ExitStatus::SystemError : ExitStatus::InputUnreadable);
+    note(true, fmt::format("{}: {}", path, std::strerror(errno)),
+         resources ? ExitStatus::SystemError : ExitStatus::InputUnreadable);
   }
   return false;
 }
@@ -72,14 +71,31 @@ void InputReader::close_current() {
   discarding_ = false;
 }
 
+void InputReader::note(bool error, std::string text, ExitStatus status) {
+  notes_.push_back({error, std::move(text)});
+  notes_status_ = combine(notes_status_, status);
+  status_ = combine(status_, status);
+}
+
 bool InputReader::next(InputBlock& block) {
   block.lines.clear();
   block.oversized.clear();
+  block.notes_before.clear();
+  block.notes_after.clear();
+  block.status_before = block.status_after = ExitStatus::Success;
   block.input_bytes = block.line_count = 0;
+  auto hand_out = [&](std::vector<InputNote>& to, ExitStatus& status) {
+    for (InputNote& n : notes_) to.push_back(std::move(n));
+    notes_.clear();
+    status = combine(status, notes_status_);
+    notes_status_ = ExitStatus::Success;
+  };
   while (!done_) {
-    if (fd_ < 0 && !open_next()) {
+    bool opened = fd_ >= 0 || open_next();
+    hand_out(block.notes_before, block.status_before);
+    if (!opened) {
       done_ = true;
-      break;
+      return !block.notes_before.empty();  // inputs that would not open, after the last lines
     }
     block.input = static_cast<uint32_t>(next_input_ - 1);
     // A carried partial line that fills the buffer grows it in fill(); otherwise
@@ -108,11 +124,12 @@ bool InputReader::next(InputBlock& block) {
         std::string what = fmt::format("{}: stopped before the end of the line; its first {} bytes were dropped",
                                        describe_line(options_.inputs, block.input, line_ + 1), used - end);
         if (result == Fill::Stopped) unfinished_ = std::move(what);
-        else diag::warning(what);
+        else note(false, std::move(what));
       }
       if (result == Fill::Stopped) done_ = true;
       close_current();
     }
+    hand_out(block.notes_after, block.status_after);
     return true;
   }
   return false;
@@ -194,7 +211,8 @@ InputReader::Fill InputReader::fill(InputBlock& block, size_t& used) {
     int ready = ::poll(fds, stop_fd_ >= 0 ? 2 : 1, have_line || decoded_ready ? 0 : -1);
     if (ready < 0) {
       if (errno == EINTR) continue;
-      diag::error(fmt::format("{}: poll: {}", input_name(options_.inputs, block.input), std::strerror(errno)));
+      note(true, fmt::format("{}: poll: {}", input_name(options_.inputs, block.input), std::strerror(errno)),
+           ExitStatus::InputUnreadable);
       return Fill::Error;
     }
     if (stop_fd_ >= 0 && fds[1].revents) return Fill::Stopped;
@@ -301,8 +319,7 @@ ssize_t InputReader::read_input(char* dst, size_t cap, uint32_t input) {
     std::string where = gzip_ ? fmt::format(" (after {} compressed bytes, {} bytes decompressed)",
                                             gzip_->compressed_bytes(), gzip_->decompressed_bytes())
                               : std::string();
-    diag::error(fmt::format("{}: {}{}", input_name(options_.inputs, input), what, where));
-    status_ = combine(status_, ExitStatus::InputUnreadable);
+    note(true, fmt::format("{}: {}{}", input_name(options_.inputs, input), what, where), ExitStatus::InputUnreadable);
     return kReadError;
   };
   std::string error;

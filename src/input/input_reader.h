@@ -21,6 +21,15 @@ struct OversizedLine {
   uint64_t size = 0;  ///< without the blanks around it
 };
 
+/// A message about the input (an unreadable file, corrupt gzip data, a line
+/// cut short), handed out with the block it belongs to, so that the loop
+/// prints it in input order, among the messages about lines, and not at all
+/// once --on-invalid fail has stopped the run before it.
+struct InputNote {
+  bool error = true;  ///< an error, else a warning (-q hides it)
+  std::string text;
+};
+
 /// A run of whole lines from one input. Spans point into `buffer`, so a
 /// block is reused, never copied.
 struct InputBlock {
@@ -31,6 +40,10 @@ struct InputBlock {
   uint64_t first_line = 0;               ///< line number (1-based, in its input) of LineSpan::line 0
   uint64_t line_count = 0;               ///< lines this block covers, blank ones included
   uint64_t input_bytes = 0;              ///< raw bytes of those lines
+  std::vector<InputNote> notes_before;   ///< about what came before these lines (inputs that would not open)
+  std::vector<InputNote> notes_after;    ///< about what came after them (read errors, a line cut short)
+  ExitStatus status_before = ExitStatus::Success;  ///< what notes_before mean for the exit status
+  ExitStatus status_after = ExitStatus::Success;   ///< and notes_after
   /// Set by a validation thread (--threads > 1): the lines of `lines` that
   /// are not JSON texts, in order. Without it the loop validates the block.
   bool validated = false;
@@ -63,7 +76,8 @@ class InputReader {
   /// input as needed. Returns false once there is nothing more to read.
   bool next(InputBlock& block);
 
-  /// InputUnreadable if an input could not be opened or read.
+  /// InputUnreadable if an input could not be opened or read (SystemError
+  /// for want of descriptors); also in each block's status, with its notes.
   ExitStatus status() const { return status_; }
 
   /// After a stop: which line was cut short, as a message; empty if none was.
@@ -85,6 +99,8 @@ class InputReader {
   /// yet, kReadError after reporting an error.
   ssize_t read_input(char* dst, size_t cap, uint32_t input);
   static constexpr ssize_t kReadAgain = -1, kReadError = -2;
+  /// Keeps a message for the block being filled (see InputNote).
+  void note(bool error, std::string text, ExitStatus status = ExitStatus::Success);
 
   ReaderOptions options_;
   int stop_fd_;
@@ -100,6 +116,8 @@ class InputReader {
   bool done_ = false;
   std::string unfinished_;
   ExitStatus status_ = ExitStatus::Success;
+  std::vector<InputNote> notes_;            ///< not yet handed out with a block
+  ExitStatus notes_status_ = ExitStatus::Success;
 };
 
 /// "line 12" when reading only stdin, else "FILE: line 12".

@@ -143,3 +143,36 @@ class GzipTest(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class InputMessagesInOrderTest(unittest.TestCase):
+    """Messages about the input itself (a file that will not open, corrupt
+    gzip data) come in input order among those about lines, and not at all
+    after a line that stopped the run."""
+
+    def setUp(self):
+        scratch = tempfile.TemporaryDirectory(prefix="bp-order-")
+        self.addCleanup(scratch.cleanup)
+        self.dir = scratch.name
+
+    def test_on_invalid_fail_reads_nothing_after_the_bad_line(self):
+        good = os.path.join(self.dir, "a.ndjson")
+        with open(good, "wb") as f:
+            f.write(b"".join(b'{"i":%d}\n' % i for i in range(1000)) + b"bad\n" + b"1\n" * 1000)
+        missing = os.path.join(self.dir, "missing.ndjson")
+        r = bp.run(["--on-invalid", "fail", "--interval", "0", good, missing])
+        self.assertEqual(r.returncode, 3, r.stderr)
+        self.assertEqual(r.stderr, b"batchpipe: " + good.encode() + b": line 1001: expected value at column 1\n")
+
+    def test_errors_come_in_input_order(self):
+        compressed = gzip.compress(b"oops\n" + b"".join(b'{"i":%d}\n' % i for i in range(300000)))
+        cut = os.path.join(self.dir, "cut.gz")
+        with open(cut, "wb") as f:
+            f.write(compressed[: len(compressed) // 3])
+        missing = os.path.join(self.dir, "missing.ndjson")
+        r = bp.run([missing, cut])
+        self.assertEqual(r.returncode, 6, r.stderr)
+        lines = bp.stderr_lines(r.stderr)
+        self.assertEqual(lines[0], f"batchpipe: {missing}: No such file or directory")
+        self.assertEqual(lines[1], f"batchpipe: {cut}: line 1: invalid literal at column 1")
+        self.assertTrue(lines[2].startswith(f"batchpipe: {cut}: the gzip data ends early: truncated"), lines)
