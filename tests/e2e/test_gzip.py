@@ -174,5 +174,5 @@ class InputMessagesInOrderTest(unittest.TestCase):
         self.assertEqual(r.returncode, 6, r.stderr)
         lines = bp.stderr_lines(r.stderr)
         self.assertEqual(lines[0], f"batchpipe: {missing}: No such file or directory")
-        self.assertEqual(lines[1], f"batchpipe: {cut}: line 1: invalid literal at column 1")
+        self.assertEqual(lines[1], f"batchpipe: {cut}: line 1: expected value at column 1")
         self.assertTrue(lines[2].startswith(f"batchpipe: {cut}: the gzip data ends early: truncated"), lines)
