@@ -73,20 +73,18 @@ class DropReporter {
   void dropped(uint64_t total, TimePoint now) {
     if (total == 0 || now < next_) return;
     next_ = now + std::chrono::seconds(1);
-    reported_ = total;
     diag::warning(fmt::format("--max-buffer is full: {} record{} dropped so far (--on-full drop)", total,
                               total == 1 ? "" : "s"));
   }
-  /// The last word, if records were dropped since the last report.
+  /// The last word, with the total, whenever records were dropped.
   void finish(uint64_t total) {
-    if (total != reported_)
+    if (total > 0)
       diag::warning(fmt::format("--max-buffer was full: {} record{} dropped (--on-full drop)", total,
                                 total == 1 ? "" : "s"));
   }
 
  private:
   TimePoint next_{};
-  uint64_t reported_ = 0;
 };
 
 /// Checks a block's lines and batches its records, charging each to the
