@@ -393,12 +393,16 @@ class BudgetTest(ExecCase):
         pipe_size = fcntl.fcntl(fd, fcntl.F_GETPIPE_SZ)
         in_pipe = int.from_bytes(fcntl.ioctl(fd, termios.FIONREAD, b"\0\0\0\0"), "little")
         taken = written - in_pipe
-        # The bound: what batchpipe may hold is the budget, 3 read blocks of
-        # 1 MiB (one being read, two waiting) and what waits in its input
-        # pipe (enlarged to 1 MiB); 2 MiB of slack covers the last block
-        # processed, which may take the budget over by up to a block, and
-        # the odd line that makes a block longer.
-        bound = budget + 3 * MiB + pipe_size + 2 * MiB
+        # The bound: what batchpipe may hold is the budget, its read blocks
+        # of 1 MiB (one being read, two waiting, and one more for each
+        # validation thread: --threads defaults to the CPUs, at most 4, and
+        # 1 means none) and what waits in its input pipe (enlarged to 1 MiB);
+        # 2 MiB of slack covers the last block processed, which may take the
+        # budget over by up to a block, and the odd line that makes a block
+        # longer.
+        threads = min(os.cpu_count() or 1, 4)
+        blocks = 3 + (threads if threads > 1 else 0)
+        bound = budget + blocks * MiB + pipe_size + 2 * MiB
         detail = f"wrote {written}, {in_pipe} in the pipe (of {pipe_size}), {taken} taken; bound {bound}"
         self.assertLessEqual(written, bound, detail)
         self.assertGreaterEqual(taken, budget // 2, f"stalled early: {detail}")
