@@ -351,7 +351,7 @@ class ProgressTest(Case):
         lines = bp.stderr_lines(bytes(live.err))
         self.assertGreaterEqual(len(lines), 1, lines)
         for line in lines:
-            self.assertRegex(line, r"^batchpipe: progress: 42 records in, 0 batches out, 0 dropped, ")
+            self.assertRegex(line, r"^batchpipe: progress: 42 records in, [\d,]+/s, 0 batches out, buffer \d+% of 64\.0 MiB, 0 dropped$")
         self.assertNotIn(b"\x1b", bytes(live.err))
         self.assertNotIn(b"\r", bytes(live.err))
 
