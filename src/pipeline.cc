@@ -163,11 +163,15 @@ ExitStatus run_pipeline(const Config& config, Sink& sink, Metrics& metrics, Repo
   // sink or the budget is spent (the producer then waits: backpressure),
   // unless --on-full drop asks to keep reading and drop instead.
   auto room = [&] { return drop || (!batcher.has_closed() && !backlog.full()); };
-  // --on-full drop, before a record is dropped: the open batch goes if it
-  // alone holds the budget (the sink is idle), and what the sink has
-  // finished with is committed, so that only a sink that is behind drops.
-  auto make_room = [&] {
+  // The open batch alone holds the budget when nothing else is held: it is
+  // closed early, or nothing would move.
+  auto close_open_if_alone = [&] {
     if (!batcher.has_closed() && sink.idle()) batcher.flush();
+  };
+  // --on-full drop, before a record is dropped: what the sink has finished
+  // with is committed first, so that only a sink that is behind drops.
+  auto make_room = [&] {
+    close_open_if_alone();
     deliver_closed(batcher, sink, metrics);
     sink.flush();
   };
@@ -215,8 +219,7 @@ ExitStatus run_pipeline(const Config& config, Sink& sink, Metrics& metrics, Repo
     sink.flush();
     look_around();  // also signals that came while flush() was blocked
     if (input_done && !batcher.has_closed() && sink.idle()) break;
-    // A budget spent on the open batch alone: close it, or nothing moves.
-    if (!drop && backlog.full() && !batcher.has_closed() && sink.idle()) batcher.flush();
+    if (!drop && backlog.full()) close_open_if_alone();  // (drop mode does it in make_room)
     deliver_closed(batcher, sink, metrics);
     // Nothing held back while we wait: a sink that keeps batches until
     // flush() (stdout) may hold the very batch whose commit frees the budget,
