@@ -13,7 +13,7 @@ _batchpipe()
     local opts='--size --interval --max-bytes --max-buffer --on-full --threads --input --format --wrap --bulk-action --on-invalid --stats --stats=json --progress --metrics-file -q --quiet -h --help -V --version
         --exec --post -H --header --method --compress --connect-timeout --cacert --insecure
         --retries --retry-delay --retry-max-delay --retry-max-time --timeout --on-error
-        --dead-letter --grace -j --parallel -v --verbose'
+        --dead-letter --grace -j --parallel -v --verbose --map --map-with-input'
 
     # After "--" every word is a file.
     local i

@@ -75,3 +75,5 @@ complete -c batchpipe -l grace -x -d 'After SIGTERM/SIGINT, time left for delive
 complete -c batchpipe -s j -l parallel -x -d 'Deliver up to N batches at once, committed in input order [1]' \
     -a '1\t"One at a time (default)" 4 8 16 64'
 complete -c batchpipe -s v -l verbose -d 'Log every delivery attempt on stderr'
+complete -c batchpipe -l map -d "The answer is a JSON array, one element per record: print each record's, in order"
+complete -c batchpipe -l map-with-input -d 'As --map, printing {"in":RECORD,"out":ANSWER} for each record'

@@ -372,6 +372,10 @@ CliResult parse_cli(int argc, const char* const* argv) {
                                ->type_name("N"),
                            "a whole number from 1 to 256"));
   delivery.push_back(app.add_flag("-v,--verbose", config.verbose, "Log every delivery attempt on stderr"));
+  delivery.push_back(app.add_flag("--map", config.map,
+                                  "The answer is a JSON array, one element per record: print each record's, in order"));
+  delivery.push_back(app.add_flag("--map-with-input", config.map_with_input,
+                                  "As --map, printing {\"in\":RECORD,\"out\":ANSWER} for each record"));
   delivery.push_back(takes(app.add_option("--retries", retries, "Retries after a failed attempt [5]")->type_name("N"),
                            "a whole number, 0 for none"));
   delivery.push_back(takes(app.add_option("--retry-delay", retry_delay, "First retry delay, doubled each time [500ms]")
@@ -474,6 +478,9 @@ CliResult parse_cli(int argc, const char* const* argv) {
                                  config.format.body_size(1, 1))};
     std::transform(method.begin(), method.end(), method.begin(), [](unsigned char c) { return std::toupper(c); });
     config.method = to_mode("--method", method, {"POST", "PUT"});
+    if (config.map_with_input) config.map = true;
+    if (config.map && config.format.kind() == FormatKind::Bulk)
+      throw BadValue{"--map: a _bulk answer is not one element per record; use --format array or ndjson"};
     config.text_input = to_mode("--input", input_format, {"json", "text"}) == "text";
     if (!stats.empty()) to_mode("--stats", stats, {"human", "json"});
     config.stats = stats == "json" ? StatsFormat::Json : stats == "human" ? StatsFormat::Human : StatsFormat::None;

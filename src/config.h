@@ -43,6 +43,8 @@ struct Config {
   RetryOptions retry;                  ///< --retries, --retry-delay, --retry-max-delay, --retry-max-time
   Duration timeout{0};                 ///< --timeout: per attempt; zero = none (default 30s with --post)
   bool stop_on_error = false;          ///< --on-error stop
+  bool map = false;                    ///< --map: print one answer per record, from the reply
+  bool map_with_input = false;         ///< --map-with-input: {"in":record,"out":answer}
   std::string dead_letter;             ///< --dead-letter FILE; empty = none
   Duration grace = std::chrono::seconds(10);  ///< --grace: after SIGTERM/SIGINT
   uint32_t parallel = 1;               ///< --parallel: batches in flight at once, 1..kMaxParallel

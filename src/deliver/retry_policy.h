@@ -33,6 +33,7 @@ struct AttemptResult {
   std::optional<Duration> retry_after;  ///< the receiver's own word on when to retry
   uint64_t bytes_sent = 0;              ///< body bytes offered, for --verbose
   UniqueFd output{};                    ///< --exec: what the command wrote on its stdout
+  std::string reply{};                  ///< --post with a reply reader: the response body, whole
 };
 
 /// The wait before retry `retry` (1-based): uniform in [d/2, d] with

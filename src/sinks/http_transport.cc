@@ -149,8 +149,10 @@ HttpTransport::~HttpTransport() {
 size_t HttpTransport::on_response(char* data, size_t size, size_t count, void* self) {
   auto* t = static_cast<HttpTransport*>(self);
   size_t n = size * count;
-  size_t keep = std::min(n, kResponseCap - std::min(kResponseCap, t->response_.size()));
+  size_t cap = std::max<size_t>(kResponseCap, t->options_.reply_limit);
+  size_t keep = std::min(n, cap - std::min(cap, t->response_.size()));
   t->response_.append(data, keep);
+  if (keep < n) t->response_cut_ = true;
   return n;
 }
 
@@ -191,6 +193,7 @@ AttemptResult HttpTransport::attempt(const Batch& batch, const AttemptInfo& info
   }
 
   response_.clear();
+  response_cut_ = false;
   error_[0] = '\0';
   curl_easy_setopt(easy_, CURLOPT_HTTPHEADER, headers);
   curl_easy_setopt(easy_, CURLOPT_URL, url.c_str());
@@ -259,6 +262,15 @@ AttemptResult HttpTransport::attempt(const Batch& batch, const AttemptInfo& info
   if (result.outcome != Outcome::Delivered && !response_.empty() && location.empty())
     result.detail += fmt::format(": \"{}\"", quote_reply(response_, options_.secrets));
   result.retry_after = retry_after;
+  if (result.outcome == Outcome::Delivered && options_.reply_limit) {
+    if (response_cut_) {
+      result.outcome = Outcome::Permanent;
+      result.detail = fmt::format("the answer from {} is larger than --max-buffer ({} bytes): raise --max-buffer or "
+                                  "lower --size", endpoint_, options_.reply_limit);
+    } else {
+      result.reply = std::move(response_);
+    }
+  }
   return result;
 }
 

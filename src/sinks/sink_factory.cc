@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "deliver/delivery_sink.h"
+#include "deliver/reply_reader.h"
 #include "diagnostics.h"
 #include "sinks/exec_transport.h"
 #include "sinks/http_transport.h"
@@ -19,8 +20,9 @@ namespace {
 
 std::unique_ptr<Transport> make_transport(const Config& config, std::string& error) {
   if (!config.exec_command.empty()) return std::make_unique<ExecTransport>(config.exec_command);
-  return HttpTransport::create({config.post_url, config.method, config.headers, config.gzip, config.connect_timeout, config.cacert,
-                                config.insecure, config.secrets},
+  bool keep_reply = config.map || config.format.kind() == FormatKind::Bulk;
+  return HttpTransport::create({config.post_url, config.method, config.headers, config.gzip, config.connect_timeout,
+                                config.cacert, config.insecure, config.secrets, keep_reply ? config.max_buffer : 0},
                                error);
 }
 
@@ -77,6 +79,12 @@ std::unique_ptr<Sink> make_sink(const Config& config, Metrics& metrics, std::str
   options.stop_on_error = config.stop_on_error;
   options.grace = config.grace;
   options.inputs = config.inputs;
+  options.answers = config.map;
+  options.answers_with_input = config.map_with_input;
+  if (config.map)
+    options.reader = make_map_reader();
+  else if (config.format.kind() == FormatKind::Bulk && !config.post_url.empty())
+    options.reader = make_bulk_reader();  // with --exec, the command's exit status decides
   return std::make_unique<DeliverySink>(std::move(transports), std::move(options), std::move(dead_letter), metrics);
 }
 
