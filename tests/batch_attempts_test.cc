@@ -151,3 +151,104 @@ TEST_CASE("a batch is not tried at all once delivery stopped", "[attempts]") {
   CHECK(r.script.calls().empty());
   CHECK(out.reason == "not tried: delivery stopped after an earlier failure");
 }
+
+namespace {
+
+/// Reads a "reply" from the records themselves: "reject" is refused, "busy"
+/// is to be sent again until it has been sent `busy_rounds` times, "gone"
+/// was stored already; the rest is stored. `broken_first` makes the first
+/// reply unusable.
+class FakeReader : public ReplyReader {
+ public:
+  ReplyVerdict read(const Batch& sent, std::string_view) const override {
+    ReplyVerdict v;
+    if (broken_first && reads++ == 0) {
+      v.broken = "unreadable";
+      return v;
+    }
+    ++busy_seen;
+    for (size_t i = 0; i < sent.records; ++i) {
+      std::string_view r = sent.record(i);
+      if (r == "\"reject\"") v.items.push_back({ItemFate::Rejected, "HTTP 400 bad"});
+      else if (r == "\"busy\"" && busy_seen <= busy_rounds) v.items.push_back({ItemFate::Retry, "HTTP 429 slow down"});
+      else if (r == "\"gone\"") v.items.push_back({ItemFate::AlreadyPresent, ""});
+      else v.items.push_back({ItemFate::Stored, ""});
+    }
+    return v;
+  }
+  int busy_rounds = 1;
+  bool broken_first = false;
+  mutable int reads = 0;
+  mutable int busy_seen = 0;
+};
+
+Batch batch_of_records(const std::vector<std::string>& records) {
+  Batch b;
+  BatchEncoder::open(b);
+  for (const std::string& r : records) BatchEncoder::append(b, r);
+  BatchEncoder::close(b);
+  b.number = 1;
+  return b;
+}
+
+}  // namespace
+
+TEST_CASE("a reply's items: refused ones fail alone, busy ones go again as a part with an id of its own",
+          "[attempts]") {
+  diag::set_quiet(true);
+  Run r;
+  FakeReader reader;
+  reader.busy_rounds = 2;
+  r.options.reader = &reader;
+  r.options.retry = {.retries = 5, .delay = 100ms, .max_delay = 10s, .max_time = 0s};
+  Batch b = batch_of_records({"1", "\"busy\"", "\"reject\"", "\"gone\"", "\"busy\"", "6"});
+  BatchResult out = attempt_batch(b, "run-1", r.transport, r.control, r.env, r.options, r.rng, r.metrics);
+  CHECK(out.delivered);
+  REQUIRE(out.failed.size() == 1);
+  CHECK(out.failed[0].index == 2);
+  CHECK(out.failed[0].reason == "HTTP 400 bad");
+  CHECK(out.already_stored == 1);
+  CHECK(out.retried_records == 4);  // the two busy records, twice
+  auto calls = r.script.calls();
+  REQUIRE(calls.size() == 3);
+  CHECK(calls[0].body == b.bytes);
+  CHECK(calls[1].body == "[\"busy\",\"busy\"]\n");
+  CHECK(calls[2].body == "[\"busy\",\"busy\"]\n");
+  CHECK(calls[0].id == "run-1");
+  CHECK(calls[1].id == "run-1.1");
+  CHECK(calls[2].id == "run-1.2");
+  CHECK(r.env.waits.size() == 2);  // backoff before each part, as before any retry
+}
+
+TEST_CASE("records still busy when retries run out fail alone; the rest stays delivered", "[attempts]") {
+  diag::set_quiet(true);
+  Run r;
+  FakeReader reader;
+  reader.busy_rounds = 100;
+  r.options.reader = &reader;
+  r.options.retry = {.retries = 2, .delay = 1ms, .max_delay = 1ms, .max_time = 0s};
+  Batch b = batch_of_records({"1", "\"busy\"", "3"});
+  BatchResult out = attempt_batch(b, "run-1", r.transport, r.control, r.env, r.options, r.rng, r.metrics);
+  CHECK(out.delivered);
+  REQUIRE(out.failed.size() == 1);
+  CHECK(out.failed[0].index == 1);
+  CHECK_THAT(out.failed[0].reason, Catch::Contains("no retries left after 3 attempts"));
+  CHECK(r.script.calls().size() == 3);
+}
+
+TEST_CASE("an unreadable reply fails the attempt, which is retried whole", "[attempts]") {
+  diag::set_quiet(true);
+  Run r;
+  FakeReader reader;
+  reader.broken_first = true;
+  r.options.reader = &reader;
+  r.options.retry = {.retries = 2, .delay = 1ms, .max_delay = 1ms, .max_time = 0s};
+  Batch b = batch_of_records({"1", "2"});
+  BatchResult out = attempt_batch(b, "run-1", r.transport, r.control, r.env, r.options, r.rng, r.metrics);
+  CHECK(out.delivered);
+  CHECK(out.failed.empty());
+  auto calls = r.script.calls();
+  REQUIRE(calls.size() == 2);
+  CHECK(calls[1].body == calls[0].body);
+  CHECK(calls[1].id == "run-1");
+}
