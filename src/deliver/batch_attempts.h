@@ -25,6 +25,8 @@ class AttemptEnv {
   /// Waits `delay` before a retry; false if the run began to shut down (or
   /// delivery stopped) meanwhile.
   virtual bool wait(Duration delay) = 0;
+  /// Whether any batch of the run has been delivered (see fail_fast.h).
+  virtual bool delivered_any() { return false; }
 };
 
 struct AttemptOptions {
@@ -37,6 +39,8 @@ struct AttemptOptions {
 struct BatchResult {
   bool delivered = false;
   bool permanent = false;  ///< given up because the failure will not get better
+  bool stops_run = false;  ///< given up for a reason every later batch shares: stop delivering (fail_fast.h)
+  std::string fix;         ///< with stops_run: what the user should change
   std::string reason;      ///< why it was given up
   UniqueFd output;         ///< the delivering attempt's output (--exec), if any
   uint32_t attempts = 0;
