@@ -105,6 +105,20 @@ TEST_CASE("retries run out after --retries", "[attempts]") {
   CHECK(out.reason == "boom; no retries left after 3 attempts");
 }
 
+TEST_CASE("--retries inf keeps trying a receiver that is down for over an hour", "[attempts]") {
+  diag::set_quiet(true);
+  Run r;
+  r.options.retry = {.retries = kRetriesForever, .delay = 500ms, .max_delay = 30s, .max_time = 0s};
+  // Waits are at least 15s once the doubling reaches the cap: 300 failures are more than an hour.
+  constexpr uint32_t kFailures = 300;
+  for (uint32_t a = 1; a <= kFailures; ++a) r.script.on(1, a, Outcome::Retryable, "HTTP 503");
+  BatchResult out = r.go();
+  CHECK(out.delivered);
+  CHECK(out.attempts == kFailures + 1);
+  CHECK(r.env.now_ - TimePoint{} > Duration(1h));
+  CHECK(r.metrics.retries.get() == kFailures);
+}
+
 TEST_CASE("Retry-After replaces the backoff, and --retry-max-time bounds the waiting", "[attempts]") {
   diag::set_quiet(true);
   Run r;

@@ -66,6 +66,15 @@ std::string describe_batch(const Batch& batch) {
   return fmt::format("batch {} ({} record{})", batch.number, batch.records, batch.records == 1 ? "" : "s");
 }
 
+namespace {
+
+/// "of 5", or "of inf" with --retries inf.
+std::string retries_left(const RetryOptions& retry) {
+  return retry.retries == kRetriesForever ? "of inf" : fmt::format("of {}", retry.retries);
+}
+
+}  // namespace
+
 BatchResult attempt_batch(const Batch& batch, const std::string& id, Transport& transport, AttemptControl& control,
                           AttemptEnv& env, const AttemptOptions& options, std::mt19937_64& rng, Metrics& metrics) {
   BatchResult out;
@@ -104,6 +113,12 @@ BatchResult attempt_batch(const Batch& batch, const std::string& id, Transport& 
       out.output = std::move(result.output);
       return out;
     }
+    if (stops_the_run(result.shared, env.delivered_any())) {
+      out.stops_run = out.permanent = true;
+      out.reason = fmt::format("{}; not retried", result.detail);
+      out.fix = std::move(result.fix);
+      return out;
+    }
     RetryDecision next = decide_retry(options.retry, info.attempt, result, env.now() - first_try, rng);
     if (!again.empty()) {  // a part goes next: only those records, under an id of its own
       sending.indices = std::move(again);
@@ -117,8 +132,8 @@ BatchResult attempt_batch(const Batch& batch, const std::string& id, Transport& 
     }
     if (std::string why = env.why_not(info.attempt + 1); !why.empty())
       return give_up(fmt::format("{}; {}", result.detail, why));
-    diag::warning(fmt::format("{}: {}; retry {} of {} in {}", describe_batch(batch), result.detail, info.attempt,
-                              options.retry.retries, format_duration(next.delay)));
+    diag::warning(fmt::format("{}: {}; retry {} {} in {}", describe_batch(batch), result.detail, info.attempt,
+                              retries_left(options.retry), format_duration(next.delay)));
     metrics.retries.add();
     metrics.retrying.add(1);
     bool waited = env.wait(next.delay);

@@ -26,6 +26,8 @@ class AttemptEnv {
   /// Waits `delay` before a retry; false if the run began to shut down (or
   /// delivery stopped) meanwhile.
   virtual bool wait(Duration delay) = 0;
+  /// Whether any batch of the run has been delivered (see fail_fast.h).
+  virtual bool delivered_any() { return false; }
 };
 
 struct AttemptOptions {
@@ -45,6 +47,8 @@ struct RecordFailure {
 struct BatchResult {
   bool delivered = false;  ///< the batch went, though some records may have failed alone
   bool permanent = false;  ///< given up because the failure will not get better
+  bool stops_run = false;  ///< given up for a reason every later batch shares: stop delivering (fail_fast.h)
+  std::string fix;         ///< with stops_run: what the user should change
   std::string reason;      ///< why it was given up
   UniqueFd output;         ///< the delivering attempt's output (--exec), if any
   uint32_t attempts = 0;

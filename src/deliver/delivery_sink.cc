@@ -54,6 +54,8 @@ class DeliverySink::Env : public AttemptEnv {
     return {};
   }
 
+  bool delivered_any() override { return sink_.delivered_any_; }
+
   bool wait(Duration delay) override {
     std::unique_lock lock(sink_.mutex_);
     auto over = [&] { return sink_.shutting_down_ || sink_.aborted_ || sink_.stopped_; };
@@ -164,11 +166,14 @@ void DeliverySink::work(Worker& worker) {
                                   worker.rng, metrics_);
     metrics_.in_flight.add(-1);
     answer_bytes_ += report.result.answer.size();
+    if (report.result.delivered) delivered_any_ = true;
 
     lock.lock();
     // --on-error stop: nothing new starts from now on; what already
     // succeeded stays delivered.
     if (!report.result.delivered && options_.stop_on_error && !shutting_down_) stopped_ = true;
+    // A failure every later batch would share stops delivery whatever --on-error says.
+    if (report.result.stops_run && !shutting_down_) stopped_ = true;
     finished_.push_back(std::move(report));
     --running_;
     uint64_t one = 1;
@@ -227,7 +232,10 @@ void DeliverySink::commit(Report& report) {
       std::lock_guard lock(mutex_);
       stopped = stopped_;
     }
-    if (stopped && !said_stop_) {
+    if (result.stops_run && !said_stop_) {
+      said_stop_ = true;
+      diag::error(fmt::format("stopping: every batch would fail the same way; {}", result.fix));
+    } else if (stopped && !said_stop_) {
       said_stop_ = true;
       diag::error("--on-error stop: delivering nothing more");
     }

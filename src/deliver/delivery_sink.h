@@ -97,7 +97,8 @@ class DeliverySink : public Sink {
   bool closing_ = false;
   bool shutting_down_ = false;
   bool aborted_ = false;
-  bool stopped_ = false;          ///< --on-error stop has fired
+  bool stopped_ = false;          ///< --on-error stop has fired, or a failure every batch shares (fail_fast.h)
+  std::atomic<bool> delivered_any_{false};  ///< some batch got through: a name that resolved once is no typo
   TimePoint grace_end_{};
 
   // The loop thread's own.

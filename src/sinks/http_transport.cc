@@ -4,6 +4,7 @@
 #include <zlib.h>
 
 #include <algorithm>
+#include <tuple>
 
 #include <fmt/format.h>
 
@@ -246,16 +247,25 @@ AttemptResult HttpTransport::attempt(const Batch& batch, const AttemptInfo& info
   result.bytes_sent = payload.size();
   if (cut) {
     cut->bytes_sent = payload.size();
+    cut->receiver_down = cut->outcome == Outcome::Retryable;
     return std::move(*cut);
   }
   if (code != CURLE_OK) {
     result.outcome = classify_transfer_error(code);
+    result.receiver_down = result.outcome == Outcome::Retryable;
+    std::tie(result.shared, result.fix) = shared_cause(code);
     result.detail = fmt::format("{} ({})", error_[0] ? error_ : curl_easy_strerror(code), endpoint_);
     if (code == CURLE_PEER_FAILED_VERIFICATION || code == CURLE_SSL_CACERT_BADFILE)
       result.detail += "; if a private CA signed the server's certificate, pass that CA's certificate with --cacert FILE";
     return result;
   }
   result.outcome = classify_status(status);
+  std::tie(result.shared, result.fix) = shared_cause(status);
+  result.receiver_down = status >= 500 && result.outcome == Outcome::Retryable;
+  if (auto said = options_.rules.lookup(static_cast<int>(status))) {  // --permanent-status, --retryable-status
+    result.outcome = *said;
+    result.shared = Shared::No;
+  }
   result.detail = fmt::format("HTTP {} from {}", status, endpoint_);
   if (!location.empty()) result.detail += redirect_note(options_.url, location);
   // ClickHouse's 500, say, says what went wrong in its body: worth quoting on every failure.

@@ -8,6 +8,7 @@
 
 #include <curl/curl.h>
 
+#include "deliver/status_rules.h"
 #include "deliver/transport.h"
 
 namespace batchpipe {
@@ -22,6 +23,7 @@ struct HttpOptions {
   bool insecure = false;            ///< --insecure: no TLS verification
   std::vector<std::string> secrets; ///< redacted wherever a reply is quoted (see reply_quote.h)
   uint64_t reply_limit = 0;         ///< keep a 2xx response body whole, up to this; 0 = only quote it
+  StatusRules rules;                ///< --permanent-status, --retryable-status: HTTP statuses
 };
 
 class HttpTransport : public Transport {
@@ -29,6 +31,8 @@ class HttpTransport : public Transport {
   /// Checks the URL and sets libcurl up; null with `error` set if it cannot.
   static std::unique_ptr<HttpTransport> create(HttpOptions options, std::string& error);
   ~HttpTransport() override;
+  /// "host:port", as messages and metrics name the URL.
+  const std::string& endpoint() const { return endpoint_; }
 
   /// 2xx is delivered; see http_status.h for what is retried. The response
   /// body is read up to 1 MiB (reply_limit, if larger), and kept whole in

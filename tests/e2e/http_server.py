@@ -29,7 +29,8 @@ address and port, arrival time on time.monotonic(), connection number) before
 it is answered. Connections are kept alive as HTTP/1.1 allows. With an
 ssl.SSLContext the server speaks https; handshakes that fail are counted.
 
-The server binds 127.0.0.1 on an ephemeral port. close() stops it: it
+The server binds 127.0.0.1 on an ephemeral port, or on port=N (to start a
+server again where a closed one was). close() stops it: it
 releases stalled requests, shuts every connection down and joins its threads.
 """
 
@@ -76,7 +77,7 @@ class _Closed(Exception):
 
 
 class ScriptedServer:
-    def __init__(self, script=(), default=200, ssl_context=None, latency=0.0):
+    def __init__(self, script=(), default=200, ssl_context=None, latency=0.0, port=0):
         self._script = list(script)
         self._latency = latency
         self._default = default
@@ -91,7 +92,7 @@ class ScriptedServer:
         self._stop = threading.Event()
         self._listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self._listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self._listener.bind(("127.0.0.1", 0))
+        self._listener.bind(("127.0.0.1", port))
         self._listener.listen(64)
         self.port = self._listener.getsockname()[1]
         self._acceptor = threading.Thread(target=self._accept_loop, name="http-accept", daemon=True)
