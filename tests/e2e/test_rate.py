@@ -6,7 +6,6 @@ from the first one. Nothing sleeps: batchpipe runs to its end against a
 deadline, and every server and process is stopped by the test's cleanups.
 """
 
-import os
 import unittest
 
 import bp
