@@ -266,3 +266,56 @@ TEST_CASE("an unreadable reply fails the attempt, which is retried whole", "[att
   CHECK(calls[1].body == calls[0].body);
   CHECK(calls[1].id == "run-1");
 }
+
+namespace {
+
+/// Fails every attempt with `shared` (a failure every batch would share, or not).
+class SharedFailure : public Transport {
+ public:
+  SharedFailure(Shared shared, Outcome outcome) : shared_(shared), outcome_(outcome) {}
+  AttemptResult attempt(const Batch&, const AttemptInfo&, AttemptControl&) override {
+    ++calls;
+    AttemptResult r{outcome_, "HTTP 404 from h:80", std::nullopt};
+    r.shared = shared_;
+    r.fix = "check the path";
+    return r;
+  }
+  int calls = 0;
+
+ private:
+  Shared shared_;
+  Outcome outcome_;
+};
+
+class DeliveredBefore : public FakeEnv {
+ public:
+  bool delivered_any() override { return true; }
+};
+
+}  // namespace
+
+TEST_CASE("a failure every batch would share stops the run, without retries", "[attempts]") {
+  diag::set_quiet(true);
+  Run r;
+  SharedFailure t(Shared::Always, Outcome::Permanent);
+  BatchResult out = attempt_batch(batch_of(1, 3), "run-1", t, r.control, r.env, r.options, r.rng, r.metrics);
+  CHECK(t.calls == 1);
+  CHECK(out.stops_run);
+  CHECK(out.permanent);
+  CHECK(out.fix == "check the path");
+  CHECK(out.reason == "HTTP 404 from h:80; not retried");
+}
+
+TEST_CASE("a name that does not resolve stops the run only if nothing was delivered yet", "[attempts]") {
+  diag::set_quiet(true);
+  Run r;
+  r.options.retry = {.retries = 2, .delay = 1ms, .max_delay = 1ms, .max_time = 0s};
+  SharedFailure t(Shared::UntilDelivered, Outcome::Retryable);
+  BatchResult first = attempt_batch(batch_of(1, 3), "run-1", t, r.control, r.env, r.options, r.rng, r.metrics);
+  CHECK(first.stops_run);
+  CHECK(t.calls == 1);
+  DeliveredBefore later;
+  BatchResult out = attempt_batch(batch_of(2, 3), "run-2", t, r.control, later, r.options, r.rng, r.metrics);
+  CHECK_FALSE(out.stops_run);
+  CHECK(t.calls == 1 + 3);  // retried as a DNS blip
+}

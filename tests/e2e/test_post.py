@@ -550,7 +550,7 @@ class HttpsTest(PostCase):
     def test_unknown_certificate_is_refused(self):
         server = self.tls_server()
         result = self.post(server.url("/"), numbered(2), *FAST)
-        self.assertEqual(result.returncode, 4, self.detail(result, server))
+        self.assertEqual(result.returncode, 5, self.detail(result, server))  # every batch would fail so
         self.assertEqual(server.requests(), [])
         self.assertNotIn("retry", result.err)  # permanent
 
