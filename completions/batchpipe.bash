@@ -11,7 +11,7 @@ _batchpipe()
     ((COMP_CWORD > 0)) && prev=${COMP_WORDS[COMP_CWORD - 1]}
 
     local opts='--size --interval --max-bytes --max-buffer --on-full --threads --input --format --wrap --bulk-action --on-invalid --stats --stats=json --progress --metrics-file -q --quiet -h --help -V --version
-        --exec --post -H --header --method --compress --connect-timeout --cacert --insecure
+        --exec --post -H --header --method --bisect-on --compress --connect-timeout --cacert --insecure
         --retries --retry-delay --retry-max-delay --retry-max-time --timeout --on-error
         --dead-letter --grace -j --parallel --rate --permanent-status --retryable-status -v --verbose --map --map-with-input'
 

@@ -48,6 +48,7 @@ function __batchpipe_header_file
 end
 complete -c batchpipe -s H -l header -x -d 'Add a request header; @FILE reads one a line; not Idempotency-Key' \
     -a '(__batchpipe_header_file)'
+complete -c batchpipe -l bisect-on -x -d 'Split a batch refused with these HTTP statuses until the bad records are alone' -a '400 400,422'
 complete -c batchpipe -l method -x -d 'HTTP method [POST]' -a 'POST PUT'
 complete -c batchpipe -l compress -x -d 'Compress request bodies' \
     -a 'gzip\t"Content-Encoding: gzip"'

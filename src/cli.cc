@@ -310,7 +310,7 @@ CliResult parse_cli(int argc, const char* const* argv) {
               timeout, grace = "10s", on_error = "continue", compress, connect_timeout = "10s";
   std::string permanent_status, retryable_status, rate, parallel = "1", max_buffer = "64M", on_full = "block", threads,
       input_format = "json", stats;
-  std::string format = "array", wrap, bulk_action, method = "POST";
+  std::string format = "array", wrap, bulk_action, method = "POST", bisect_on;
   std::vector<std::string> headers;
 
   CLI::App app{"Read NDJSON records and deliver them in batches: JSON arrays, NDJSON or Elasticsearch _bulk bodies.",
@@ -399,6 +399,11 @@ CliResult parse_cli(int argc, const char* const* argv) {
                            ->allow_extra_args(false)  // `-H 'A: b' FILE`: FILE is an input, not a header
                            ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll),
                        "'Name: value' or @FILE"));
+  http.push_back(takes(app.add_option("--bisect-on", bisect_on,
+                                      "Split a batch refused with these HTTP statuses until the bad records are "
+                                      "alone, e.g. 400,422 [off; 413 always splits]")
+                           ->type_name("LIST"),
+                       "HTTP statuses such as 400,422"));
   http.push_back(takes(app.add_option("--method", method, "HTTP method: POST or PUT [POST]")->type_name("METHOD"),
                        "POST or PUT"));
   http.push_back(takes(app.add_option("--compress", compress, "Compress request bodies: gzip")->type_name("METHOD"),
@@ -529,6 +534,12 @@ CliResult parse_cli(int argc, const char* const* argv) {
     config.parallel = static_cast<uint32_t>(to_count("--parallel", parallel));
     if (!rate.empty()) config.rate = to_rate(rate);
     config.status_rules = to_status_rules(permanent_status, retryable_status, !config.exec_command.empty());
+    if (!bisect_on.empty()) {
+      std::string error;
+      auto list = StatusList::parse(bisect_on, 400, 599, error);
+      if (!list) throw BadValue{fmt::format("--bisect-on: {} (HTTP statuses of refusals, 400 to 599)", error)};
+      config.bisect_on = std::move(*list);
+    }
     if (config.parallel > kMaxParallel)
       throw BadValue{fmt::format("--parallel: {} is too large (at most {})", parallel, kMaxParallel)};
     config.max_buffer = to_size("--max-buffer", max_buffer, 1 << 20, uint64_t{1} << 40, "1T");

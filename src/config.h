@@ -36,6 +36,7 @@ struct Config {
                                        ///< {batch_id}, {batch}, {attempt}
   std::vector<std::string> post_urls;  ///< every --post URL, in the order given; several: failover
   std::string method = "POST";         ///< --method: POST or PUT
+  StatusList bisect_on;                ///< --bisect-on: HTTP statuses that split a request until the bad records are alone
   std::vector<std::string> headers;    ///< -H/--header, @FILE already read
   std::vector<std::string> secrets;    ///< never quoted back: pieces of the values of Authorization,
                                        ///< Cookie, Proxy-Authorization and every header from @FILE
