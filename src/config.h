@@ -44,6 +44,10 @@ struct Config {
   Duration grace = std::chrono::seconds(10);  ///< --grace: after SIGTERM/SIGINT
   uint32_t parallel = 1;               ///< --parallel: batches in flight at once, 1..kMaxParallel
 
+  // Resuming and following files.
+  std::string checkpoint;              ///< --checkpoint FILE: where committed positions are kept; empty = none
+  bool follow = false;                 ///< -F/--follow: keep reading files as they grow, across rotation
+
   // Memory.
   uint64_t max_buffer = 64 << 20;      ///< --max-buffer: bytes read but not yet committed
   bool drop_when_full = false;         ///< --on-full drop (default: block)

@@ -94,7 +94,7 @@ DeliverySink::~DeliverySink() {
 void DeliverySink::deliver(Batch&& batch) {
   if (reader_gone_) {  // the run is ending quietly, by SIGPIPE: nothing more is tried
     lost_ += batch.records;
-    spend(std::move(batch));
+    spend(std::move(batch), false);
     return;
   }
   {
@@ -189,8 +189,23 @@ void DeliverySink::commit(Report& report) {
   BatchResult& result = report.result;
   if (reader_gone_) {  // ending quietly, as cat would: what is left is not worth a word
     if (!result.delivered) lost_ += batch.records;
-    spend(std::move(report.batch));
+    spend(std::move(report.batch), result.delivered);
     return;
+  }
+  if (!result.delivered && options_.resumable) {
+    bool shutting_down;
+    {
+      std::lock_guard lock(mutex_);
+      shutting_down = shutting_down_;
+    }
+    if (shutting_down) {  // a later run reads these records again: not dead-lettered, not lost
+      left_ += batch.records;
+      if (left_ == batch.records)
+        diag::warning(fmt::format("{}: {}; left for the next run (--checkpoint), with every batch after it",
+                                  describe_batch(batch), result.reason));
+      spend(std::move(report.batch), false);
+      return;
+    }
   }
   if (result.delivered) {
     metrics_.delivered_batches.add();
@@ -223,7 +238,7 @@ void DeliverySink::commit(Report& report) {
       diag::error("--on-error stop: delivering nothing more");
     }
   }
-  spend(std::move(report.batch));
+  spend(std::move(report.batch), true);
 }
 
 bool DeliverySink::copy_output(int fd) {

@@ -33,6 +33,10 @@ struct DeliveryOptions {
   Duration grace = std::chrono::seconds(10);     ///< --grace
   std::vector<std::string> inputs;               ///< input names, for "lines N-M" messages
   int output_fd = 1;                             ///< where commands' captured output goes
+  /// --checkpoint: a batch not delivered once the run is shutting down (a
+  /// signal) is left for the next run to read again: not dead-lettered,
+  /// not counted as lost.
+  bool resumable = false;
 };
 
 class DeliverySink : public Sink {
@@ -93,6 +97,7 @@ class DeliverySink : public Sink {
   uint64_t failed_batches_ = 0;
   uint64_t dead_lettered_ = 0;
   uint64_t lost_ = 0;
+  uint64_t left_ = 0;             ///< records left for the next run (see DeliveryOptions::resumable)
   bool reader_gone_ = false;
   bool output_failed_ = false;
   bool said_stop_ = false;

@@ -77,6 +77,7 @@ std::unique_ptr<Sink> make_sink(const Config& config, Metrics& metrics, std::str
   options.stop_on_error = config.stop_on_error;
   options.grace = config.grace;
   options.inputs = config.inputs;
+  options.resumable = !config.checkpoint.empty();
   return std::make_unique<DeliverySink>(std::move(transports), std::move(options), std::move(dead_letter), metrics);
 }
 
