@@ -29,8 +29,8 @@ class CheckpointLedger {
   /// Everything of `input` before `end` (`line` lines) has gone to the
   /// batcher or been skipped; `identity` may carry a longer fingerprint.
   void consumed(uint32_t input, const FileIdentity& identity, uint64_t end, uint64_t line);
-  /// The next batch in batch order is done with. `settled`: delivered,
-  /// dead-lettered or given up; false: left for a later run (interrupted),
+  /// The next batch in batch order is done with. `settled`: delivered or
+  /// dead-lettered; false: left for a later run (lost, or interrupted),
   /// after which nothing moves any more in this run.
   void committed(const Batch& batch, bool settled);
 

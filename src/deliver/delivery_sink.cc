@@ -207,6 +207,7 @@ void DeliverySink::commit(Report& report) {
       return;
     }
   }
+  bool settled = true;
   if (result.delivered) {
     metrics_.delivered_batches.add();
     metrics_.delivered_records.add(batch.records);
@@ -223,6 +224,7 @@ void DeliverySink::commit(Report& report) {
       metrics_.dead_lettered.add(batch.records);
       diag::error(fmt::format("{}: {}; written to {}", describe_batch(batch), result.reason, dead_letter_->path()));
     } else {
+      settled = false;  // with --checkpoint, a later run tries these records again
       lost_ += batch.records;
       if (!error.empty()) diag::error(error);
       diag::error(fmt::format("{}: {}; {} record{} lost ({})", describe_batch(batch), result.reason, batch.records,
@@ -238,7 +240,7 @@ void DeliverySink::commit(Report& report) {
       diag::error("--on-error stop: delivering nothing more");
     }
   }
-  spend(std::move(report.batch), true);
+  spend(std::move(report.batch), settled);
 }
 
 bool DeliverySink::copy_output(int fd) {

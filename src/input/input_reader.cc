@@ -67,6 +67,7 @@ bool InputReader::open_cursor(Cursor& c) {
   // O_NONBLOCK: a FIFO without a writer must not block open(); fill()
   // polls before every read, so the stop latch is heard while it waits.
   c.fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+  if (c.fd < 0 && errno == ENOENT && open_moved_away(c)) errno = 0;  // moved away, no new file yet
   if (c.fd >= 0) {
     (void)::posix_fadvise(c.fd, 0, 0, POSIX_FADV_SEQUENTIAL);
     start_file(c.input);
@@ -92,11 +93,32 @@ bool InputReader::open_next() {
   return false;
 }
 
+bool InputReader::open_moved_away(Cursor& c) {
+  if (!c.resumable || c.input >= options_.resume.size() || !options_.resume[c.input]) return false;
+  const ResumePoint& saved = *options_.resume[c.input];
+  std::string found;
+  int fd = open_moved(options_.inputs[c.input], saved.identity, found);
+  if (fd < 0) return false;
+  if (c.fd > STDIN_FILENO) ::close(c.fd);
+  c.fd = fd;
+  c.rotated = true;  // then the file the name points to, from its start
+  note(false, fmt::format("{}: rotated since the checkpoint: reading the rest of {} first", options_.inputs[c.input],
+                          found));
+  return true;
+}
+
 void InputReader::start_file(uint32_t input) {
   cur_->identity = identify(cur_->fd);
-  bool resumable = std::exchange(cur_->resumable, false);
-  if (!resumable || !cur_->identity.regular || input >= options_.resume.size() || !options_.resume[input]) return;
+  bool resumable = cur_->resumable;
+  if (!resumable || !cur_->identity.regular || input >= options_.resume.size() || !options_.resume[input]) {
+    cur_->resumable = false;
+    return;
+  }
   const ResumePoint& saved = *options_.resume[input];
+  // Rotated while no run was reading: what was left of the file the
+  // checkpoint saw comes before the new one.
+  if (!saved.identity.same_file(cur_->identity) && open_moved_away(*cur_)) cur_->identity = identify(cur_->fd);
+  cur_->resumable = false;
   FileNow now;
   now.identity = cur_->identity;
   struct stat st {};
@@ -304,7 +326,7 @@ bool InputReader::next(InputBlock& block) {
     block.begins = std::exchange(c.begins, false);
     if (ended) {
       close_current();
-      if (options_.follow && result == Fill::EndOfFile && c.rotated && !done_) {
+      if (result == Fill::EndOfFile && c.rotated && !done_) {
         c.resumable = false;  // the name's new file, from its start
         open_cursor(c);
       } else {

@@ -118,6 +118,7 @@ class InputReader {
   /// A regular file was just opened: identifies it and moves to where its
   /// checkpoint says reading starts again.
   void start_file(uint32_t input);
+
   /// Drops the first skip_ bytes of decompressed gzip data (a resume).
   ssize_t skip_decoded(char* dst, ssize_t made);
   void close_current();
@@ -159,6 +160,10 @@ class InputReader {
     bool resumable = true;     ///< the checkpoint's position applies to the next open (the first)
   };
 
+  /// At the first open of `c`: if the checkpoint's file for it now has
+  /// another name in the same directory (rotated while no run read it),
+  /// reads that first. True if `c` now reads it.
+  bool open_moved_away(Cursor& c);
   /// Opens `c`'s file by name: false if it cannot be (said, unless only
   /// missing while followed).
   bool open_cursor(Cursor& c);

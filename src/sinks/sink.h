@@ -46,10 +46,10 @@ class Sink {
   virtual bool reader_gone() const { return false; }
 
   /// Called with each batch the sink is done with, in batch order, so its
-  /// buffer can be reused and the checkpoint moved. `settled`: delivered,
-  /// dead-lettered or given up for good; false: not delivered because the
-  /// run is ending (a signal with --checkpoint, a reader gone, a broken
-  /// stdout), so a later run should read it again.
+  /// buffer can be reused and the checkpoint moved. `settled`: delivered
+  /// or dead-lettered; false: not delivered (given up without a dead-letter
+  /// file, cut short by a signal, a reader gone, a broken stdout), so a
+  /// later run should read it again.
   void on_spent(std::function<void(Batch&&, bool settled)> spent) { spent_ = std::move(spent); }
 
  protected:
