@@ -159,6 +159,7 @@ ExitStatus run_pipeline(const Config& config, Sink& sink, Metrics& metrics, Repo
     metrics.buffered_bytes.set(static_cast<int64_t>(backlog.used()));
     metrics.buffered_records.set(static_cast<int64_t>(backlog.records()));
   };
+  ExitStatus signalled = ExitStatus::Success;
   CheckpointLedger* ledger = checkpoint ? &checkpoint->ledger() : nullptr;
   // With --checkpoint, a committed batch leaves the budget once the
   // checkpoint that covers it is written: what a crash would send again
@@ -166,6 +167,10 @@ ExitStatus run_pipeline(const Config& config, Sink& sink, Metrics& metrics, Repo
   uint64_t unwritten_cost = 0, unwritten_records = 0;
   sink.on_spent([&](Batch&& b, bool settled) {
     if (ledger) {
+      if (!settled && !ledger->frozen() && signalled == ExitStatus::Success && !sink.reader_gone())
+        diag::warning(fmt::format("--checkpoint: positions stay before batch {} for the rest of the run; the next "
+                                  "run sends its records again, and those after them",
+                                  b.number));
       ledger->committed(b, settled);
       unwritten_cost += batch_cost(b);
       unwritten_records += b.records;
@@ -223,7 +228,6 @@ ExitStatus run_pipeline(const Config& config, Sink& sink, Metrics& metrics, Repo
   signals::block_in_this_thread(false);
   ValidationPool validation(queue, validators);
 
-  ExitStatus signalled = ExitStatus::Success;
   ExitStatus input_status = ExitStatus::Success;  // of the inputs, as far as the run got
   bool input_done = false, stopping = false, stopped_at_invalid = false;
   // Signals, and a sink that broke: looked at every turn and after every
@@ -255,8 +259,10 @@ ExitStatus run_pipeline(const Config& config, Sink& sink, Metrics& metrics, Repo
     deliver_closed(batcher, sink, metrics);
     // Nothing held back while we wait: a sink that keeps batches until
     // flush() (stdout) may hold the very batch whose commit frees the budget,
-    // and with the budget spent no input would come to wake us.
+    // and with the budget spent no input would come to wake us. Likewise
+    // for a checkpoint not yet written that covers it.
     sink.flush();
+    write_checkpoint(backlog.full() && unwritten_cost > 0);
     bool want_input = !input_done && room();
     std::optional<TimePoint> deadline = batcher.deadline();
     if (reporter && reporter->deadline() && (!deadline || *reporter->deadline() < *deadline))

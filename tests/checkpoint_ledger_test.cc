@@ -61,6 +61,12 @@ TEST_CASE("a batch left for the next run stops every position where it is", "[ch
   l.committed(batch(1, {0, 3, 20, 30}), true);  // delivered after it, but resuming there would skip line 2
   CHECK(l.position(0).offset == 10);
   CHECK(l.frozen());
+  // Nothing more is kept while frozen (a followed file may grow for days).
+  l.added();
+  l.consumed(0, file(7), 40, 4);
+  l.began(0, file(8), 0, 0);
+  CHECK(l.position(0).offset == 10);
+  CHECK(l.position(0).identity.inode == 7);
 }
 
 TEST_CASE("after rotation the new file's positions start from its own beginning", "[checkpoint]") {

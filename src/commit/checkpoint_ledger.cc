@@ -5,13 +5,13 @@
 namespace batchpipe {
 
 void CheckpointLedger::began(uint32_t input, const FileIdentity& identity, uint64_t offset, uint64_t line) {
-  if (!identity.regular || input >= saved_.size()) return;
+  if (frozen_ || !identity.regular || input >= saved_.size()) return;  // frozen: nothing will move, keep nothing
   marks_.push_back({added_, input, true, identity, offset, line});
   drain(true);
 }
 
 void CheckpointLedger::consumed(uint32_t input, const FileIdentity& identity, uint64_t end, uint64_t line) {
-  if (!identity.regular || input >= saved_.size()) return;
+  if (frozen_ || !identity.regular || input >= saved_.size()) return;
   if (!marks_.empty() && !marks_.back().begins && marks_.back().input == input && marks_.back().records == added_) {
     marks_.back().identity = identity;  // no record since: one mark for both
     marks_.back().offset = end;
@@ -26,6 +26,7 @@ void CheckpointLedger::committed(const Batch& batch, bool settled) {
   if (frozen_) return;
   if (!settled) {
     frozen_ = true;
+    marks_.clear();
     return;
   }
   committed_ += batch.records;

@@ -256,6 +256,16 @@ class CheckpointFileTest(CheckpointCase):
         self.assertEqual((r.returncode, r.stdout), (0, bp.encode([[record(1)]])))
         self.assertIn(b"--checkpoint: stdin cannot be resumed", r.stderr)
 
+    def test_more_than_the_budget_through_stdin_and_a_file(self):
+        # Nothing to write down for stdin: its commits must still free the budget.
+        records = [record(n) for n in range(60000)]  # about 3 MB, three times --max-buffer
+        self.write("a.log", records)
+        r = bp.run(["--checkpoint", self.ckpt, "--max-buffer", "1M", "-", self.path("a.log")],
+                   input=b"".join(x + b"\n" for x in records))
+        self.assertEqual(r.returncode, 0, r.stderr[-500:])
+        self.assertEqual(received_numbers(r.stdout.splitlines()), list(range(60000)) * 2)
+        self.assertEqual(self.saved()["files"][0]["offset"], os.path.getsize(self.path("a.log")))
+
 
 class FollowTest(CheckpointCase):
     def follow(self, *names, extra=()):
