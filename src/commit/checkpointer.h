@@ -26,7 +26,7 @@ class Checkpointer {
   static std::unique_ptr<Checkpointer> open(const std::string& path, const std::vector<std::string>& inputs,
                                             std::string& error);
 
-  /// Where each input may start again, by input index (see ReaderOptions::resume).
+  /// Where each input may start again, by input index (see ReaderOptions::resume); one entry per input.
   std::vector<std::optional<ResumePoint>> resume_points() const;
 
   CheckpointLedger& ledger() { return ledger_; }

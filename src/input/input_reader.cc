@@ -110,6 +110,9 @@ bool InputReader::open_moved_away(Cursor& c) {
 void InputReader::start_file(uint32_t input) {
   cur_->identity = identify(cur_->fd);
   bool resumable = cur_->resumable;
+  if (resumable && !cur_->identity.regular && !options_.resume.empty())  // --checkpoint in use
+    note(false, fmt::format("{}: not a regular file: --checkpoint cannot resume it; what it sends is read once",
+                            options_.inputs[input]));
   if (!resumable || !cur_->identity.regular || input >= options_.resume.size() || !options_.resume[input]) {
     cur_->resumable = false;
     return;

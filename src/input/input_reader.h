@@ -80,7 +80,8 @@ struct ReaderOptions {
   /// does (rotation, truncation, a file that appears later); other inputs
   /// (stdin, pipes, gzip files) are read to their end as usual.
   bool follow = false;
-  /// Per input (by index; missing or empty: none): where a checkpoint says
+  /// Per input (by index; missing or empty: none; not empty at all when a
+  /// checkpoint is in use, which warns about inputs it cannot resume): where a checkpoint says
   /// reading may start again. Used only if the file is still the same (see
   /// decide_resume); otherwise the input is read from its start, with a warning.
   std::vector<std::optional<ResumePoint>> resume;

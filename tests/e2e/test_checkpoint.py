@@ -256,6 +256,15 @@ class CheckpointFileTest(CheckpointCase):
         self.assertEqual((r.returncode, r.stdout), (0, bp.encode([[record(1)]])))
         self.assertIn(b"--checkpoint: stdin cannot be resumed", r.stderr)
 
+    def test_a_named_pipe_with_a_checkpoint_warns_that_it_cannot_be_resumed(self):
+        fifo = self.path("fifo")
+        os.mkfifo(fifo)
+        writer = bp.spawn(self, ["sh", "-c", f"printf '%s\\n' '{{\"a\":1}}' > {fifo}"])
+        r = bp.run(["--checkpoint", self.ckpt, fifo])
+        writer.wait(timeout=bp.SLACK)
+        self.assertEqual((r.returncode, r.stdout), (0, b'[{"a":1}]\n'))
+        self.assertIn(b"fifo: not a regular file: --checkpoint cannot resume it", r.stderr)
+
     def test_more_than_the_budget_through_stdin_and_a_file(self):
         # Nothing to write down for stdin: its commits must still free the budget.
         records = [record(n) for n in range(60000)]  # about 3 MB, three times --max-buffer
