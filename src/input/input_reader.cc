@@ -144,6 +144,7 @@ void InputReader::start_file(uint32_t input) {
 }
 
 void InputReader::start_following() {
+  following_ = true;
   inotify_fd_ = ::inotify_init1(IN_NONBLOCK | IN_CLOEXEC);  // without it, the slow stat poll alone
   for (Cursor& c : cursors_) {
     const std::string& path = options_.inputs[c.input];
@@ -254,7 +255,7 @@ bool InputReader::next(InputBlock& block) {
     status = combine(status, notes_status_);
     notes_status_ = ExitStatus::Success;
   };
-  if (options_.follow && inotify_fd_ < 0 && !done_) start_following();
+  if (options_.follow && !following_) start_following();
   while (!done_) {
     block.lines.clear();
     block.oversized.clear();

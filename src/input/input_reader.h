@@ -184,6 +184,7 @@ class InputReader {
   std::vector<Cursor> cursors_;
   Cursor* cur_ = nullptr;
   size_t turn_ = 0;           ///< --follow: where pick() looks first, so files take turns
+  bool following_ = false;    ///< --follow: every file opened, watches set
   int inotify_fd_ = -1;
   bool done_ = false;
   std::string unfinished_;
