@@ -379,6 +379,12 @@ CliResult parse_cli(int argc, const char* const* argv) {
             ->type_name("FILE"),
         "a file name");
   app.add_flag("-q,--quiet", config.quiet, "Do not report invalid lines and retries one by one");
+  takes(app.add_option("--checkpoint", config.checkpoint,
+                       "Keep in FILE how far each input file was delivered; start there next time (not stdin)")
+            ->type_name("FILE"),
+        "a file name");
+  app.add_flag("-F,--follow", config.follow,
+               "Keep reading files as they grow, as tail -F does, across rotation and truncation");
 
   std::vector<CLI::Option*> delivery, http;
   auto* exec = takes(app.add_option("--exec", config.exec_command,
@@ -518,6 +524,7 @@ CliResult parse_cli(int argc, const char* const* argv) {
         result.warnings.push_back("--cacert: has no effect on an http:// URL, which has no TLS");
     }
     if (app.count("--metrics-file") && config.metrics_file.empty()) throw BadValue{"--metrics-file: the path is empty"};
+    if (app.count("--checkpoint") && config.checkpoint.empty()) throw BadValue{"--checkpoint: the path is empty"};
     config.headers = to_headers(headers, config.secrets);
     if (!config.cacert.empty()) check_cacert(config.cacert);
     if (compress.size()) to_mode("--compress", compress, {"gzip"});
@@ -570,6 +577,11 @@ CliResult parse_cli(int argc, const char* const* argv) {
     if (config.threads > kMaxThreads)
       throw BadValue{fmt::format("--threads: {} is too large (at most {})", threads, kMaxThreads)};
     if (config.inputs.empty()) config.inputs.push_back("-");
+    if (config.follow && config.inputs == std::vector<std::string>{"-"})
+      result.warnings.push_back("--follow: stdin is read to its end as always; --follow follows files");
+    if (!config.checkpoint.empty() && std::find(config.inputs.begin(), config.inputs.end(), "-") != config.inputs.end())
+      result.warnings.push_back("--checkpoint: stdin cannot be resumed: what it sends is read once, and keeping it "
+                                "until delivered is up to its producer");
     if (!config.dead_letter.empty()) check_dead_letter_not_input(config.dead_letter, config.inputs);
   } catch (const CLI::CallForHelp&) {
     result.out = app.help();

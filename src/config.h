@@ -56,6 +56,10 @@ struct Config {
   StatusRules status_rules;            ///< --permanent-status, --retryable-status
   Rate rate;                           ///< --rate: request starts per unit over all workers; count 0 = no limit
 
+  // Resuming and following files.
+  std::string checkpoint;              ///< --checkpoint FILE: where committed positions are kept; empty = none
+  bool follow = false;                 ///< -F/--follow: keep reading files as they grow, across rotation
+
   // Memory.
   uint64_t max_buffer = 64 << 20;      ///< --max-buffer: bytes read but not yet committed
   bool drop_when_full = false;         ///< --on-full drop (default: block)
