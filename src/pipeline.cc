@@ -12,6 +12,7 @@
 
 #include "batch/backlog.h"
 #include "batch/batcher.h"
+#include "batch/record_id.h"
 #include "commit/checkpointer.h"
 #include "input/block_queue.h"
 #include "input/input_reader.h"
@@ -92,7 +93,7 @@ class DropReporter {
 /// budget; with --on-full drop, a record that does not fit is dropped.
 /// Returns false when --on-invalid fail stops the run at one of them.
 template <class MakeRoom>
-bool add_block(const InputBlock& block, LineChecker& checker, Batcher& batcher, Backlog& backlog,
+bool add_block(const InputBlock& block, uint64_t source, LineChecker& checker, Batcher& batcher, Backlog& backlog,
                const BodyFormat& format, bool drop, Metrics& metrics, CheckpointLedger* ledger, MakeRoom&& make_room) {
   TimePoint now = Clock::now();
   uint64_t records = 0, dropped = 0, rejected = checker.rejected(), replaced = checker.replaced();
@@ -111,7 +112,7 @@ bool add_block(const InputBlock& block, LineChecker& checker, Batcher& batcher, 
       ++dropped;
       return;
     }
-    batcher.add(text, {block.input, line, block.line_offset(span), block.line_end(span)}, now);
+    batcher.add(text, {block.input, line, block.line_offset(span), block.line_end(span), source}, now);
     backlog.charge(cost, 1);
     if (ledger) ledger->added();
     ++records;
@@ -125,6 +126,13 @@ bool add_block(const InputBlock& block, LineChecker& checker, Batcher& batcher, 
   metrics.invalid.add(checker.rejected() - rejected);  // as it happens, for --metrics-file and --progress
   metrics.replaced.add(checker.replaced() - replaced);
   return go_on;
+}
+
+/// The key {record_id} names the block's records by (see record_id.h).
+uint64_t record_source(const InputBlock& block, uint64_t run_key) {
+  const FileIdentity& f = block.identity;
+  return f.regular ? file_source(f.device, f.inode, f.fingerprint, f.fingerprint_bytes)
+                   : pipe_source(run_key, block.input);
 }
 
 /// Hands closed batches to the sink while it takes them.
@@ -150,7 +158,8 @@ ExitStatus status_for(int sig) {
 
 ExitStatus run_pipeline(const Config& config, Sink& sink, Metrics& metrics, Reporter* reporter,
                         Checkpointer* checkpoint) {
-  Batcher batcher({config.batch_size, config.max_bytes, config.interval}, config.format, run_record_sources());
+  Batcher batcher({config.batch_size, config.max_bytes, config.interval}, config.format);
+  const uint64_t run_key = random_run_key();  // names the records of pipes for {record_id}
   Backlog backlog(config.max_buffer);
   metrics.buffer_limit.set(static_cast<int64_t>(config.max_buffer));
   const bool drop = config.drop_when_full;
@@ -282,7 +291,8 @@ ExitStatus run_pipeline(const Config& config, Sink& sink, Metrics& metrics, Repo
         say(block->notes_before);
         input_status = combine(input_status, block->status_before);
         if (ledger && block->begins) ledger->began(block->input, block->identity, block->offset, block->first_line - 1);
-        if (add_block(*block, checker, batcher, backlog, config.format, drop, metrics, ledger, make_room)) {
+        if (add_block(*block, record_source(*block, run_key), checker, batcher, backlog, config.format, drop, metrics,
+                      ledger, make_room)) {
           say(block->notes_after);
           input_status = combine(input_status, block->status_after);
         } else {

@@ -19,11 +19,11 @@ TimePoint t0{};
 /// on each that sizes, record() and framed_record() agree with the bytes.
 std::vector<std::string> batches(const BodyFormat& format, const std::vector<std::string>& records, uint64_t size,
                                  uint64_t max_bytes = 1 << 20) {
-  Batcher b({.records = size, .bytes = max_bytes, .interval = 0s}, format, [](uint32_t input) { return input + 0xab; });
+  Batcher b({.records = size, .bytes = max_bytes, .interval = 0s}, format);
   uint64_t line = 0;
   for (const std::string& r : records) {
     ++line;
-    REQUIRE(b.add(r, {0, line, line * 100}, t0));
+    REQUIRE(b.add(r, {.input = 0, .line = line, .offset = line * 100, .end = line * 100 + 99, .source = 0xab}, t0));
   }
   b.flush();
   std::vector<std::string> out;
@@ -77,8 +77,8 @@ TEST_CASE("bulk: an action line before each record, ids filled in") {
   CHECK(ids.bulk_create());
   CHECK(ids.uses_record_id());
   auto out = batches(ids, {"{}", "{}"}, 5);
-  CHECK(out == std::vector<std::string>{"{\"create\":{\"_id\":\"00000000000000ab-0000000000000001\"}}\n{}\n"
-                                        "{\"create\":{\"_id\":\"00000000000000ab-0000000000000002\"}}\n{}\n"});
+  CHECK(out == std::vector<std::string>{"{\"create\":{\"_id\":\"00000000000000ab-0000000000000064\"}}\n{}\n"
+                                        "{\"create\":{\"_id\":\"00000000000000ab-00000000000000c8\"}}\n{}\n"});
 }
 
 TEST_CASE("the byte limit counts every byte a format adds") {

@@ -24,6 +24,7 @@ struct Position {
   uint64_t line = 0;
   uint64_t offset = 0;
   uint64_t end = 0;
+  uint64_t source = 0;  ///< names the input for {record_id} (see record_id.h)
 };
 
 struct Batch {

@@ -5,8 +5,7 @@
 
 namespace batchpipe {
 
-Batcher::Batcher(BatchLimits limits, const BodyFormat& format, RecordSources sources)
-    : limits_(limits), format_(format), sources_(std::move(sources)) {
+Batcher::Batcher(BatchLimits limits, const BodyFormat& format) : limits_(limits), format_(format) {
   assert(limits_.records >= 1 && max_record_size() >= 1);
   BatchEncoder::open(open_, format_);
 }
@@ -20,7 +19,7 @@ bool Batcher::add(std::string_view record, Position from, TimePoint now) {
   }
   char id[kRecordIdSize];
   std::string_view record_id =
-      format_.uses_record_id() ? format_record_id(sources_ ? sources_(from.input) : 0, from.line, id)
+      format_.uses_record_id() ? format_record_id(from.source, from.offset, id)
                                : std::string_view{};
   BatchEncoder::append(open_, record, record_id);
   open_.last = from;

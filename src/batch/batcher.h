@@ -25,10 +25,8 @@ struct BatchLimits {
 
 class Batcher {
  public:
-  /// Batches are laid out as `format` says (which must outlive the Batcher);
-  /// `sources` names the inputs when the format uses {record_id}.
-  explicit Batcher(BatchLimits limits, const BodyFormat& format = BodyFormat::plain_array(),
-                   RecordSources sources = {});
+  /// Batches are laid out as `format` says (which must outlive the Batcher).
+  explicit Batcher(BatchLimits limits, const BodyFormat& format = BodyFormat::plain_array());
 
   /// The largest record that fits in a batch of its own.
   uint64_t max_record_size() const { return format_.max_record_size(limits_.bytes); }
@@ -61,7 +59,6 @@ class Batcher {
 
   BatchLimits limits_;
   const BodyFormat& format_;
-  RecordSources sources_;
   Batch open_;
   TimePoint opened_at_{};
   uint64_t next_number_ = 1;

@@ -17,12 +17,18 @@ uint64_t mix(uint64_t x) {
 
 }  // namespace
 
-RecordSources run_record_sources() {
+uint64_t file_source(uint64_t device, uint64_t inode, uint64_t fingerprint, uint64_t fingerprint_bytes) {
+  return mix(mix(mix(mix(device) + inode) + fingerprint) + fingerprint_bytes);
+}
+
+uint64_t random_run_key() {
   uint64_t run = 0;
   if (::getrandom(&run, sizeof run, 0) != sizeof run)
     run = static_cast<uint64_t>(std::chrono::system_clock::now().time_since_epoch().count()) ^
           (static_cast<uint64_t>(::getpid()) << 32);
-  return [run](uint32_t input) { return mix(run + mix(input)); };
+  return run;
 }
+
+uint64_t pipe_source(uint64_t run, uint32_t input) { return mix(run + mix(input)); }
 
 }  // namespace batchpipe

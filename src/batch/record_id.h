@@ -1,25 +1,32 @@
-// {record_id}: a name for a record that a receiver can deduplicate on. It is
-// the record's source (a key for the input it came from) and the byte offset
-// of its line there (for now: its line number), both as 16 hex digits: "<source>-<offset>", always
-// kRecordIdSize bytes. A regular file's key comes from the file's identity,
-// so a re-run over the same file names every record the same; a pipe's
-// comes from the run's id, so it is stable within a run only (retries).
+// {record_id}: a name for a record that a receiver can deduplicate on: the
+// record's source (a key for the input it came from) and the byte offset of
+// its line there, both as 16 hex digits: "<source>-<offset>", always
+// kRecordIdSize bytes.
+//
+// A regular file's key comes from its identity (device, inode and the
+// fingerprint of its first bytes, see file_identity.h), so a re-run over the
+// same file, or a resume from a checkpoint, names every record the same. A
+// file still shorter than the fingerprint (1 KiB) when read has a key that
+// changes as it grows: its records may get other ids next time (duplicates,
+// never a record taken for another). Stdin and pipes get a random key per
+// run, mixed with the input's index: stable across the retries of a run only.
 #pragma once
 
 #include <cstdint>
-#include <functional>
 #include <string_view>
 
 #include "batch/body_format.h"
 
 namespace batchpipe {
 
-/// The source key of each input, by its index.
-using RecordSources = std::function<uint64_t(uint32_t input)>;
+/// The key of a regular file with this identity.
+uint64_t file_source(uint64_t device, uint64_t inode, uint64_t fingerprint, uint64_t fingerprint_bytes);
 
-/// Keys for a run whose inputs are named by the run alone: a random run key
-/// mixed with each input's index.
-RecordSources run_record_sources();
+/// A random key for this run.
+uint64_t random_run_key();
+
+/// The key of input `input` read from a pipe in the run whose key is `run`.
+uint64_t pipe_source(uint64_t run, uint32_t input);
 
 /// Writes the id into `out` (kRecordIdSize bytes) and returns a view of it.
 inline std::string_view format_record_id(uint64_t source, uint64_t offset, char (&out)[kRecordIdSize]) {

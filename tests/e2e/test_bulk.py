@@ -72,6 +72,20 @@ class BulkTest(unittest.TestCase):
         self.assertEqual(sorted(self.server.stored), sorted(records))
         self.assertEqual(len(self.server.by_id), 50)
 
+    def test_a_rerun_over_the_same_file_stores_nothing_twice(self):
+        path = os.path.join(self.dir.name, "in.ndjson")
+        records = wants(250, {})
+        with open(path, "wb") as f:
+            f.write(b"".join(r + b"\n" for r in records))
+        args = ["--format", "bulk", "--size", "100", "--bulk-action", '{"create":{"_id":"{record_id}"}}',
+                "--post", self.server.url(), "--stats=json", path]
+        first = bp.run(args)
+        self.assertEqual(first.returncode, 0, first.stderr)
+        second = bp.run(args)  # a cron job run again over the same file
+        self.assertEqual(second.returncode, 0, second.stderr)
+        self.assertEqual(sorted(self.server.stored), sorted(records))
+        self.assertEqual(bp.stats(second.stderr)["records_already_stored_total"], 250)
+
     def test_already_stored_documents_count_as_delivered(self):
         records = wants(5, {})
         # One id for all: the last four find it stored, as a re-run's records would.

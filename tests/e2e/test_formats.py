@@ -38,6 +38,32 @@ class StdoutTest(unittest.TestCase):
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertEqual(r.stdout, b"".join(b'{"index":{}}\n' + t + b"\n" for t in TRIMMED))
 
+    def test_record_ids_follow_the_byte_offset_in_a_file(self):
+        with tempfile.TemporaryDirectory() as d:
+            path = os.path.join(d, "in.ndjson")
+            with open(path, "wb") as f:
+                f.write(ndjson(RECORDS))
+            args = ["--format", "bulk", "--bulk-action", '{"create":{"_id":"{record_id}"}}', path]
+            first, second = bp.run(args), bp.run(args)
+        self.assertEqual(first.returncode, 0, first.stderr)
+        actions = [json.loads(l) for l in first.stdout.splitlines()[0::2]]
+        ids = [a["create"]["_id"] for a in actions]
+        self.assertEqual(len(set(ids)), len(RECORDS))
+        offsets, at = [], 0
+        for r in RECORDS:
+            offsets.append(at)
+            at += len(r) + 1
+        self.assertEqual([int(i.split("-")[1], 16) for i in ids], offsets)
+        self.assertEqual(second.stdout, first.stdout, "a re-run over the same file names records the same")
+
+    def test_record_ids_from_a_pipe_differ_between_runs(self):
+        args = ["--format", "bulk", "--bulk-action", '{"index":{"_id":"{record_id}"}}']
+        first, second = bp.run(args, ndjson(RECORDS)), bp.run(args, ndjson(RECORDS))
+        ids = lambda r: [json.loads(l)["index"]["_id"] for l in r.stdout.splitlines()[0::2]]
+        self.assertEqual(len(set(ids(first))), len(RECORDS))
+        self.assertNotEqual(ids(first)[0].split("-")[0], ids(second)[0].split("-")[0])
+        self.assertEqual([i.split("-")[1] for i in ids(first)], [i.split("-")[1] for i in ids(second)])
+
     def test_max_bytes_counts_what_the_format_adds(self):
         # {"index":{}}\n + 7-byte record + \n = 21 bytes: one record a batch at 21..41.
         r = bp.run(["--format", "bulk", "--max-bytes", "41"], b'{"a":1}\n' * 4)
