@@ -25,7 +25,10 @@ would hide a broken install.
 """
 
 import ctypes
+import datetime
 import glob
+import hashlib
+import json
 import os
 import pwd
 import re
@@ -98,6 +101,22 @@ def free_ports(n: int) -> list:
             s.close()
 
 
+def _base_dir() -> str:
+    """Where a server's directory goes: the usual temporary directory, unless
+    running as root with one the service user cannot reach (TMPDIR under
+    /root, say); then /tmp."""
+    base = tempfile.gettempdir()
+    if os.geteuid() != 0:
+        return base
+    path = os.path.realpath(base)
+    while True:
+        if not os.stat(path).st_mode & 0o001:
+            return "/tmp"
+        if path == "/":
+            return base
+        path = os.path.dirname(path)
+
+
 class _Server:
     """A server process and its directory; stop() ends both."""
 
@@ -114,7 +133,7 @@ class _Server:
                 unavailable(f"no user {self.SERVICE_USER!r} to run the server as (its package creates it)")
         else:
             self.user = pwd.getpwuid(os.geteuid())
-        self.dir = tempfile.mkdtemp(prefix=f"bp-{self.SERVICE_USER}-")
+        self.dir = tempfile.mkdtemp(prefix=f"bp-{self.SERVICE_USER}-", dir=_base_dir())
         os.chmod(self.dir, 0o755)
         if os.geteuid() == 0:
             os.chown(self.dir, self.user.pw_uid, self.user.pw_gid)
@@ -397,3 +416,56 @@ def path_with_batchpipe(scratch: str, binary: str) -> str:
     if not os.path.lexists(link):
         os.symlink(os.path.abspath(binary), link)
     return bindir + os.pathsep + os.environ.get("PATH", "/usr/bin:/bin")
+
+
+LEVELS = ("info", "warn", "error")
+
+
+def events(n: int, start: int = 0) -> list:
+    """Records as the recipes describe them, with varied strings; some lack a
+    field, some carry one no table has."""
+    out = []
+    for i in range(start, start + n):
+        e = {"time": (datetime.datetime(2026, 12, 2, tzinfo=datetime.timezone.utc)
+                      + datetime.timedelta(seconds=i, milliseconds=i % 1000)).isoformat(timespec="milliseconds"),
+             "level": LEVELS[i % 3],
+             "msg": ["started", 'it\'s "quoted" \\ back', "café ☃ 𝄞", "tab\there\nnewline", ""][i % 5] + f" {i}"}
+        if i % 7 == 0:
+            del e["level"]
+        if i % 11 == 0:
+            e["host"] = "web-1"
+        out.append(json.dumps(e, ensure_ascii=(i % 2 == 0)).encode())
+    return out
+
+
+def md5_sum(values) -> int:
+    """Sum of the first 32 bits of MD5 of each string: order-free, but counts
+    each value once per occurrence."""
+    return sum(int(hashlib.md5(v.encode()).hexdigest()[:8], 16) for v in values)
+
+
+class RecipeCase(unittest.TestCase):
+    """Runs a README recipe in a scratch directory, `batchpipe` first in PATH."""
+
+    def setUp(self):
+        batchpipe = os.environ.get("BATCHPIPE")
+        if not batchpipe:
+            raise RuntimeError("set BATCHPIPE to the built batchpipe binary (ctest does)")
+        scratch = tempfile.TemporaryDirectory(prefix="bp-recipe-")
+        self.addCleanup(scratch.cleanup)
+        self.dir = scratch.name
+        self.env = dict(os.environ, PATH=path_with_batchpipe(self.dir, batchpipe))
+
+    def path(self, name):
+        return os.path.join(self.dir, name)
+
+    def write_events(self, records) -> None:
+        with open(self.path("events.ndjson"), "wb") as f:
+            f.writelines(r + b"\n" for r in records)
+
+    def run_recipe(self, script: str, env=None, timeout=60) -> subprocess.CompletedProcess:
+        return subprocess.run(["sh", "-ec", script], cwd=self.dir, env=env or self.env,
+                              stdin=subprocess.DEVNULL, capture_output=True, timeout=timeout)
+
+    def assert_ran(self, r, script):
+        self.assertEqual(r.returncode, 0, f"recipe:\n{script}\nstderr: {r.stderr[-2000:]!r}")

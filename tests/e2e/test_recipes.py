@@ -1,137 +1,34 @@
-"""README's recipes for PostgreSQL, SQLite and Kafka, run as written against
-the real receivers (ClickHouse's is in test_clickhouse.py, beside its server).
+"""README's recipes for SQLite and Kafka, run as written against the real
+receivers (ClickHouse's is in test_clickhouse.py, PostgreSQL's in
+test_postgresql.py, each beside its server).
 
 Each recipe is read from README.md (the ```sh block after
 `<!-- recipe: NAME -->`) and run by `sh -e` in a scratch directory holding
-`events.ndjson`, with `batchpipe` first in PATH; only the receiver's address
-is put in where the README names a placeholder. What arrived is then read
-back with the receiver's own client and compared with the input.
+`events.ndjson`, with `batchpipe` first in PATH (receivers.RecipeCase); only
+the receiver's address is put in where the README names a placeholder. What
+arrived is then read back with the receiver's own client and compared with
+the input.
 
-- PostgreSQL: a private cluster (receivers.PostgreSQL), reached through the
-  PG* variables, so `psql -d mydb` in the recipe needs no change.
 - SQLite: a new database file, as a first-time user has.
-- Kafka: Debian has no broker; librdkafka's mock cluster (kafka_mock.py, the
-  library kcat is built on) speaks the protocol on 127.0.0.1, and the topic
-  is read back with `kcat -C`.
+- Kafka: Debian has no broker; librdkafka's mock cluster (kafka_mock.py, in
+  the library kcat is built on) speaks the protocol on 127.0.0.1, and the
+  topic is read back with `kcat -C`.
 """
 
-import datetime
-import hashlib
 import json
 import os
 import select
 import sqlite3
 import subprocess
 import sys
-import tempfile
 import time
 import unittest
 
 import bp
 import receivers
+from receivers import RecipeCase, events
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-
-LEVELS = ("info", "warn", "error")
-
-
-def events(n: int, start: int = 0) -> list:
-    """Records as the recipes describe them, with varied strings; some lack a
-    field, some carry one no table has."""
-    out = []
-    for i in range(start, start + n):
-        e = {"time": (datetime.datetime(2026, 12, 2, tzinfo=datetime.timezone.utc)
-                      + datetime.timedelta(seconds=i, milliseconds=i % 1000)).isoformat(timespec="milliseconds"),
-             "level": LEVELS[i % 3],
-             "msg": ["started", 'it\'s "quoted" \\ back', "café ☃ 𝄞", "tab\there\nnewline", ""][i % 5] + f" {i}"}
-        if i % 7 == 0:
-            del e["level"]
-        if i % 11 == 0:
-            e["host"] = "web-1"
-        out.append(json.dumps(e, ensure_ascii=(i % 2 == 0)).encode())
-    return out
-
-
-def md5_sum(values) -> int:
-    """Sum of the first 32 bits of MD5 of each string: order-free, but counts
-    each value once per occurrence."""
-    return sum(int(hashlib.md5(v.encode()).hexdigest()[:8], 16) for v in values)
-
-
-class RecipeCase(unittest.TestCase):
-    def setUp(self):
-        scratch = tempfile.TemporaryDirectory(prefix="bp-recipe-")
-        self.addCleanup(scratch.cleanup)
-        self.dir = scratch.name
-        self.env = dict(os.environ, PATH=receivers.path_with_batchpipe(self.dir, bp.binary()))
-
-    def path(self, name):
-        return os.path.join(self.dir, name)
-
-    def write_events(self, records) -> None:
-        with open(self.path("events.ndjson"), "wb") as f:
-            f.writelines(r + b"\n" for r in records)
-
-    def run_recipe(self, script: str, env=None, timeout=60) -> subprocess.CompletedProcess:
-        return subprocess.run(["sh", "-ec", script], cwd=self.dir, env=env or self.env,
-                              stdin=subprocess.DEVNULL, capture_output=True, timeout=timeout)
-
-    def assert_ran(self, r, script):
-        self.assertEqual(r.returncode, 0, f"recipe:\n{script}\nstderr: {r.stderr[-2000:]!r}")
-
-
-class PostgresRecipeTest(RecipeCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.server = receivers.PostgreSQL.start()
-        cls.addClassCleanup(cls.server.stop)
-
-    def setUp(self):
-        super().setUp()
-        # A fresh database per test, as the recipe's reader has.
-        self.db = f"mydb_{self._testMethodName[-20:]}"
-        self.server.psql(f"drop database if exists {self.db}")
-        self.server.psql(f"create database {self.db}")
-        self.env.update({k: v for k, v in self.server.client_env().items() if k.startswith("PG")})
-        self.env.pop("PGDATABASE")
-
-    def recipe(self) -> str:
-        return receivers.replace_once(receivers.readme_recipe("postgresql"), "mydb", self.db)
-
-    def test_readme_recipe(self):
-        recs = events(2_500)
-        self.write_events(recs)
-        script = self.recipe()
-        self.assert_ran(self.run_recipe(script), script)
-
-        want = [json.loads(r) for r in recs]
-        got = self.server.psql(
-            "select count(*), count(level), sum(extract(epoch from time) * 1000)::bigint,"
-            " sum(('x' || left(md5(msg), 8))::bit(32)::bigint),"
-            " count(*) filter (where level = 'error') from events", database=self.db)
-        epoch_ms = sum(round(datetime.datetime.fromisoformat(e["time"]).timestamp() * 1000) for e in want)
-        self.assertEqual(got.split("|"), [
-            str(len(want)), str(sum("level" in e for e in want)), str(epoch_ms),
-            str(md5_sum(e["msg"] for e in want)), str(sum(e.get("level") == "error" for e in want))])
-
-    def test_a_batch_postgresql_rejects_is_dead_lettered_and_the_rest_loaded(self):
-        # psql exits 3 on the SQL error (ON_ERROR_STOP); the batch's INSERT is
-        # one transaction, so none of its rows stay.
-        recs = events(3_000)
-        recs[1_234] = b'{"time":"not a time","level":"info","msg":"bad"}'
-        self.write_events(recs)
-        script = receivers.replace_once(self.recipe(), "--size 1000",
-                                        "--size 1000 --retries 0 --dead-letter failed.ndjson")
-        r = self.run_recipe(script)
-        self.assertEqual(r.returncode, 4, r.stderr[-2000:])
-        self.assertIn(b"invalid input syntax for type timestamp with time zone", r.stderr)
-        self.assertIn(b"command exited with status 3", r.stderr)
-        with open(self.path("failed.ndjson"), "rb") as f:
-            self.assertEqual(f.read(), b"".join(rec + b"\n" for rec in recs[1_000:2_000]))
-        kept = [json.loads(r)["msg"] for r in recs[:1_000] + recs[2_000:]]
-        got = self.server.psql("select count(*), sum(('x' || left(md5(msg), 8))::bit(32)::bigint) from events",
-                               database=self.db)
-        self.assertEqual(got, f"{len(kept)}|{md5_sum(kept)}")
 
 
 class SqliteRecipeTest(RecipeCase):
