@@ -55,7 +55,7 @@ class PostgresRecipeTest(RecipeCase):
         recs[1_234] = b'{"time":"not a time","level":"info","msg":"bad"}'
         self.write_events(recs)
         script = receivers.replace_once(self.recipe(), "--size 1000",
-                                        "--size 1000 --retries 0 --dead-letter failed.ndjson")
+                                        "--size 1000 --interval 0 --retries 0 --dead-letter failed.ndjson")
         r = self.run_recipe(script)
         self.assertEqual(r.returncode, 4, r.stderr[-2000:])
         self.assertIn(b"invalid input syntax for type timestamp with time zone", r.stderr)
