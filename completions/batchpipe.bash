@@ -10,8 +10,8 @@ _batchpipe()
     prev=
     ((COMP_CWORD > 0)) && prev=${COMP_WORDS[COMP_CWORD - 1]}
 
-    local opts='--size --interval --max-bytes --max-buffer --on-full --threads --input --on-invalid --stats --stats=json --progress --metrics-file -q --quiet -h --help -V --version
-        --exec --post -H --header --compress --connect-timeout --cacert --insecure
+    local opts='--size --interval --max-bytes --max-buffer --on-full --threads --input --format --wrap --bulk-action --on-invalid --stats --stats=json --progress --metrics-file -q --quiet -h --help -V --version
+        --exec --post -H --header --method --compress --connect-timeout --cacert --insecure
         --retries --retry-delay --retry-max-delay --retry-max-time --timeout --on-error
         --dead-letter --grace -j --parallel -v --verbose'
 
@@ -120,6 +120,18 @@ _batchpipe()
             ;;
         --compress)
             mapfile -t COMPREPLY < <(compgen -W 'gzip' -- "$cur")
+            return 0
+            ;;
+        --format)
+            mapfile -t COMPREPLY < <(compgen -W 'array ndjson bulk' -- "$cur")
+            return 0
+            ;;
+        --method)
+            mapfile -t COMPREPLY < <(compgen -W 'POST PUT' -- "$cur")
+            return 0
+            ;;
+        --wrap | --bulk-action)
+            # Free JSON text: nothing to offer.
             return 0
             ;;
         --connect-timeout)

@@ -18,6 +18,10 @@ complete -c batchpipe -l threads -x -d 'Validate on N threads; 1 = on the loop t
     -a '1\t"On the loop thread" 2 4 8'
 complete -c batchpipe -l input -x -d 'What a line is [json]' \
     -a 'json\t"One JSON value a line (default)" text\t"Any line, sent as a JSON string"'
+complete -c batchpipe -l format -x -d 'Batch body [array]' \
+    -a 'array\t"[r1,r2] and a newline (default)" ndjson\t"Each record and a newline" bulk\t"Elasticsearch _bulk: an action line before each record"'
+complete -c batchpipe -l wrap -x -d 'Put the array where @ stands in PREFIX@SUFFIX, e.g. {"events":@}'
+complete -c batchpipe -l bulk-action -x -d '--format bulk action line; {record_id} gives a stable id [{"index":{}}]'
 complete -c batchpipe -l on-invalid -x -d 'What to do with an invalid line [skip]' \
     -a 'skip\t"Report the line and leave it out (exit status 1)" fail\t"Report the line and stop reading (exit status 3)" quote\t"Deliver the line as a JSON string"'
 complete -c batchpipe -l stats -d 'Print a summary on stderr at the end (--stats=json: one JSON object)'
@@ -29,7 +33,7 @@ complete -c batchpipe -s q -l quiet -d 'Do not report invalid lines and retries 
 # one of --exec and --post, which exclude each other.
 complete -c batchpipe -l exec -x -d "Run '/bin/sh -c CMD' once per batch, the batch on its stdin" \
     -n 'not __fish_seen_argument -l post' -a '(__fish_complete_command)'
-complete -c batchpipe -l post -x -d 'POST each batch to an http:// or https:// URL' \
+complete -c batchpipe -l post -x -d 'Send each batch to an http:// or https:// URL; {batch_id}, {batch}, {attempt} filled in' \
     -n 'not __fish_seen_argument -l exec' -a 'http:// https://'
 
 # HTTP options: only with --post.
@@ -44,6 +48,7 @@ function __batchpipe_header_file
 end
 complete -c batchpipe -s H -l header -x -d 'Add a request header; @FILE reads one a line; not Idempotency-Key' \
     -a '(__batchpipe_header_file)'
+complete -c batchpipe -l method -x -d 'HTTP method [POST]' -a 'POST PUT'
 complete -c batchpipe -l compress -x -d 'Compress request bodies' \
     -a 'gzip\t"Content-Encoding: gzip"'
 complete -c batchpipe -l connect-timeout -x -d 'Limit on connecting [10s]' \

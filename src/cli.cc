@@ -14,10 +14,12 @@
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include "format_options.h"
 #include "suggest.h"
 #include "unique_fd.h"
 #include "url_check.h"
 #include "sinks/reply_quote.h"
+#include "sinks/request_template.h"
 
 namespace batchpipe {
 namespace {
@@ -266,9 +268,10 @@ CliResult parse_cli(int argc, const char* const* argv) {
   std::string retries = "5", retry_delay = "500ms", retry_max_delay = "30s", retry_max_time = "0",
               timeout, grace = "10s", on_error = "continue", compress, connect_timeout = "10s";
   std::string parallel = "1", max_buffer = "64M", on_full = "block", threads, input_format = "json", stats;
+  std::string format = "array", wrap, bulk_action, method = "POST";
   std::vector<std::string> headers;
 
-  CLI::App app{"Read NDJSON records and deliver them in batches, each a JSON array on one line.",
+  CLI::App app{"Read NDJSON records and deliver them in batches: JSON arrays, NDJSON or Elasticsearch _bulk bodies.",
                "batchpipe"};
   app.get_formatter()->column_width(24);
   app.footer(kFooter);
@@ -295,6 +298,18 @@ CliResult parse_cli(int argc, const char* const* argv) {
                        "Largest batch as written or sent, newline included (K/M/G = KiB/MiB/GiB) [8M]")
             ->type_name("SIZE"),
         kSizeForms);
+  takes(app.add_option("--format", format,
+                       "Batch body: array ([r1,r2] and a newline), ndjson (each record and a newline) or bulk "
+                       "(Elasticsearch _bulk: an action line before each) [array]")
+            ->type_name("FORMAT"),
+        "array, ndjson or bulk");
+  takes(app.add_option("--wrap", wrap, "Put the array where @ stands in PREFIX@SUFFIX, e.g. '{\"events\":@}'")
+            ->type_name("PREFIX@SUFFIX"),
+        "JSON with @ where the array goes, e.g. '{\"events\":@}'");
+  takes(app.add_option("--bulk-action", bulk_action,
+                       "--format bulk's action line; {record_id} gives a stable id [{\"index\":{}}]")
+            ->type_name("JSON"),
+        "a JSON object such as '{\"create\":{\"_id\":\"{record_id}\"}}'");
   takes(app.add_option("--input", input_format,
                        "json: each line is a JSON value; text: each line is a record as a JSON string [json]")
              ->type_name("FORMAT"),
@@ -329,7 +344,9 @@ CliResult parse_cli(int argc, const char* const* argv) {
                                     "status is its last command's (see batchpipe(1))")
                          ->type_name("CMD"),
                      "a shell command");
-  auto* post = takes(app.add_option("--post", config.post_url, "POST each batch to an http:// or https:// URL")
+  auto* post = takes(app.add_option("--post", config.post_url,
+                                    "Send each batch to an http:// or https:// URL; {batch_id}, {batch} and "
+                                    "{attempt} are filled in (also in -H)")
                          ->type_name("URL"),
                      "an http:// or https:// URL");
   http.push_back(takes(app.add_option("-H,--header", headers,
@@ -339,6 +356,8 @@ CliResult parse_cli(int argc, const char* const* argv) {
                            ->allow_extra_args(false)  // `-H 'A: b' FILE`: FILE is an input, not a header
                            ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll),
                        "'Name: value' or @FILE"));
+  http.push_back(takes(app.add_option("--method", method, "HTTP method: POST or PUT [POST]")->type_name("METHOD"),
+                       "POST or PUT"));
   http.push_back(takes(app.add_option("--compress", compress, "Compress request bodies: gzip")->type_name("METHOD"),
                        "gzip"));
   http.push_back(takes(app.add_option("--connect-timeout", connect_timeout, "Limit on connecting [10s]")
@@ -409,7 +428,8 @@ CliResult parse_cli(int argc, const char* const* argv) {
         throw BadValue{fmt::format("{}: only applies with --post", opt->get_name())};
     if (exec->count() && config.exec_command.empty()) throw BadValue{"--exec: the command is empty"};
     if (post->count()) {
-      UrlCheck url = check_post_url(config.post_url);
+      // Fields are checked filled in, as they will be sent.
+      UrlCheck url = check_post_url(expand_template(config.post_url, {"0123456789abcdef-1", 1, 1}));
       if (!url.error.empty()) throw BadValue{url.error};
       result.warnings.insert(result.warnings.end(), url.warnings.begin(), url.warnings.end());
       if (!url.https && config.insecure) {
@@ -445,6 +465,15 @@ CliResult parse_cli(int argc, const char* const* argv) {
                                  "raise --max-buffer or lower --max-bytes",
                                  max_bytes, max_buffer)};
     config.drop_when_full = to_mode("--on-full", on_full, {"block", "drop"}) == "drop";
+    auto body = make_body_format(to_mode("--format", format, {"array", "ndjson", "bulk"}), wrap, bulk_action);
+    if (auto* e = std::get_if<std::string>(&body)) throw BadValue{*e};
+    config.format = std::get<BodyFormat>(std::move(body));
+    if (config.format.max_record_size(config.max_bytes) == 0)
+      throw BadValue{fmt::format("--max-bytes {} cannot hold a record with {} ({} bytes); give at least {}", max_bytes,
+                                 config.format.frame_words(), config.format.body_size(1, 0),
+                                 config.format.body_size(1, 1))};
+    std::transform(method.begin(), method.end(), method.begin(), [](unsigned char c) { return std::toupper(c); });
+    config.method = to_mode("--method", method, {"POST", "PUT"});
     config.text_input = to_mode("--input", input_format, {"json", "text"}) == "text";
     if (!stats.empty()) to_mode("--stats", stats, {"human", "json"});
     config.stats = stats == "json" ? StatsFormat::Json : stats == "human" ? StatsFormat::Human : StatsFormat::None;

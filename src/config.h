@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "batch/body_format.h"
 #include "deliver/retry_policy.h"
 #include "stats.h"
 #include "units.h"
@@ -19,6 +20,7 @@ struct Config {
   Duration interval = std::chrono::milliseconds(500);  ///< --interval; zero = off
   uint64_t max_bytes = 8 << 20;        ///< --max-bytes: encoded batch, brackets and newline included
   InvalidMode on_invalid = InvalidMode::Skip;
+  BodyFormat format;                   ///< --format, --wrap, --bulk-action: how a batch's body is laid out
   bool text_input = false;             ///< --input text: every line is a record, as a JSON string
   uint32_t threads = 1;                ///< --threads: validation threads; 1 = the loop's own
   StatsFormat stats = StatsFormat::None;  ///< --stats[=json]: summary on stderr at the end
@@ -28,7 +30,8 @@ struct Config {
 
   // Delivery (--exec or --post); the stdout sink when neither is given.
   std::string exec_command;            ///< --exec: run by /bin/sh -c once per batch
-  std::string post_url;                ///< --post: http:// or https://
+  std::string post_url;                ///< --post: http:// or https://; may hold {batch_id}, {batch}, {attempt}
+  std::string method = "POST";         ///< --method: POST or PUT
   std::vector<std::string> headers;    ///< -H/--header, @FILE already read
   std::vector<std::string> secrets;    ///< never quoted back: pieces of the values of Authorization,
                                        ///< Cookie, Proxy-Authorization and every header from @FILE
@@ -51,7 +54,8 @@ struct Config {
   bool delivers() const { return !exec_command.empty() || !post_url.empty(); }
 };
 
-/// The smallest --max-bytes that holds any record at all ("[" 1 byte "]" "\n").
+/// The smallest --max-bytes that holds any record at all in the default
+/// format ("[" 1 byte "]" "\n"); other formats need what their frame needs.
 inline constexpr uint64_t kMinMaxBytes = 4;
 /// The most validation threads (--threads), and the most used by default.
 inline constexpr uint32_t kMaxThreads = 64;

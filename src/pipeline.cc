@@ -91,13 +91,13 @@ class DropReporter {
 /// budget; with --on-full drop, a record that does not fit is dropped.
 /// Returns false when --on-invalid fail stops the run at one of them.
 template <class MakeRoom>
-bool add_block(const InputBlock& block, LineChecker& checker, Batcher& batcher, Backlog& backlog, bool drop,
-               Metrics& metrics, MakeRoom&& make_room) {
+bool add_block(const InputBlock& block, LineChecker& checker, Batcher& batcher, Backlog& backlog,
+               const BodyFormat& format, bool drop, Metrics& metrics, MakeRoom&& make_room) {
   TimePoint now = Clock::now();
   uint64_t records = 0, dropped = 0, rejected = checker.rejected(), replaced = checker.replaced();
   bool starved = false;  // make_room() could not help: drop the rest of the block at once
   bool go_on = checker.check(block, [&](std::string_view text, uint64_t line) {
-    uint64_t cost = record_cost(text.size());
+    uint64_t cost = record_cost(text.size(), format);
     // A record costs a little more than its share of a batch (--max-bytes
     // may equal --max-buffer): one alone may exceed the budget, and is then
     // still taken into an empty buffer, as --on-full block takes it.
@@ -145,7 +145,7 @@ ExitStatus status_for(int sig) {
 }  // namespace
 
 ExitStatus run_pipeline(const Config& config, Sink& sink, Metrics& metrics, Reporter* reporter) {
-  Batcher batcher({config.batch_size, config.max_bytes, config.interval});
+  Batcher batcher({config.batch_size, config.max_bytes, config.interval}, config.format, run_record_sources());
   Backlog backlog(config.max_buffer);
   metrics.buffer_limit.set(static_cast<int64_t>(config.max_buffer));
   const bool drop = config.drop_when_full;
@@ -182,7 +182,8 @@ ExitStatus run_pipeline(const Config& config, Sink& sink, Metrics& metrics, Repo
   // A line of text grows by its quotes at least: longer ones cannot fit.
   uint64_t longest_line = batcher.max_record_size() - (config.text_input ? std::min<uint64_t>(2, batcher.max_record_size()) : 0);
   InputReader reader({config.inputs, longest_line, 1 << 20, config.text_input}, stop.fd());
-  LineChecker checker(config.on_invalid, batcher.max_record_size(), config.inputs, config.text_input);
+  LineChecker checker(config.on_invalid, batcher.max_record_size(), config.inputs, config.text_input,
+                      {config.format.body_size(1, 0), config.format.frame_words()});
   signals::on_info([&] {
     print_stats(metrics, Clock::now() - metrics.started,
                 config.stats == StatsFormat::None ? StatsFormat::Human : config.stats);
@@ -237,7 +238,7 @@ ExitStatus run_pipeline(const Config& config, Sink& sink, Metrics& metrics, Repo
       if (!stopped_at_invalid) {  // what was read after a bad line that stopped the run is dropped, unsaid
         say(block->notes_before);
         input_status = combine(input_status, block->status_before);
-        if (add_block(*block, checker, batcher, backlog, drop, metrics, make_room)) {
+        if (add_block(*block, checker, batcher, backlog, config.format, drop, metrics, make_room)) {
           say(block->notes_after);
           input_status = combine(input_status, block->status_after);
         } else {

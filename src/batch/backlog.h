@@ -10,13 +10,20 @@
 
 namespace batchpipe {
 
-/// What one record of `size` bytes costs the budget: its bytes, its separator
-/// and its bookkeeping in the Batch (its end offset and a little slack).
-inline uint64_t record_cost(uint64_t size) { return size + 1 + 8; }
+/// What one record of `size` bytes costs the budget in a batch laid out as
+/// `f`: its bytes, what the format puts around it, and its bookkeeping in the
+/// Batch (its end offset and a little slack).
+inline uint64_t record_cost(uint64_t size, const BodyFormat& f = BodyFormat::plain_array()) {
+  return size + f.separator().size() + f.before_size() + f.after().size() + 8;
+}
 
 /// What a closed batch holds against the budget: the sum of record_cost()
-/// over its records (its bytes less the brackets, plus bookkeeping).
-inline uint64_t batch_cost(const Batch& b) { return b.records ? b.bytes.size() - 2 + 8 * b.records : 0; }
+/// over its records (its body less the format's opening and closing bytes,
+/// plus bookkeeping; the first record's missing separator counted as theirs).
+inline uint64_t batch_cost(const Batch& b) {
+  const BodyFormat& f = *b.format;
+  return b.records ? b.bytes.size() - f.open().size() - f.close().size() + f.separator().size() + 8 * b.records : 0;
+}
 
 class Backlog {
  public:

@@ -1,5 +1,6 @@
-// The wire form of a batch: "[" rec1 "," rec2 ... "]" "\n", records byte-for-byte.
-// Every sink receives exactly these bytes.
+// The wire form of a batch, laid out by its BodyFormat ("[" rec1 "," rec2 "]"
+// "\n" by default), records byte-for-byte. Every sink receives exactly these
+// bytes.
 #pragma once
 
 #include <cstdint>
@@ -7,12 +8,15 @@
 #include <string_view>
 #include <vector>
 
+#include "batch/body_format.h"
+
 namespace batchpipe {
 
 /// Where a record came from: which input (index into the inputs given) and line.
 struct Position {
   uint32_t input = 0;
   uint64_t line = 0;
+  uint64_t offset = 0;  ///< of the start of the record's line in its input
 };
 
 struct Batch {
@@ -22,43 +26,54 @@ struct Batch {
   Position first;              ///< of the first record
   Position last;               ///< of the last record
   std::vector<uint32_t> ends;  ///< where each record ends in `bytes`, for dead-lettering
+  const BodyFormat* format = &BodyFormat::plain_array();  ///< outlives the batch
 
-  /// The bytes every sink writes or sends: the batch and its newline, never
-  /// more than --max-bytes.
+  /// The bytes every sink writes or sends, never more than --max-bytes.
   std::string_view body() const { return bytes; }
 
   /// The i-th record, byte-for-byte as it came in.
   std::string_view record(size_t i) const {
-    size_t begin = i == 0 ? 1 : ends[i - 1] + 1;
+    size_t begin = i == 0 ? format->lead() : ends[i - 1] + format->gap();
     return std::string_view(bytes).substr(begin, ends[i] - begin);
+  }
+  /// The i-th record with the bytes the format puts before and after it (a
+  /// _bulk action line), as a part of the batch re-encodes it.
+  std::string_view framed_record(size_t i) const {
+    size_t begin = (i == 0 ? format->lead() : ends[i - 1] + format->gap()) - format->before_size();
+    return std::string_view(bytes).substr(begin, ends[i] + format->after().size() - begin);
   }
 };
 
-/// Size of the encoded batch with its closing bracket and newline, as
-/// --max-bytes counts it, for a batch whose open bytes (see BatchEncoder) are
-/// `open_size` long.
-inline uint64_t closed_size(uint64_t open_size) { return open_size + 2; }
-
 /// Appends records to a Batch's bytes; the batch stays "open" (no closing
-/// bracket) until close().
+/// bytes) until close().
 struct BatchEncoder {
-  static void open(Batch& b) {
-    b.bytes.clear();
-    b.bytes.push_back('[');
+  static void open(Batch& b, const BodyFormat& format = BodyFormat::plain_array()) {
+    b.format = &format;
+    b.bytes.assign(format.open());
     b.records = 0;
     b.ends.clear();
   }
-  /// Bytes the batch grows by when `record_size` more bytes are added.
-  static uint64_t growth(const Batch& b, uint64_t record_size) {
-    return record_size + (b.records ? 1 : 0);
+  /// Size of the batch once closed if a record of `record_size` bytes were added.
+  static uint64_t size_with(const Batch& b, uint64_t record_size) {
+    const BodyFormat& f = *b.format;
+    return b.bytes.size() + (b.records ? f.separator().size() : 0) + f.before_size() + record_size +
+           f.after().size() + f.close().size();
   }
-  static void append(Batch& b, std::string_view record) {
-    if (b.records) b.bytes.push_back(',');
+  /// `record_id` fills the format's {record_id}s, if it has any.
+  static void append(Batch& b, std::string_view record, std::string_view record_id = {}) {
+    const BodyFormat& f = *b.format;
+    if (b.records) b.bytes.append(f.separator());
+    if (f.before_size()) f.append_before(b.bytes, record_id);
     b.bytes.append(record);
     b.ends.push_back(static_cast<uint32_t>(b.bytes.size()));
+    b.bytes.append(f.after());
     ++b.records;
   }
-  static void close(Batch& b) { b.bytes.append("]\n"); }
+  static void close(Batch& b) { b.bytes.append(b.format->close()); }
 };
+
+/// The records `indices` of `batch` (ascending) as a batch of their own, with
+/// the same number, format and action lines; for sending part of a batch again.
+Batch part_of(const Batch& batch, const std::vector<uint32_t>& indices);
 
 }  // namespace batchpipe

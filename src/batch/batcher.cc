@@ -5,21 +5,24 @@
 
 namespace batchpipe {
 
-Batcher::Batcher(BatchLimits limits) : limits_(limits) {
-  assert(limits_.records >= 1 && limits_.bytes >= 4);
-  BatchEncoder::open(open_);
+Batcher::Batcher(BatchLimits limits, const BodyFormat& format, RecordSources sources)
+    : limits_(limits), format_(format), sources_(std::move(sources)) {
+  assert(limits_.records >= 1 && max_record_size() >= 1);
+  BatchEncoder::open(open_, format_);
 }
 
 bool Batcher::add(std::string_view record, Position from, TimePoint now) {
   if (record.size() > max_record_size()) return false;
-  if (open_.records &&
-      closed_size(open_.bytes.size() + BatchEncoder::growth(open_, record.size())) > limits_.bytes)
-    close_open();
+  if (open_.records && BatchEncoder::size_with(open_, record.size()) > limits_.bytes) close_open();
   if (open_.records == 0) {
     opened_at_ = now;
     open_.first = from;
   }
-  BatchEncoder::append(open_, record);
+  char id[kRecordIdSize];
+  std::string_view record_id =
+      format_.uses_record_id() ? format_record_id(sources_ ? sources_(from.input) : 0, from.line, id)
+                               : std::string_view{};
+  BatchEncoder::append(open_, record, record_id);
   open_.last = from;
   if (open_.records >= limits_.records) close_open();
   return true;
@@ -60,7 +63,7 @@ void Batcher::close_open() {
     open_.ends = std::move(spare_.back().ends);
     spare_.pop_back();
   }
-  BatchEncoder::open(open_);
+  BatchEncoder::open(open_, format_);
 }
 
 }  // namespace batchpipe

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "batch/batch_encoder.h"
+#include "batch/record_id.h"
 #include "clock.h"
 #include "units.h"
 
@@ -18,16 +19,19 @@ namespace batchpipe {
 
 struct BatchLimits {
   uint64_t records = 1000;     ///< close when the batch holds this many
-  uint64_t bytes = 8 << 20;    ///< the closed batch (brackets and newline) never exceeds this
+  uint64_t bytes = 8 << 20;    ///< the closed batch (its whole body) never exceeds this
   Duration interval{0};        ///< close when the oldest record is this old; zero = never
 };
 
 class Batcher {
  public:
-  explicit Batcher(BatchLimits limits);
+  /// Batches are laid out as `format` says (which must outlive the Batcher);
+  /// `sources` names the inputs when the format uses {record_id}.
+  explicit Batcher(BatchLimits limits, const BodyFormat& format = BodyFormat::plain_array(),
+                   RecordSources sources = {});
 
   /// The largest record that fits in a batch of its own.
-  uint64_t max_record_size() const { return limits_.bytes - 3; }
+  uint64_t max_record_size() const { return format_.max_record_size(limits_.bytes); }
 
   /// Adds a record received at `now`. Returns false, changing nothing, when
   /// the record is larger than max_record_size(). May close the open batch
@@ -56,6 +60,8 @@ class Batcher {
   void close_open();
 
   BatchLimits limits_;
+  const BodyFormat& format_;
+  RecordSources sources_;
   Batch open_;
   TimePoint opened_at_{};
   uint64_t next_number_ = 1;

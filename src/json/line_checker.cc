@@ -10,9 +10,6 @@
 namespace batchpipe {
 namespace {
 
-/// Bytes a batch adds around its one record: "[", "]" and the newline (see Batcher::max_record_size).
-constexpr uint64_t kBatchFrame = 3;
-
 /// " (8 MiB)" for a whole number of KiB, MiB or GiB; else nothing.
 std::string in_units(uint64_t bytes) {
   static constexpr const char* kUnits[] = {"KiB", "MiB", "GiB", "TiB"};
@@ -28,8 +25,9 @@ std::string in_units(uint64_t bytes) {
 
 }  // namespace
 
-LineChecker::LineChecker(InvalidMode mode, uint64_t max_record, std::vector<std::string> inputs, bool text)
-    : mode_(mode), text_(text), max_record_(max_record), inputs_(std::move(inputs)) {}
+LineChecker::LineChecker(InvalidMode mode, uint64_t max_record, std::vector<std::string> inputs, bool text,
+                         RecordFrame frame)
+    : mode_(mode), text_(text), max_record_(max_record), inputs_(std::move(inputs)), frame_(std::move(frame)) {}
 
 void LineChecker::hint(const InputBlock& block, std::string_view text, bool invalid) {
   if (block.input != hint_input_) {
@@ -54,9 +52,9 @@ bool LineChecker::reject(const InputBlock& block, uint64_t line, std::string_vie
 }
 
 std::string LineChecker::oversize(uint64_t size, std::string_view how) const {
-  uint64_t limit = max_record_ + kBatchFrame;
+  uint64_t limit = max_record_ + frame_.bytes;
   return fmt::format("record of {} bytes{} exceeds --max-bytes {}{}{}", size, how, limit, in_units(limit),
-                     size <= limit ? " with the batch's brackets and newline" : "");
+                     size <= limit ? " with " + frame_.words : "");
 }
 
 const std::string& LineChecker::quote(const InputBlock& block, uint64_t line, std::string_view text) {

@@ -18,10 +18,18 @@
 
 namespace batchpipe {
 
+/// What a batch of one record adds around it, for the message about a record
+/// over --max-bytes.
+struct RecordFrame {
+  uint64_t bytes = 3;
+  std::string words = "the batch's brackets and newline";
+};
+
 class LineChecker {
  public:
   /// `text` (--input text): every line is a record, quoted as a JSON string.
-  LineChecker(InvalidMode mode, uint64_t max_record, std::vector<std::string> inputs, bool text = false);
+  LineChecker(InvalidMode mode, uint64_t max_record, std::vector<std::string> inputs, bool text = false,
+              RecordFrame frame = {});
 
   /// Calls `emit(record, line)` for each record of `block`, in order: valid
   /// lines byte-for-byte, invalid ones quoted under --on-invalid quote.
@@ -51,6 +59,7 @@ class LineChecker {
   ShapeHint hint_;
   uint64_t max_record_;
   std::vector<std::string> inputs_;
+  RecordFrame frame_;
   LineValidator validator_;
   std::vector<LineProblem> problems_;
   std::string quoted_;

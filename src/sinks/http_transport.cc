@@ -9,6 +9,7 @@
 
 #include "sinks/http_status.h"
 #include "sinks/reply_quote.h"
+#include "sinks/request_template.h"
 #include "startup_error.h"
 
 namespace batchpipe {
@@ -105,7 +106,7 @@ bool gzip_into(std::string_view data, std::string& out, std::string& error) {
 std::unique_ptr<HttpTransport> HttpTransport::create(HttpOptions options, std::string& error) {
   if (CURLcode rc = curl_global_init(CURL_GLOBAL_DEFAULT); rc != CURLE_OK)
     throw StartupError(fmt::format("cannot set libcurl up: {}", curl_easy_strerror(rc)));
-  auto endpoint = endpoint_of(options.url);
+  auto endpoint = endpoint_of(expand_template(options.url, {"0", 1, 1}));
   if (!endpoint) {
     error = "--post: expected an http:// or https:// URL";
     return nullptr;
@@ -122,6 +123,7 @@ HttpTransport::HttpTransport(HttpOptions options, std::string endpoint)
     throw StartupError("cannot set libcurl up: out of memory");
   }
   curl_easy_setopt(easy_, CURLOPT_URL, options_.url.c_str());
+  if (options_.method != "POST") curl_easy_setopt(easy_, CURLOPT_CUSTOMREQUEST, options_.method.c_str());
   curl_easy_setopt(easy_, CURLOPT_PROTOCOLS_STR, "http,https");
   curl_easy_setopt(easy_, CURLOPT_FOLLOWLOCATION, 0L);  // credentials never travel to another host
   curl_easy_setopt(easy_, CURLOPT_NOSIGNAL, 1L);
@@ -171,11 +173,13 @@ AttemptResult HttpTransport::attempt(const Batch& batch, const AttemptInfo& info
   auto add_default = [&](std::string_view name, std::string value) {
     if (!has_header(options_.headers, name)) lines.push_back(fmt::format("{}: {}", name, value));
   };
-  add_default("Content-Type", "application/json");  // a header the user gives replaces ours
+  add_default("Content-Type", batch.format->content_type());  // a header the user gives replaces ours
   if (options_.gzip) add_default("Content-Encoding", "gzip");
   add_default("Idempotency-Key", info.batch_id);
   lines.emplace_back("Expect:");  // no 100-continue round trip before large bodies
-  lines.insert(lines.end(), options_.headers.begin(), options_.headers.end());
+  TemplateValues fields{info.batch_id, info.batch, info.attempt};
+  for (const std::string& h : options_.headers) lines.push_back(expand_template(h, fields));
+  std::string url = expand_template(options_.url, fields);
   curl_slist* headers = nullptr;
   for (const auto& l : lines) {
     curl_slist* more = curl_slist_append(headers, l.c_str());
@@ -189,6 +193,7 @@ AttemptResult HttpTransport::attempt(const Batch& batch, const AttemptInfo& info
   response_.clear();
   error_[0] = '\0';
   curl_easy_setopt(easy_, CURLOPT_HTTPHEADER, headers);
+  curl_easy_setopt(easy_, CURLOPT_URL, url.c_str());
   curl_easy_setopt(easy_, CURLOPT_POSTFIELDS, payload.data());
   curl_easy_setopt(easy_, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(payload.size()));
   curl_multi_add_handle(multi_, easy_);

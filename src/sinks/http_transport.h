@@ -13,8 +13,9 @@
 namespace batchpipe {
 
 struct HttpOptions {
-  std::string url;                  ///< http:// or https:// only
-  std::vector<std::string> headers; ///< "Name: value", from -H and --header @FILE
+  std::string url;                  ///< http:// or https:// only; may hold template fields
+  std::string method = "POST";      ///< --method: POST or PUT
+  std::vector<std::string> headers; ///< "Name: value", from -H and --header @FILE; may hold template fields
   bool gzip = false;                ///< --compress gzip
   Duration connect_timeout = std::chrono::seconds(10);
   std::string cacert;               ///< --cacert FILE; empty = the system's CAs

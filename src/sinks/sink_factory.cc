@@ -19,7 +19,7 @@ namespace {
 
 std::unique_ptr<Transport> make_transport(const Config& config, std::string& error) {
   if (!config.exec_command.empty()) return std::make_unique<ExecTransport>(config.exec_command);
-  return HttpTransport::create({config.post_url, config.headers, config.gzip, config.connect_timeout, config.cacert,
+  return HttpTransport::create({config.post_url, config.method, config.headers, config.gzip, config.connect_timeout, config.cacert,
                                 config.insecure, config.secrets},
                                error);
 }

@@ -1,0 +1,23 @@
+#include "batch/batch_encoder.h"
+
+namespace batchpipe {
+
+Batch part_of(const Batch& batch, const std::vector<uint32_t>& indices) {
+  Batch part;
+  part.number = batch.number;
+  part.first = batch.first;
+  part.last = batch.last;
+  BatchEncoder::open(part, *batch.format);
+  const BodyFormat& f = *batch.format;
+  for (uint32_t i : indices) {
+    if (part.records) part.bytes.append(f.separator());
+    std::string_view framed = batch.framed_record(i);
+    part.bytes.append(framed);
+    part.ends.push_back(static_cast<uint32_t>(part.bytes.size() - f.after().size()));
+    ++part.records;
+  }
+  BatchEncoder::close(part);
+  return part;
+}
+
+}  // namespace batchpipe
