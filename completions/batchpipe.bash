@@ -13,7 +13,7 @@ _batchpipe()
     local opts='--size --interval --max-bytes --max-buffer --on-full --threads --input --format --wrap --bulk-action --on-invalid --stats --stats=json --progress --metrics-file -q --quiet -h --help -V --version
         --exec --post -H --header --method --compress --connect-timeout --cacert --insecure
         --retries --retry-delay --retry-max-delay --retry-max-time --timeout --on-error
-        --dead-letter --grace -j --parallel -v --verbose'
+        --dead-letter --grace -j --parallel --rate --permanent-status --retryable-status -v --verbose --map --map-with-input'
 
     # After "--" every word is a file.
     local i
@@ -87,6 +87,13 @@ _batchpipe()
             mapfile -t COMPREPLY < <(compgen -W '1 2 4 8 16 32 64' -- "$cur")
             return 0
             ;;
+        --permanent-status | --retryable-status)
+            return 0
+            ;;
+        --rate)
+            mapfile -t COMPREPLY < <(compgen -W '1/s 10/s 100/s 60/m 600/m' -- "$cur")
+            return 0
+            ;;
         --exec)
             # A shell command line: offer command names for its first word.
             [[ $cur == *[[:space:]]* ]] && return 0
@@ -148,7 +155,7 @@ _batchpipe()
             return 0
             ;;
         --retries)
-            mapfile -t COMPREPLY < <(compgen -W '0 1 3 5 10' -- "$cur")
+            mapfile -t COMPREPLY < <(compgen -W '0 1 3 5 10 inf' -- "$cur")
             return 0
             ;;
         --retry-delay)

@@ -33,7 +33,7 @@ complete -c batchpipe -s q -l quiet -d 'Do not report invalid lines and retries 
 # one of --exec and --post, which exclude each other.
 complete -c batchpipe -l exec -x -d "Run '/bin/sh -c CMD' once per batch, the batch on its stdin" \
     -n 'not __fish_seen_argument -l post' -a '(__fish_complete_command)'
-complete -c batchpipe -l post -x -d 'Send each batch to an http:// or https:// URL; {batch_id}, {batch}, {attempt} filled in' \
+complete -c batchpipe -l post -x -d 'Send each batch to an http(s) URL ({batch_id}, {batch}, {attempt} filled in); several: round-robin failover' \
     -n 'not __fish_seen_argument -l exec' -a 'http:// https://'
 
 # HTTP options: only with --post.
@@ -57,8 +57,8 @@ complete -c batchpipe -l cacert -r -F -d 'Trust the CA certificates in FILE (PEM
 complete -c batchpipe -l insecure -d 'Do not verify TLS certificates (warns)'
 
 # Delivery options: with --exec or --post.
-complete -c batchpipe -l retries -x -d 'Retries after a failed attempt; 0 = none [5]' \
-    -a '0\t"No retries" 1 3 5\t"The default" 10'
+complete -c batchpipe -l retries -x -d 'Retries after a failed attempt; 0 = none, inf = until delivered [5]' \
+    -a '0\t"No retries" 1 3 5\t"The default" 10 inf\t"Until delivered (bound with --retry-max-time)"'
 complete -c batchpipe -l retry-delay -x -d 'First retry delay, doubled each time [500ms]' \
     -a '100ms\t"100 milliseconds" 250ms\t"250 milliseconds" 500ms\t"500 milliseconds (default)" 1s\t"1 second" 2s\t"2 seconds"'
 complete -c batchpipe -l retry-max-delay -x -d 'Longest delay between retries [30s]' \
@@ -74,4 +74,10 @@ complete -c batchpipe -l grace -x -d 'After SIGTERM/SIGINT, time left for delive
     -a '0\t"Give up at once" 5s\t"5 seconds" 10s\t"10 seconds (default)" 30s\t"30 seconds" 1m\t"1 minute"'
 complete -c batchpipe -s j -l parallel -x -d 'Deliver up to N batches at once, committed in input order [1]' \
     -a '1\t"One at a time (default)" 4 8 16 64'
+complete -c batchpipe -l permanent-status -x -d 'Give a batch up without retries on these exit/HTTP statuses'
+complete -c batchpipe -l retryable-status -x -d 'Retry on these exit/HTTP statuses'
+complete -c batchpipe -l rate -x -d 'Start at most N requests per second (N/s) or minute (N/m), over all workers' \
+    -a '10/s\t"10 a second" 100/s\t"100 a second" 60/m\t"60 a minute" 600/m\t"600 a minute"'
 complete -c batchpipe -s v -l verbose -d 'Log every delivery attempt on stderr'
+complete -c batchpipe -l map -d "The answer is a JSON array, one element per record: print each record's, in order"
+complete -c batchpipe -l map-with-input -d 'As --map, printing {"in":RECORD,"out":ANSWER} for each record'

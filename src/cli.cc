@@ -206,6 +206,47 @@ void check_dead_letter_not_input(const std::string& dead_letter, const std::vect
   }
 }
 
+/// --retries: a count (capped at a million, a few years of retries at the
+/// default delays) or "inf".
+uint32_t to_retries(const std::string& text) {
+  if (text == "inf") return kRetriesForever;
+  if (text.empty() || text.find_first_not_of("0123456789") != std::string::npos)
+    throw BadValue{fmt::format("--retries: expected a whole number (0 for none) or inf, got '{}'", text)};
+  return static_cast<uint32_t>(std::min<uint64_t>(to_count("--retries", text, 0), 1000000));
+}
+
+/// --rate: "N/s" or "N/m", N from 1 to kMaxRate.
+Rate to_rate(const std::string& text) {
+  size_t slash = text.find('/');
+  std::string count = text.substr(0, slash), unit = slash == std::string::npos ? "" : text.substr(slash + 1);
+  if (slash == std::string::npos || count.empty() || count.find_first_not_of("0123456789") != std::string::npos ||
+      (unit != "s" && unit != "m"))
+    throw BadValue{fmt::format("--rate: expected requests per second or minute, such as 20/s or 600/m, got '{}'", text)};
+  uint64_t n = to_count("--rate", count);
+  if (n > kMaxRate) throw BadValue{fmt::format("--rate: {} is too many (at most {}/{})", text, kMaxRate, unit)};
+  return {n, unit == "s" ? Duration(std::chrono::seconds(1)) : Duration(std::chrono::minutes(1))};
+}
+
+/// --permanent-status and --retryable-status: exit statuses 1-255 with
+/// --exec, HTTP statuses 100-599 but 2xx with --post; no status in both.
+StatusRules to_status_rules(const std::string& permanent, const std::string& retryable, bool exec) {
+  StatusRules rules;
+  auto parse = [&](const char* flag, const std::string& text, StatusList& out) {
+    if (text.empty()) return;
+    std::string error;
+    auto list = exec ? StatusList::parse(text, 1, 255, error) : StatusList::parse(text, 100, 599, error);
+    if (!list) throw BadValue{fmt::format("{}: {}{}", flag, error, exec ? " (exit statuses of --exec)" : " (HTTP statuses)")};
+    if (!exec && list->touches(200, 299))
+      throw BadValue{fmt::format("{}: 2xx means delivered and cannot be named, got '{}'", flag, text)};
+    out = std::move(*list);
+  };
+  parse("--permanent-status", permanent, rules.permanent);
+  parse("--retryable-status", retryable, rules.retryable);
+  if (auto both = rules.permanent.overlap(rules.retryable))
+    throw BadValue{fmt::format("--permanent-status and --retryable-status both name {}", *both)};
+  return rules;
+}
+
 /// True for a duration written as a bare number, which counts seconds.
 bool bare_number(const std::string& text) {
   return !text.empty() && text.find_first_not_of("0123456789.") == std::string::npos;
@@ -267,7 +308,8 @@ CliResult parse_cli(int argc, const char* const* argv) {
   std::string size = "1000", interval = "500ms", max_bytes = "8M", on_invalid = "skip";
   std::string retries = "5", retry_delay = "500ms", retry_max_delay = "30s", retry_max_time = "0",
               timeout, grace = "10s", on_error = "continue", compress, connect_timeout = "10s";
-  std::string parallel = "1", max_buffer = "64M", on_full = "block", threads, input_format = "json", stats;
+  std::string permanent_status, retryable_status, rate, parallel = "1", max_buffer = "64M", on_full = "block", threads,
+      input_format = "json", stats;
   std::string format = "array", wrap, bulk_action, method = "POST";
   std::vector<std::string> headers;
 
@@ -344,10 +386,11 @@ CliResult parse_cli(int argc, const char* const* argv) {
                                     "status is its last command's (see batchpipe(1))")
                          ->type_name("CMD"),
                      "a shell command");
-  auto* post = takes(app.add_option("--post", config.post_url,
-                                    "Send each batch to an http:// or https:// URL; {batch_id}, {batch} and "
-                                    "{attempt} are filled in (also in -H)")
-                         ->type_name("URL"),
+  auto* post = takes(app.add_option("--post", config.post_urls,
+                                    "Send each batch to an http:// or https:// URL ({batch_id}, {batch} and "
+                                    "{attempt} are filled in, also in -H); several: round-robin over those that answer")
+                         ->type_name("URL")
+                         ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll),
                      "an http:// or https:// URL");
   http.push_back(takes(app.add_option("-H,--header", headers,
                                       "Add a request header; @FILE reads one a line; not Idempotency-Key")
@@ -371,9 +414,30 @@ CliResult parse_cli(int argc, const char* const* argv) {
                                           "Deliver up to N batches at once, committed in input order [1]")
                                ->type_name("N"),
                            "a whole number from 1 to 256"));
+  delivery.push_back(takes(app.add_option("--rate", rate,
+                                          "Start at most N requests a second (N/s) or a minute (N/m), evenly "
+                                          "spaced, over all workers; retries count [no limit]")
+                               ->type_name("N/s|N/m"),
+                           "a rate such as 20/s or 600/m"));
+  delivery.push_back(takes(app.add_option("--permanent-status", permanent_status,
+                                          "Give a batch up without retries on these exit statuses (--exec) or "
+                                          "HTTP statuses (--post), e.g. 3 or 409,422")
+                               ->type_name("LIST"),
+                           "statuses such as 3 or 409,500-502"));
+  delivery.push_back(takes(app.add_option("--retryable-status", retryable_status,
+                                          "Retry on these statuses, even ones that stop the run (127, 404)")
+                               ->type_name("LIST"),
+                           "statuses such as 3 or 409,500-502"));
   delivery.push_back(app.add_flag("-v,--verbose", config.verbose, "Log every delivery attempt on stderr"));
-  delivery.push_back(takes(app.add_option("--retries", retries, "Retries after a failed attempt [5]")->type_name("N"),
-                           "a whole number, 0 for none"));
+  delivery.push_back(app.add_flag("--map", config.map,
+                                  "The answer is a JSON array, one element per record: print each record's, in order"));
+  delivery.push_back(app.add_flag("--map-with-input", config.map_with_input,
+                                  "As --map, printing {\"in\":RECORD,\"out\":ANSWER} for each record"));
+  delivery.push_back(takes(app.add_option("--retries", retries,
+                                          "Retries after a failed attempt; inf = until delivered, usually with "
+                                          "--retry-max-time [5]")
+                               ->type_name("N|inf"),
+                           "a whole number, 0 for none, or inf"));
   delivery.push_back(takes(app.add_option("--retry-delay", retry_delay, "First retry delay, doubled each time [500ms]")
                                ->type_name("DUR"),
                            kDurationForms));
@@ -408,6 +472,7 @@ CliResult parse_cli(int argc, const char* const* argv) {
 
   try {
     app.parse(argc, argv);
+    if (!config.post_urls.empty()) config.post_url = config.post_urls.front();
     if (exec->count() && post->count())
       throw BadValue{"--exec and --post cannot be used together: batches go to one place"};
     config.batch_size = to_count("--size", size);
@@ -428,15 +493,23 @@ CliResult parse_cli(int argc, const char* const* argv) {
         throw BadValue{fmt::format("{}: only applies with --post", opt->get_name())};
     if (exec->count() && config.exec_command.empty()) throw BadValue{"--exec: the command is empty"};
     if (post->count()) {
-      // Fields are checked filled in, as they will be sent.
-      UrlCheck url = check_post_url(expand_template(config.post_url, {"0123456789abcdef-1", 1, 1}));
-      if (!url.error.empty()) throw BadValue{url.error};
-      result.warnings.insert(result.warnings.end(), url.warnings.begin(), url.warnings.end());
-      if (!url.https && config.insecure) {
+      bool any_https = false;
+      for (size_t i = 0; i < config.post_urls.size(); ++i) {
+        const std::string& u = config.post_urls[i];
+        if (std::find(config.post_urls.begin(), config.post_urls.begin() + static_cast<long>(i), u) !=
+            config.post_urls.begin() + static_cast<long>(i))
+          throw BadValue{fmt::format("--post: {} is given twice", u)};
+        // Fields are checked filled in, as they will be sent.
+        UrlCheck url = check_post_url(expand_template(u, {"0123456789abcdef-1", 1, 1}));
+        if (!url.error.empty()) throw BadValue{url.error};
+        result.warnings.insert(result.warnings.end(), url.warnings.begin(), url.warnings.end());
+        any_https = any_https || url.https;
+      }
+      if (!any_https && config.insecure) {
         result.warnings.push_back("--insecure: has no effect on an http:// URL, which has no TLS");
         config.insecure = false;  // and no "certificates are not verified" warning either
       }
-      if (!url.https && !config.cacert.empty())
+      if (!any_https && !config.cacert.empty())
         result.warnings.push_back("--cacert: has no effect on an http:// URL, which has no TLS");
     }
     if (app.count("--metrics-file") && config.metrics_file.empty()) throw BadValue{"--metrics-file: the path is empty"};
@@ -445,7 +518,7 @@ CliResult parse_cli(int argc, const char* const* argv) {
     if (compress.size()) to_mode("--compress", compress, {"gzip"});
     config.gzip = compress == "gzip";
     config.connect_timeout = to_duration("--connect-timeout", connect_timeout);
-    config.retry.retries = static_cast<uint32_t>(std::min<uint64_t>(to_count("--retries", retries, 0), 1000000));
+    config.retry.retries = to_retries(retries);
     config.retry.delay = to_duration("--retry-delay", retry_delay);
     config.retry.max_delay = to_duration("--retry-max-delay", retry_max_delay);
     config.retry.max_time = to_duration("--retry-max-time", retry_max_time);
@@ -454,6 +527,8 @@ CliResult parse_cli(int argc, const char* const* argv) {
     config.grace = to_duration("--grace", grace);
     config.stop_on_error = to_mode("--on-error", on_error, {"continue", "stop"}) == "stop";
     config.parallel = static_cast<uint32_t>(to_count("--parallel", parallel));
+    if (!rate.empty()) config.rate = to_rate(rate);
+    config.status_rules = to_status_rules(permanent_status, retryable_status, !config.exec_command.empty());
     if (config.parallel > kMaxParallel)
       throw BadValue{fmt::format("--parallel: {} is too large (at most {})", parallel, kMaxParallel)};
     config.max_buffer = to_size("--max-buffer", max_buffer, 1 << 20, uint64_t{1} << 40, "1T");
@@ -474,6 +549,9 @@ CliResult parse_cli(int argc, const char* const* argv) {
                                  config.format.body_size(1, 1))};
     std::transform(method.begin(), method.end(), method.begin(), [](unsigned char c) { return std::toupper(c); });
     config.method = to_mode("--method", method, {"POST", "PUT"});
+    if (config.map_with_input) config.map = true;
+    if (config.map && config.format.kind() == FormatKind::Bulk)
+      throw BadValue{"--map: a _bulk answer is not one element per record; use --format array or ndjson"};
     config.text_input = to_mode("--input", input_format, {"json", "text"}) == "text";
     if (!stats.empty()) to_mode("--stats", stats, {"human", "json"});
     config.stats = stats == "json" ? StatsFormat::Json : stats == "human" ? StatsFormat::Human : StatsFormat::None;

@@ -7,6 +7,8 @@
 
 #include "batch/body_format.h"
 #include "deliver/retry_policy.h"
+#include "deliver/status_rules.h"
+#include "deliver/token_bucket.h"
 #include "stats.h"
 #include "units.h"
 
@@ -30,7 +32,9 @@ struct Config {
 
   // Delivery (--exec or --post); the stdout sink when neither is given.
   std::string exec_command;            ///< --exec: run by /bin/sh -c once per batch
-  std::string post_url;                ///< --post: http:// or https://; may hold {batch_id}, {batch}, {attempt}
+  std::string post_url;                ///< --post: http:// or https://; the first of post_urls; may hold
+                                       ///< {batch_id}, {batch}, {attempt}
+  std::vector<std::string> post_urls;  ///< every --post URL, in the order given; several: failover
   std::string method = "POST";         ///< --method: POST or PUT
   std::vector<std::string> headers;    ///< -H/--header, @FILE already read
   std::vector<std::string> secrets;    ///< never quoted back: pieces of the values of Authorization,
@@ -43,9 +47,13 @@ struct Config {
   RetryOptions retry;                  ///< --retries, --retry-delay, --retry-max-delay, --retry-max-time
   Duration timeout{0};                 ///< --timeout: per attempt; zero = none (default 30s with --post)
   bool stop_on_error = false;          ///< --on-error stop
+  bool map = false;                    ///< --map: print one answer per record, from the reply
+  bool map_with_input = false;         ///< --map-with-input: {"in":record,"out":answer}
   std::string dead_letter;             ///< --dead-letter FILE; empty = none
   Duration grace = std::chrono::seconds(10);  ///< --grace: after SIGTERM/SIGINT
   uint32_t parallel = 1;               ///< --parallel: batches in flight at once, 1..kMaxParallel
+  StatusRules status_rules;            ///< --permanent-status, --retryable-status
+  Rate rate;                           ///< --rate: request starts per unit over all workers; count 0 = no limit
 
   // Memory.
   uint64_t max_buffer = 64 << 20;      ///< --max-buffer: bytes read but not yet committed
@@ -62,6 +70,8 @@ inline constexpr uint32_t kMaxThreads = 64;
 inline constexpr uint32_t kDefaultMaxThreads = 4;
 /// The most batches in flight (--parallel).
 inline constexpr uint32_t kMaxParallel = 256;
+/// The highest --rate count, per second or per minute.
+inline constexpr uint64_t kMaxRate = 1000000;
 /// The largest --max-bytes: a batch is held in memory whole.
 inline constexpr uint64_t kMaxMaxBytes = uint64_t{1} << 30;
 

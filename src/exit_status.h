@@ -9,7 +9,7 @@ enum class ExitStatus : int {
   Usage = 2,             ///< bad command line; nothing was read
   StoppedAtInvalid = 3,  ///< --on-invalid fail met an invalid line
   Undelivered = 4,       ///< some records could not be delivered
-  DeliveryStopped = 5,   ///< --on-error stop after a delivery failure
+  DeliveryStopped = 5,   ///< --on-error stop after a delivery failure, or one every batch would share
   InputUnreadable = 6,   ///< an input file could not be opened or read
   SystemError = 7,       ///< a resource needed at start-up was missing: descriptors, memory, threads
   Hangup = 129,          ///< SIGHUP

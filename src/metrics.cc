@@ -34,6 +34,12 @@ std::span<const CounterField> counter_fields() {
       {"batchpipe_bytes_delivered_total", "Encoded bytes of the batches delivered.", &Metrics::delivered_bytes, true},
       {"batchpipe_batches_failed_total", "Batches given up.", &Metrics::failed_batches, true},
       {"batchpipe_records_failed_total", "Records in the batches given up.", &Metrics::failed_records, true},
+      {"batchpipe_records_rejected_total", "Records that failed alone in a delivered batch (_bulk items, --map).",
+       &Metrics::rejected_records, true},
+      {"batchpipe_records_already_stored_total", "Records the receiver already had (_bulk create answered 409).",
+       &Metrics::already_stored, true},
+      {"batchpipe_records_resent_total", "Records sent again in a smaller request (_bulk items answered 429 or 5xx).",
+       &Metrics::resent_records, true},
       {"batchpipe_records_dead_lettered_total", "Records written to the --dead-letter file.", &Metrics::dead_lettered,
        true},
   };

@@ -7,7 +7,9 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <deque>
 #include <span>
+#include <string>
 
 #include "units.h"
 
@@ -49,6 +51,14 @@ class Histogram {
   std::atomic<uint64_t> sum_ns_{0};
 };
 
+/// One --post URL's figures, when there are several.
+struct UpstreamMetrics {
+  std::string name;  ///< "host:port"
+  Counter requests;  ///< requests sent there
+  Counter failures;  ///< of those, ones that found it unwell (no connection, timeout, 5xx)
+  Gauge up;          ///< 1 while it is not put aside
+};
+
 struct Metrics {
   // Input (the loop thread).
   Counter lines;               ///< input lines, blank and invalid included
@@ -70,8 +80,12 @@ struct Metrics {
   Counter failed_batches;      ///< batches given up
   Counter failed_records;      ///< records in them
   Counter dead_lettered;       ///< records written to the dead-letter file
+  Counter rejected_records;    ///< records that failed alone in a delivered batch (_bulk items, --map)
+  Counter already_stored;      ///< records the receiver had already (_bulk create: 409)
+  Counter resent_records;      ///< records sent again alone (_bulk 429/5xx items)
   Counter undelivered;         ///< records not delivered, whatever the sink (stdout errors too)
   Histogram attempt_latency;
+  std::deque<UpstreamMetrics> upstreams;  ///< one per --post URL when several; filled before the workers start
 
   // Now.
   Gauge buffered_bytes;        ///< read but not committed (the --max-buffer budget's fill)

@@ -35,6 +35,22 @@ class Exposition {
     fmt::format_to(std::back_inserter(out_), "{}_sum {}\n", name, h.sum_seconds());
     fmt::format_to(std::back_inserter(out_), "{}_count {}\n", name, count);
   }
+  /// Several --post URLs: each figure labelled with its URL's host:port.
+  void per_upstream(const std::deque<UpstreamMetrics>& upstreams) {
+    if (upstreams.empty()) return;
+    head("batchpipe_upstream_requests_total", "Requests sent to each --post URL.", "counter");
+    for (const UpstreamMetrics& u : upstreams)
+      fmt::format_to(std::back_inserter(out_), "batchpipe_upstream_requests_total{{upstream=\"{}\"}} {}\n", u.name,
+                     u.requests.get());
+    head("batchpipe_upstream_failures_total",
+         "Requests that found a --post URL unwell: no connection, a timeout, a 5xx.", "counter");
+    for (const UpstreamMetrics& u : upstreams)
+      fmt::format_to(std::back_inserter(out_), "batchpipe_upstream_failures_total{{upstream=\"{}\"}} {}\n", u.name,
+                     u.failures.get());
+    head("batchpipe_upstream_up", "1 while a --post URL is in use, 0 while it is put aside after failing.", "gauge");
+    for (const UpstreamMetrics& u : upstreams)
+      fmt::format_to(std::back_inserter(out_), "batchpipe_upstream_up{{upstream=\"{}\"}} {}\n", u.name, u.up.get());
+  }
   std::string take() { return std::move(out_); }
 
  private:
@@ -67,6 +83,7 @@ std::string prometheus_text(const Metrics& m, bool up) {
           m.in_flight.get());
   e.gauge("batchpipe_batches_retrying", "Batches waiting for a retry.", m.retrying.get());
   e.histogram("batchpipe_attempt_duration_seconds", "How long delivery attempts took.", m.attempt_latency);
+  e.per_upstream(m.upstreams);
   return e.take();
 }
 

@@ -162,7 +162,10 @@ ExitStatus run_pipeline(const Config& config, Sink& sink, Metrics& metrics, Repo
   // Whether to take more input now: not while closed batches wait for the
   // sink or the budget is spent (the producer then waits: backpressure),
   // unless --on-full drop asks to keep reading and drop instead.
-  auto room = [&] { return drop || (!batcher.has_closed() && !backlog.full()); };
+  auto room = [&] {
+    backlog.hold_outside(sink.held_bytes());
+    return drop || (!batcher.has_closed() && !backlog.full());
+  };
   // The open batch alone holds the budget when nothing else is held: it is
   // closed early, or nothing would move.
   auto close_open_if_alone = [&] {

@@ -36,6 +36,10 @@ std::vector<std::string> format_stats(const Metrics& m, Duration elapsed) {
                               count(m.delivered_records.get(), "record", "records"),
                               format_bytes(m.delivered_bytes.get()), count(m.attempts.get(), "attempt", "attempts"),
                               count(m.retries.get(), "retry", "retries")));
+    if (m.rejected_records.get() || m.already_stored.get() || m.resent_records.get())
+      out.push_back(fmt::format("stats: record by record: {} already stored, {} sent again, {} rejected",
+                                format_count(m.already_stored.get()), format_count(m.resent_records.get()),
+                                format_count(m.rejected_records.get())));
     if (m.failed_batches.get())
       out.push_back(fmt::format("stats: gave up {} ({}): {} dead-lettered",
                                 count(m.failed_batches.get(), "batch", "batches"),

@@ -105,6 +105,20 @@ TEST_CASE("retries run out after --retries", "[attempts]") {
   CHECK(out.reason == "boom; no retries left after 3 attempts");
 }
 
+TEST_CASE("--retries inf keeps trying a receiver that is down for over an hour", "[attempts]") {
+  diag::set_quiet(true);
+  Run r;
+  r.options.retry = {.retries = kRetriesForever, .delay = 500ms, .max_delay = 30s, .max_time = 0s};
+  // Waits are at least 15s once the doubling reaches the cap: 300 failures are more than an hour.
+  constexpr uint32_t kFailures = 300;
+  for (uint32_t a = 1; a <= kFailures; ++a) r.script.on(1, a, Outcome::Retryable, "HTTP 503");
+  BatchResult out = r.go();
+  CHECK(out.delivered);
+  CHECK(out.attempts == kFailures + 1);
+  CHECK(r.env.now_ - TimePoint{} > Duration(1h));
+  CHECK(r.metrics.retries.get() == kFailures);
+}
+
 TEST_CASE("Retry-After replaces the backoff, and --retry-max-time bounds the waiting", "[attempts]") {
   diag::set_quiet(true);
   Run r;
@@ -150,4 +164,158 @@ TEST_CASE("a batch is not tried at all once delivery stopped", "[attempts]") {
   CHECK(out.attempts == 0);
   CHECK(r.script.calls().empty());
   CHECK(out.reason == "not tried: delivery stopped after an earlier failure");
+}
+
+namespace {
+
+/// Reads a "reply" from the records themselves: "reject" is refused, "busy"
+/// is to be sent again until it has been sent `busy_rounds` times, "gone"
+/// was stored already; the rest is stored. `broken_first` makes the first
+/// reply unusable.
+class FakeReader : public ReplyReader {
+ public:
+  ReplyVerdict read(const Batch& sent, std::string_view) const override {
+    ReplyVerdict v;
+    if (broken_first && reads++ == 0) {
+      v.broken = "unreadable";
+      return v;
+    }
+    ++busy_seen;
+    for (size_t i = 0; i < sent.records; ++i) {
+      std::string_view r = sent.record(i);
+      if (r == "\"reject\"") v.items.push_back({ItemFate::Rejected, "HTTP 400 bad"});
+      else if (r == "\"busy\"" && busy_seen <= busy_rounds) v.items.push_back({ItemFate::Retry, "HTTP 429 slow down"});
+      else if (r == "\"gone\"") v.items.push_back({ItemFate::AlreadyPresent, ""});
+      else v.items.push_back({ItemFate::Stored, ""});
+    }
+    return v;
+  }
+  int busy_rounds = 1;
+  bool broken_first = false;
+  mutable int reads = 0;
+  mutable int busy_seen = 0;
+};
+
+Batch batch_of_records(const std::vector<std::string>& records) {
+  Batch b;
+  BatchEncoder::open(b);
+  for (const std::string& r : records) BatchEncoder::append(b, r);
+  BatchEncoder::close(b);
+  b.number = 1;
+  return b;
+}
+
+}  // namespace
+
+TEST_CASE("a reply's items: refused ones fail alone, busy ones go again as a part with an id of its own",
+          "[attempts]") {
+  diag::set_quiet(true);
+  Run r;
+  FakeReader reader;
+  reader.busy_rounds = 2;
+  r.options.reader = &reader;
+  r.options.retry = {.retries = 5, .delay = 100ms, .max_delay = 10s, .max_time = 0s};
+  Batch b = batch_of_records({"1", "\"busy\"", "\"reject\"", "\"gone\"", "\"busy\"", "6"});
+  BatchResult out = attempt_batch(b, "run-1", r.transport, r.control, r.env, r.options, r.rng, r.metrics);
+  CHECK(out.delivered);
+  REQUIRE(out.failed.size() == 1);
+  CHECK(out.failed[0].index == 2);
+  CHECK(out.failed[0].reason == "HTTP 400 bad");
+  CHECK(out.already_stored == 1);
+  CHECK(out.retried_records == 4);  // the two busy records, twice
+  auto calls = r.script.calls();
+  REQUIRE(calls.size() == 3);
+  CHECK(calls[0].body == b.bytes);
+  CHECK(calls[1].body == "[\"busy\",\"busy\"]\n");
+  CHECK(calls[2].body == "[\"busy\",\"busy\"]\n");
+  CHECK(calls[0].id == "run-1");
+  CHECK(calls[1].id == "run-1.1");
+  CHECK(calls[2].id == "run-1.2");
+  CHECK(r.env.waits.size() == 2);  // backoff before each part, as before any retry
+}
+
+TEST_CASE("records still busy when retries run out fail alone; the rest stays delivered", "[attempts]") {
+  diag::set_quiet(true);
+  Run r;
+  FakeReader reader;
+  reader.busy_rounds = 100;
+  r.options.reader = &reader;
+  r.options.retry = {.retries = 2, .delay = 1ms, .max_delay = 1ms, .max_time = 0s};
+  Batch b = batch_of_records({"1", "\"busy\"", "3"});
+  BatchResult out = attempt_batch(b, "run-1", r.transport, r.control, r.env, r.options, r.rng, r.metrics);
+  CHECK(out.delivered);
+  REQUIRE(out.failed.size() == 1);
+  CHECK(out.failed[0].index == 1);
+  CHECK_THAT(out.failed[0].reason, Catch::Contains("no retries left after 3 attempts"));
+  CHECK(r.script.calls().size() == 3);
+}
+
+TEST_CASE("an unreadable reply fails the attempt, which is retried whole", "[attempts]") {
+  diag::set_quiet(true);
+  Run r;
+  FakeReader reader;
+  reader.broken_first = true;
+  r.options.reader = &reader;
+  r.options.retry = {.retries = 2, .delay = 1ms, .max_delay = 1ms, .max_time = 0s};
+  Batch b = batch_of_records({"1", "2"});
+  BatchResult out = attempt_batch(b, "run-1", r.transport, r.control, r.env, r.options, r.rng, r.metrics);
+  CHECK(out.delivered);
+  CHECK(out.failed.empty());
+  auto calls = r.script.calls();
+  REQUIRE(calls.size() == 2);
+  CHECK(calls[1].body == calls[0].body);
+  CHECK(calls[1].id == "run-1");
+}
+
+namespace {
+
+/// Fails every attempt with `shared` (a failure every batch would share, or not).
+class SharedFailure : public Transport {
+ public:
+  SharedFailure(Shared shared, Outcome outcome) : shared_(shared), outcome_(outcome) {}
+  AttemptResult attempt(const Batch&, const AttemptInfo&, AttemptControl&) override {
+    ++calls;
+    AttemptResult r{outcome_, "HTTP 404 from h:80", std::nullopt};
+    r.shared = shared_;
+    r.fix = "check the path";
+    return r;
+  }
+  int calls = 0;
+
+ private:
+  Shared shared_;
+  Outcome outcome_;
+};
+
+class DeliveredBefore : public FakeEnv {
+ public:
+  bool delivered_any() override { return true; }
+};
+
+}  // namespace
+
+TEST_CASE("a failure every batch would share stops the run, without retries", "[attempts]") {
+  diag::set_quiet(true);
+  Run r;
+  SharedFailure t(Shared::Always, Outcome::Permanent);
+  BatchResult out = attempt_batch(batch_of(1, 3), "run-1", t, r.control, r.env, r.options, r.rng, r.metrics);
+  CHECK(t.calls == 1);
+  CHECK(out.stops_run);
+  CHECK(out.permanent);
+  CHECK(out.fix == "check the path");
+  CHECK(out.reason == "HTTP 404 from h:80; not retried");
+}
+
+TEST_CASE("a name that does not resolve stops the run only if nothing was delivered yet", "[attempts]") {
+  diag::set_quiet(true);
+  Run r;
+  r.options.retry = {.retries = 2, .delay = 1ms, .max_delay = 1ms, .max_time = 0s};
+  SharedFailure t(Shared::UntilDelivered, Outcome::Retryable);
+  BatchResult first = attempt_batch(batch_of(1, 3), "run-1", t, r.control, r.env, r.options, r.rng, r.metrics);
+  CHECK(first.stops_run);
+  CHECK(t.calls == 1);
+  DeliveredBefore later;
+  BatchResult out = attempt_batch(batch_of(2, 3), "run-2", t, r.control, later, r.options, r.rng, r.metrics);
+  CHECK_FALSE(out.stops_run);
+  CHECK(t.calls == 1 + 3);  // retried as a DNS blip
 }

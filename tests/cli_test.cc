@@ -121,7 +121,8 @@ TEST_CASE("a scalar option given twice: the last one wins; lists accumulate", "[
   CHECK(r.config->batch_size == 2);
   CHECK(r.config->interval == Duration(2s));
   CHECK(r.config->on_invalid == InvalidMode::Quote);
-  CHECK(r.config->post_url == "http://b/");
+  CHECK(r.config->post_url == "http://a/");  // --post is a list: several URLs take turns
+  CHECK(r.config->post_urls == std::vector<std::string>{"http://a/", "http://b/"});
   CHECK(r.config->headers == std::vector<std::string>{"A: 1", "B: 2"});
   CHECK(r.config->inputs == std::vector<std::string>{"x", "y"});
   CHECK(parse({"--stats", "--stats"}).config->stats == StatsFormat::Human);
@@ -175,4 +176,41 @@ TEST_CASE("--post URLs are checked at start-up", "[cli]") {
   CHECK(r.warnings.size() == 2);
   CHECK(parse({"--post", "https://h/", "--insecure"}).config->insecure);
   CHECK(parse({"--post", "https://h/", "--insecure"}).warnings.empty());
+}
+
+TEST_CASE("--retries takes a count or inf") {
+  CliResult r = parse({"--exec", "cat", "--retries", "inf"});
+  REQUIRE(r.config);
+  CHECK(r.config->retry.retries == kRetriesForever);
+  r = parse({"--exec", "cat", "--retries", "7"});
+  REQUIRE(r.config);
+  CHECK(r.config->retry.retries == 7);
+  r = parse({"--exec", "cat", "--retries", "infinity"});
+  CHECK_FALSE(r.config);
+  CHECK(r.err == "--retries: expected a whole number (0 for none) or inf, got 'infinity'");
+  r = parse({"--exec", "cat", "--retries", "-1"});
+  CHECK_FALSE(r.config);
+}
+
+TEST_CASE("--rate takes N/s or N/m") {
+  CliResult r = parse({"--post", "http://127.0.0.1:1/", "--rate", "20/s"});
+  REQUIRE(r.config);
+  CHECK(r.config->rate.count == 20);
+  CHECK(r.config->rate.per == Duration(1s));
+  r = parse({"--exec", "cat", "--rate", "600/m"});
+  REQUIRE(r.config);
+  CHECK(r.config->rate.count == 600);
+  CHECK(r.config->rate.per == Duration(60s));
+  r = parse({"--exec", "cat"});
+  REQUIRE(r.config);
+  CHECK(r.config->rate.count == 0);
+  for (const char* bad : {"20", "20/h", "/s", "0/s", "1.5/s", "-1/s", "20/"}) {
+    r = parse({"--exec", "cat", "--rate", bad});
+    CAPTURE(bad);
+    CHECK_FALSE(r.config);
+  }
+  r = parse({"--exec", "cat", "--rate", "20/h"});
+  CHECK(r.err == "--rate: expected requests per second or minute, such as 20/s or 600/m, got '20/h'");
+  r = parse({"--rate", "20/s"});
+  CHECK(r.err == "--rate: only applies with --exec or --post");
 }

@@ -18,6 +18,7 @@ struct FakeCall {
   uint64_t batch;
   uint32_t attempt;
   std::string id;
+  std::string body;  ///< what was sent
 };
 
 class FakeScript {
@@ -52,7 +53,7 @@ class FakeScript {
 
   AttemptResult attempt(const Batch& batch, const AttemptInfo& info) {
     std::unique_lock lock(mutex_);
-    calls_.push_back({info.batch, info.attempt, info.batch_id});
+    calls_.push_back({info.batch, info.attempt, info.batch_id, std::string(batch.body())});
     changed_.notify_all();
     changed_.wait(lock, [&] { return !held_[batch.number]; });
     auto it = answers_.find({batch.number, info.attempt});

@@ -116,6 +116,15 @@ batchpipe_batches_failed_total 1
 # HELP batchpipe_records_failed_total Records in the batches given up.
 # TYPE batchpipe_records_failed_total counter
 batchpipe_records_failed_total 3
+# HELP batchpipe_records_rejected_total Records that failed alone in a delivered batch (_bulk items, --map).
+# TYPE batchpipe_records_rejected_total counter
+batchpipe_records_rejected_total 0
+# HELP batchpipe_records_already_stored_total Records the receiver already had (_bulk create answered 409).
+# TYPE batchpipe_records_already_stored_total counter
+batchpipe_records_already_stored_total 0
+# HELP batchpipe_records_resent_total Records sent again in a smaller request (_bulk items answered 429 or 5xx).
+# TYPE batchpipe_records_resent_total counter
+batchpipe_records_resent_total 0
 # HELP batchpipe_records_dead_lettered_total Records written to the --dead-letter file.
 # TYPE batchpipe_records_dead_lettered_total counter
 batchpipe_records_dead_lettered_total 3

@@ -73,6 +73,21 @@ TEST_CASE("retry decisions") {
     later.retry_after = 10s;
     CHECK_FALSE(decide_retry(budget, 1, later, 0s, rng).retry);
   }
+  SECTION("--retries inf never runs out, but permanent failures and the budget still end it") {
+    RetryOptions forever = o;
+    forever.retries = kRetriesForever;
+    for (uint32_t attempt : {1u, 3u, 1000u, 1000000u, kRetriesForever - 1, kRetriesForever}) {
+      RetryDecision d = decide_retry(forever, attempt, failed, 0s, rng);
+      CHECK(d.retry);
+      CHECK(d.delay <= Duration(1s));
+    }
+    CHECK_FALSE(decide_retry(forever, 1, {Outcome::Permanent, "404", std::nullopt}, 0s, rng).retry);
+    forever.max_time = 1h;
+    CHECK(decide_retry(forever, 50000, failed, 59min, rng).retry);
+    RetryDecision late = decide_retry(forever, 50000, failed, 1h, rng);
+    CHECK_FALSE(late.retry);
+    CHECK(late.reason == "the next retry would pass --retry-max-time 3600.0s");
+  }
   SECTION("no retries at all") {
     RetryOptions none = o;
     none.retries = 0;

@@ -30,9 +30,11 @@ class Backlog {
   explicit Backlog(uint64_t budget) : budget_(budget) {}
 
   /// True when `cost` more bytes stay within the budget.
-  bool fits(uint64_t cost) const { return used_ + cost <= budget_; }
+  bool fits(uint64_t cost) const { return used_ + outside_ + cost <= budget_; }
   /// True when nothing more should be read until something is committed.
-  bool full() const { return used_ >= budget_; }
+  bool full() const { return used_ + outside_ >= budget_; }
+  /// Bytes held elsewhere that the budget must leave room for (--map answers).
+  void hold_outside(uint64_t bytes) { outside_ = bytes; }
 
   void charge(uint64_t cost, uint64_t records) {
     used_ += cost;
@@ -43,13 +45,14 @@ class Backlog {
     records_ -= records < records_ ? records : records_;
   }
 
-  uint64_t used() const { return used_; }
+  uint64_t used() const { return used_ + outside_; }
   uint64_t records() const { return records_; }
   uint64_t budget() const { return budget_; }
 
  private:
   uint64_t budget_;
   uint64_t used_ = 0;
+  uint64_t outside_ = 0;
   uint64_t records_ = 0;
 };
 

@@ -8,6 +8,7 @@
 #include <random>
 #include <string>
 
+#include "deliver/reply_reader.h"
 #include "deliver/retry_policy.h"
 #include "deliver/transport.h"
 #include "metrics.h"
@@ -25,26 +26,45 @@ class AttemptEnv {
   /// Waits `delay` before a retry; false if the run began to shut down (or
   /// delivery stopped) meanwhile.
   virtual bool wait(Duration delay) = 0;
+  /// Whether any batch of the run has been delivered (see fail_fast.h).
+  virtual bool delivered_any() { return false; }
 };
 
 struct AttemptOptions {
   RetryOptions retry;
   Duration timeout{0};  ///< per attempt; zero = none
   bool verbose = false; ///< -v: a line for every attempt
+  const ReplyReader* reader = nullptr;  ///< reads the answer to each delivered attempt; null: none
+};
+
+/// A record that failed alone while the rest of its batch was delivered.
+struct RecordFailure {
+  uint32_t index;      ///< in the batch
+  std::string reason;  ///< the receiver's, e.g. "HTTP 400 mapper_parsing_exception: ..."
 };
 
 /// How a batch's attempts ended.
 struct BatchResult {
-  bool delivered = false;
+  bool delivered = false;  ///< the batch went, though some records may have failed alone
   bool permanent = false;  ///< given up because the failure will not get better
+  bool stops_run = false;  ///< given up for a reason every later batch shares: stop delivering (fail_fast.h)
+  std::string fix;         ///< with stops_run: what the user should change
   std::string reason;      ///< why it was given up
   UniqueFd output;         ///< the delivering attempt's output (--exec), if any
   uint32_t attempts = 0;
+  std::vector<RecordFailure> failed;  ///< when delivered: the records that were not, by index
+  uint64_t already_stored = 0;        ///< records the receiver had already (_bulk create: 409)
+  uint64_t retried_records = 0;       ///< records sent again alone (_bulk 429/5xx items)
+  std::string answer;                 ///< --map: the reply holding the answers
+  std::vector<std::pair<uint32_t, uint32_t>> answers;  ///< --map: record i's answer in `answer`
 };
 
 /// Attempts `batch` until it is delivered or given up. `id` is the batch's
-/// id, the same on every attempt. Counts attempts, retries and latencies in
-/// `metrics`; says on stderr what is retried.
+/// id, the same on every attempt. With a reply reader, records the answer
+/// asks to retry go again alone, as a part with an id of its own ("<id>.1",
+/// ...), under the same retry rules; records it rejects fail alone. Counts
+/// attempts, retries and latencies in `metrics`; says on stderr what is
+/// retried.
 BatchResult attempt_batch(const Batch& batch, const std::string& id, Transport& transport, AttemptControl& control,
                           AttemptEnv& env, const AttemptOptions& options, std::mt19937_64& rng, Metrics& metrics);
 

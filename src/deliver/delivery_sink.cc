@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <algorithm>
 #include <cstring>
 
 #include <fmt/format.h>
@@ -53,6 +54,8 @@ class DeliverySink::Env : public AttemptEnv {
     return {};
   }
 
+  bool delivered_any() override { return sink_.delivered_any_; }
+
   bool wait(Duration delay) override {
     std::unique_lock lock(sink_.mutex_);
     auto over = [&] { return sink_.shutting_down_ || sink_.aborted_ || sink_.stopped_; };
@@ -72,6 +75,7 @@ DeliverySink::DeliverySink(std::vector<std::unique_ptr<Transport>> transports, D
       run_id_(fmt::format("{:016x}", random_seed())),
       event_fd_(checked_fd(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK), "an eventfd")) {
   metrics_.delivery = true;
+  options_.attempt.reader = options_.reader.get();
   for (auto& t : transports) {
     workers_.push_back(std::make_unique<Worker>());
     workers_.back()->transport = std::move(t);
@@ -161,11 +165,15 @@ void DeliverySink::work(Worker& worker) {
     report.result = attempt_batch(report.batch, id, *worker.transport, worker.control, env, options_.attempt,
                                   worker.rng, metrics_);
     metrics_.in_flight.add(-1);
+    answer_bytes_ += report.result.answer.size();
+    if (report.result.delivered) delivered_any_ = true;
 
     lock.lock();
     // --on-error stop: nothing new starts from now on; what already
     // succeeded stays delivered.
     if (!report.result.delivered && options_.stop_on_error && !shutting_down_) stopped_ = true;
+    // A failure every later batch would share stops delivery whatever --on-error says.
+    if (report.result.stops_run && !shutting_down_) stopped_ = true;
     finished_.push_back(std::move(report));
     --running_;
     uint64_t one = 1;
@@ -189,14 +197,20 @@ void DeliverySink::commit(Report& report) {
   BatchResult& result = report.result;
   if (reader_gone_) {  // ending quietly, as cat would: what is left is not worth a word
     if (!result.delivered) lost_ += batch.records;
+    answer_bytes_ -= result.answer.size();
     spend(std::move(report.batch));
     return;
   }
   if (result.delivered) {
+    uint64_t failed = result.failed.size();
     metrics_.delivered_batches.add();
-    metrics_.delivered_records.add(batch.records);
+    metrics_.delivered_records.add(batch.records - failed);
     metrics_.delivered_bytes.add(batch.body().size());
-    if (result.output && !reader_gone_ && !output_failed_) copy_output(result.output.get());
+    metrics_.already_stored.add(result.already_stored);
+    metrics_.resent_records.add(result.retried_records);
+    print_answers(batch, result);
+    if (result.output && !output_failed_ && !reader_gone_ && !options_.answers) copy_output(result.output.get());
+    if (failed) give_up_records(batch, result.failed);
   } else {
     ++failed_batches_;
     metrics_.failed_batches.add();
@@ -218,12 +232,61 @@ void DeliverySink::commit(Report& report) {
       std::lock_guard lock(mutex_);
       stopped = stopped_;
     }
-    if (stopped && !said_stop_) {
+    if (result.stops_run && !said_stop_) {
+      said_stop_ = true;
+      diag::error(fmt::format("stopping: every batch would fail the same way; {}", result.fix));
+    } else if (stopped && !said_stop_) {
       said_stop_ = true;
       diag::error("--on-error stop: delivering nothing more");
     }
   }
+  answer_bytes_ -= result.answer.size();
   spend(std::move(report.batch));
+}
+
+void DeliverySink::give_up_records(const Batch& batch, const std::vector<RecordFailure>& failed) {
+  ++failed_batches_;  // the exit status says records were not delivered
+  metrics_.rejected_records.add(failed.size());
+  std::vector<uint32_t> indices;
+  for (const RecordFailure& f : failed) indices.push_back(f.index);
+  std::sort(indices.begin(), indices.end());
+  std::string error;
+  bool saved = dead_letter_ && dead_letter_->write(part_of(batch, indices), error);
+  if (saved) {
+    dead_lettered_ += failed.size();
+    metrics_.dead_lettered.add(failed.size());
+  } else {
+    lost_ += failed.size();
+    if (!error.empty()) diag::error(error);
+  }
+  // Runs of neighbours that failed for the same reason are named once.
+  for (size_t i = 0, j; i < failed.size(); i = j) {
+    for (j = i + 1; j < failed.size() && failed[j].index == failed[j - 1].index + 1 &&
+                    failed[j].reason == failed[i].reason;
+         ++j) {
+    }
+    std::string which = j - i == 1 ? fmt::format("record {}", failed[i].index + 1)
+                                   : fmt::format("records {}-{}", failed[i].index + 1, failed[j - 1].index + 1);
+    diag::line_problem(fmt::format("{}, {}: {}", describe_batch(batch), which, failed[i].reason));
+  }
+  diag::error(fmt::format("{}: {} record{} not delivered{}", describe_batch(batch), failed.size(),
+                          failed.size() == 1 ? "" : "s",
+                          saved ? fmt::format("; written to {}", dead_letter_->path())
+                                : fmt::format("; lost ({})", line_range(batch))));
+}
+
+void DeliverySink::print_answers(const Batch& batch, const BatchResult& result) {
+  if (!options_.answers || output_failed_) return;
+  std::string out;
+  std::string_view answer = result.answer;
+  for (size_t i = 0; i < result.answers.size(); ++i) {
+    std::string_view element = answer.substr(result.answers[i].first, result.answers[i].second);
+    if (options_.answers_with_input)
+      fmt::format_to(std::back_inserter(out), "{{\"in\":{},\"out\":{}}}\n", batch.record(i), element);
+    else
+      fmt::format_to(std::back_inserter(out), "{}\n", element);
+  }
+  write_output(out.data(), out.size());
 }
 
 bool DeliverySink::copy_output(int fd) {
@@ -233,27 +296,32 @@ bool DeliverySink::copy_output(int fd) {
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) return n == 0;
     offset += n;
-    for (ssize_t done = 0; done < n;) {
-      ssize_t w = ::write(options_.output_fd, buffer + done, static_cast<size_t>(n - done));
-      if (w >= 0) {
-        done += w;
-        continue;
-      }
-      if (errno == EAGAIN) {
-        pollfd out{options_.output_fd, POLLOUT, 0};
-        (void)::poll(&out, 1, -1);
-      }
-      if ((errno == EINTR || errno == EAGAIN) && signals::terminations() < 2) continue;
-      if (errno == EPIPE) {
-        reader_gone_ = true;
-        shutdown(true);  // attempts under way are cut short, the rest not started
-      } else {
-        output_failed_ = true;
-        diag::error(fmt::format("stdout: write error: {}", std::strerror(errno)));
-      }
-      return false;
-    }
+    if (!write_output(buffer, static_cast<size_t>(n))) return false;
   }
+}
+
+bool DeliverySink::write_output(const char* data, size_t size) {
+  for (size_t done = 0; done < size;) {
+    ssize_t w = ::write(options_.output_fd, data + done, size - done);
+    if (w >= 0) {
+      done += static_cast<size_t>(w);
+      continue;
+    }
+    if (errno == EAGAIN) {
+      pollfd out{options_.output_fd, POLLOUT, 0};
+      (void)::poll(&out, 1, -1);
+    }
+    if ((errno == EINTR || errno == EAGAIN) && signals::terminations() < 2) continue;
+    if (errno == EPIPE) {
+      reader_gone_ = true;
+      shutdown(true);  // attempts under way are cut short, the rest not started
+    } else {
+      output_failed_ = true;
+      diag::error(fmt::format("stdout: write error: {}", std::strerror(errno)));
+    }
+    return false;
+  }
+  return true;
 }
 
 std::string DeliverySink::line_range(const Batch& batch) const {

@@ -8,6 +8,7 @@
 // file.
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <deque>
 #include <memory>
@@ -33,6 +34,9 @@ struct DeliveryOptions {
   Duration grace = std::chrono::seconds(10);     ///< --grace
   std::vector<std::string> inputs;               ///< input names, for "lines N-M" messages
   int output_fd = 1;                             ///< where commands' captured output goes
+  std::shared_ptr<const ReplyReader> reader;     ///< reads each answer (_bulk, --map); null: none
+  bool answers = false;                          ///< --map: print each record's answer, not the output
+  bool answers_with_input = false;               ///< --map-with-input: {"in":record,"out":answer}
 };
 
 class DeliverySink : public Sink {
@@ -53,6 +57,7 @@ class DeliverySink : public Sink {
   int event_fd() const override { return event_fd_; }
   void shutdown(bool immediately) override;
   bool reader_gone() const override { return reader_gone_; }
+  uint64_t held_bytes() const override { return answer_bytes_; }
 
  private:
   struct Report {
@@ -67,12 +72,19 @@ class DeliverySink : public Sink {
   void commit(Report& report);
   /// Writes what a command printed to our stdout; false if it could not.
   bool copy_output(int fd);
+  /// Writes to our stdout; false if it could not (the reader went away, or an error).
+  bool write_output(const char* data, size_t size);
+  /// --map: a line for each record that has an answer, in order.
+  void print_answers(const Batch& batch, const BatchResult& result);
+  /// Records that failed alone in a delivered batch: dead-lettered, each reason said.
+  void give_up_records(const Batch& batch, const std::vector<RecordFailure>& failed);
   std::string line_range(const Batch& batch) const;
 
   DeliveryOptions options_;
   std::optional<DeadLetter> dead_letter_;
   Metrics& metrics_;
   std::string run_id_;
+  std::atomic<uint64_t> answer_bytes_{0};  ///< --map answers finished but not committed
   int event_fd_ = -1;
   std::vector<std::unique_ptr<Worker>> workers_;
 
@@ -85,7 +97,8 @@ class DeliverySink : public Sink {
   bool closing_ = false;
   bool shutting_down_ = false;
   bool aborted_ = false;
-  bool stopped_ = false;          ///< --on-error stop has fired
+  bool stopped_ = false;          ///< --on-error stop has fired, or a failure every batch shares (fail_fast.h)
+  std::atomic<bool> delivered_any_{false};  ///< some batch got through: a name that resolved once is no typo
   TimePoint grace_end_{};
 
   // The loop thread's own.

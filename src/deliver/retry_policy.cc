@@ -23,7 +23,7 @@ RetryDecision decide_retry(const RetryOptions& options, uint32_t attempt, const 
     case Outcome::Cancelled: no.reason = "shutting down"; return no;
     case Outcome::Retryable: break;
   }
-  if (attempt > options.retries) {
+  if (options.retries != kRetriesForever && attempt > options.retries) {
     no.reason = options.retries == 0 ? "retries are off" : fmt::format("no retries left after {} attempts", attempt);
     return no;
   }

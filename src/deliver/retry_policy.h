@@ -8,13 +8,18 @@
 #include <random>
 #include <string>
 
+#include "deliver/fail_fast.h"
 #include "unique_fd.h"
 #include "units.h"
 
 namespace batchpipe {
 
+/// --retries inf: retry until the batch is delivered, its failure turns
+/// permanent, --retry-max-time runs out or the run shuts down.
+inline constexpr uint32_t kRetriesForever = UINT32_MAX;
+
 struct RetryOptions {
-  uint32_t retries = 5;                                 ///< --retries: after the first attempt
+  uint32_t retries = 5;                                 ///< --retries: after the first attempt; kRetriesForever = no limit
   Duration delay = std::chrono::milliseconds(500);      ///< --retry-delay: base of the doubling
   Duration max_delay = std::chrono::seconds(30);        ///< --retry-max-delay: cap of one wait
   Duration max_time = Duration::zero();                 ///< --retry-max-time: budget per batch; zero = none
@@ -33,6 +38,10 @@ struct AttemptResult {
   std::optional<Duration> retry_after;  ///< the receiver's own word on when to retry
   uint64_t bytes_sent = 0;              ///< body bytes offered, for --verbose
   UniqueFd output{};                    ///< --exec: what the command wrote on its stdout
+  std::string reply{};                  ///< --post with a reply reader: the response body, whole
+  bool receiver_down = false;           ///< no connection, a timeout, a 5xx: another --post URL may do better
+  Shared shared = Shared::No;           ///< whether every batch would fail this way (fail_fast.h)
+  std::string fix{};                    ///< with `shared`: what the user should change, for the stop message
 };
 
 /// The wait before retry `retry` (1-based): uniform in [d/2, d] with

@@ -42,6 +42,12 @@ class AttemptControl {
   // Engine side.
   /// Starts the clock of a new attempt that may last `timeout` (zero: no limit).
   void begin(Duration timeout);
+  /// Stops the attempt's own clock, so that only the grace deadline applies:
+  /// for a wait before the request is sent (--rate).
+  void pause() { attempt_deadline_ = 0; }
+  /// Starts the attempt's clock again, with the timeout of begin(): for a
+  /// request sent after a wait, or sent again to another URL.
+  void restart() { begin(timeout_); }
   /// Running attempts must end by `when` (the shutdown grace).
   void limit(TimePoint when);
   /// Running and later attempts end at once.

@@ -172,7 +172,8 @@ std::string signal_name(int sig) {
 
 }  // namespace
 
-ExecTransport::ExecTransport(std::string command) : command_(std::move(command)) {}
+ExecTransport::ExecTransport(std::string command, StatusRules rules)
+    : command_(std::move(command)), rules_(std::move(rules)) {}
 
 AttemptResult ExecTransport::attempt(const Batch& batch, const AttemptInfo& info, AttemptControl& control) {
   AttemptResult result = run(batch, info, control);
@@ -197,9 +198,13 @@ AttemptResult ExecTransport::run(const Batch& batch, const AttemptInfo& info, At
   Child child;
   int err = child.spawn(command_, child_environment(batch, info), input, output.get());
   ::close(input);
-  if (err)
-    return {err == ENOENT || err == EACCES ? Outcome::Permanent : Outcome::Retryable,
-            fmt::format("cannot start /bin/sh: {}", std::strerror(err)), std::nullopt};
+  if (err == ENOENT || err == EACCES) {
+    AttemptResult r{Outcome::Permanent, fmt::format("cannot start /bin/sh: {}", std::strerror(err)), std::nullopt};
+    r.shared = Shared::Always;
+    r.fix = "/bin/sh is needed to run the command";
+    return r;
+  }
+  if (err) return {Outcome::Retryable, fmt::format("cannot start /bin/sh: {}", std::strerror(err)), std::nullopt};
   std::optional<int> status = child.run(control);
   if (!status) {
     bool cancelled = control.cancelled();
@@ -215,9 +220,21 @@ AttemptResult ExecTransport::run(const Batch& batch, const AttemptInfo& info, At
     delivered.output = std::move(output);
     return delivered;
   }
-  if (code == 126) return {Outcome::Permanent, fmt::format("command cannot run (exit 126): {}", command_), std::nullopt};
-  if (code == 127) return {Outcome::Permanent, fmt::format("command not found (exit 127): {}", command_), std::nullopt};
-  return {Outcome::Retryable, fmt::format("command exited with status {}", code), std::nullopt};
+  AttemptResult failed{Outcome::Retryable, fmt::format("command exited with status {}", code), std::nullopt};
+  if (code == 126) {
+    failed = {Outcome::Permanent, fmt::format("command cannot run (exit 126): {}", command_), std::nullopt};
+    failed.shared = Shared::Always;
+    failed.fix = "a program in the command is not executable (chmod +x?) or is a directory";
+  } else if (code == 127) {
+    failed = {Outcome::Permanent, fmt::format("command not found (exit 127): {}", command_), std::nullopt};
+    failed.shared = Shared::Always;
+    failed.fix = "a program in the command was not found: check its name and PATH";
+  }
+  if (auto said = rules_.lookup(code)) {  // --permanent-status, --retryable-status
+    failed.outcome = *said;
+    failed.shared = Shared::No;
+  }
+  return failed;
 }
 
 }  // namespace batchpipe

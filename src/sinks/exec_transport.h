@@ -3,18 +3,20 @@
 
 #include <string>
 
+#include "deliver/status_rules.h"
 #include "deliver/transport.h"
 
 namespace batchpipe {
 
 class ExecTransport : public Transport {
  public:
-  explicit ExecTransport(std::string command);
+  /// `rules`: --permanent-status, --retryable-status, as exit statuses.
+  explicit ExecTransport(std::string command, StatusRules rules = {});
 
   /// The command's stdin is the batch as a sealed in-memory file (memfd), so
   /// it may be read by name or seeked; its stdout is kept in another memfd,
   /// handed back with a delivered result for the commit step to write out. Delivered when the command exits 0. Exit 126/127 (cannot run, not found)
-  /// is permanent; any other exit, death by a signal or the deadline is
+  /// is permanent, and stops the run (every batch would fail so); any other exit, death by a signal or the deadline is
   /// retryable. The child runs in its own process group, which is sent
   /// SIGTERM and, after a short grace, SIGKILL when the attempt is cut short.
   AttemptResult attempt(const Batch& batch, const AttemptInfo& info, AttemptControl& control) override;
@@ -23,6 +25,7 @@ class ExecTransport : public Transport {
   AttemptResult run(const Batch& batch, const AttemptInfo& info, AttemptControl& control);
 
   std::string command_;
+  StatusRules rules_;
 };
 
 }  // namespace batchpipe

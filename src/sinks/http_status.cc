@@ -49,6 +49,29 @@ Outcome classify_transfer_error(CURLcode code) {
   }
 }
 
+std::pair<Shared, std::string> shared_cause(long status) {
+  switch (status) {
+    case 401:
+      return {Shared::Always, "the receiver wants credentials: check the Authorization header (-H) or the user in "
+                              "the URL"};
+    case 403: return {Shared::Always, "the receiver refuses these credentials there: check them, and the URL"};
+    case 404: return {Shared::Always, "there is nothing at that URL: check the path given to --post"};
+    default: return {Shared::No, ""};
+  }
+}
+
+std::pair<Shared, std::string> shared_cause(CURLcode code) {
+  switch (code) {
+    case CURLE_COULDNT_RESOLVE_HOST:
+      return {Shared::UntilDelivered, "the host name does not resolve: check it in the URL given to --post"};
+    case CURLE_PEER_FAILED_VERIFICATION:
+    case CURLE_SSL_CACERT_BADFILE:
+      return {Shared::Always, "the server's certificate is not trusted: check the host name in the URL, or pass "
+                              "the CA's certificate with --cacert FILE"};
+    default: return {Shared::No, ""};
+  }
+}
+
 bool honours_retry_after(long status) { return status == 429 || status == 503; }
 
 std::optional<Duration> parse_retry_after(std::string_view value, std::chrono::system_clock::time_point now) {

@@ -4,7 +4,9 @@
 
 #include <chrono>
 #include <optional>
+#include <string>
 #include <string_view>
+#include <utility>
 
 #include <curl/curl.h>
 
@@ -22,6 +24,15 @@ Outcome classify_status(long status);
 /// are retryable; a malformed URL, a refused certificate or an unsupported
 /// protocol will not get better and are permanent.
 Outcome classify_transfer_error(CURLcode code);
+
+/// Whether every later batch would fail as a request that got `status` did
+/// (401, 403, 404: wrong credentials or URL), and what to fix if so.
+std::pair<Shared, std::string> shared_cause(long status);
+
+/// The same for a transfer that ended without an HTTP status: a certificate
+/// that is not trusted (Always) or a host name that does not resolve
+/// (UntilDelivered).
+std::pair<Shared, std::string> shared_cause(CURLcode code);
 
 /// Whether a response's Retry-After should be obeyed (429 and 503).
 bool honours_retry_after(long status);

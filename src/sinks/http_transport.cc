@@ -4,6 +4,7 @@
 #include <zlib.h>
 
 #include <algorithm>
+#include <tuple>
 
 #include <fmt/format.h>
 
@@ -149,8 +150,10 @@ HttpTransport::~HttpTransport() {
 size_t HttpTransport::on_response(char* data, size_t size, size_t count, void* self) {
   auto* t = static_cast<HttpTransport*>(self);
   size_t n = size * count;
-  size_t keep = std::min(n, kResponseCap - std::min(kResponseCap, t->response_.size()));
+  size_t cap = std::max<size_t>(kResponseCap, t->options_.reply_limit);
+  size_t keep = std::min(n, cap - std::min(cap, t->response_.size()));
   t->response_.append(data, keep);
+  if (keep < n) t->response_cut_ = true;
   return n;
 }
 
@@ -191,6 +194,7 @@ AttemptResult HttpTransport::attempt(const Batch& batch, const AttemptInfo& info
   }
 
   response_.clear();
+  response_cut_ = false;
   error_[0] = '\0';
   curl_easy_setopt(easy_, CURLOPT_HTTPHEADER, headers);
   curl_easy_setopt(easy_, CURLOPT_URL, url.c_str());
@@ -243,22 +247,40 @@ AttemptResult HttpTransport::attempt(const Batch& batch, const AttemptInfo& info
   result.bytes_sent = payload.size();
   if (cut) {
     cut->bytes_sent = payload.size();
+    cut->receiver_down = cut->outcome == Outcome::Retryable;
     return std::move(*cut);
   }
   if (code != CURLE_OK) {
     result.outcome = classify_transfer_error(code);
+    result.receiver_down = result.outcome == Outcome::Retryable;
+    std::tie(result.shared, result.fix) = shared_cause(code);
     result.detail = fmt::format("{} ({})", error_[0] ? error_ : curl_easy_strerror(code), endpoint_);
     if (code == CURLE_PEER_FAILED_VERIFICATION || code == CURLE_SSL_CACERT_BADFILE)
       result.detail += "; if a private CA signed the server's certificate, pass that CA's certificate with --cacert FILE";
     return result;
   }
   result.outcome = classify_status(status);
+  std::tie(result.shared, result.fix) = shared_cause(status);
+  result.receiver_down = status >= 500 && result.outcome == Outcome::Retryable;
+  if (auto said = options_.rules.lookup(static_cast<int>(status))) {  // --permanent-status, --retryable-status
+    result.outcome = *said;
+    result.shared = Shared::No;
+  }
   result.detail = fmt::format("HTTP {} from {}", status, endpoint_);
   if (!location.empty()) result.detail += redirect_note(options_.url, location);
   // ClickHouse's 500, say, says what went wrong in its body: worth quoting on every failure.
   if (result.outcome != Outcome::Delivered && !response_.empty() && location.empty())
     result.detail += fmt::format(": \"{}\"", quote_reply(response_, options_.secrets));
   result.retry_after = retry_after;
+  if (result.outcome == Outcome::Delivered && options_.reply_limit) {
+    if (response_cut_) {
+      result.outcome = Outcome::Permanent;
+      result.detail = fmt::format("the answer from {} is larger than --max-buffer ({} bytes): raise --max-buffer or "
+                                  "lower --size", endpoint_, options_.reply_limit);
+    } else {
+      result.reply = std::move(response_);
+    }
+  }
   return result;
 }
 

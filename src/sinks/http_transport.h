@@ -8,6 +8,7 @@
 
 #include <curl/curl.h>
 
+#include "deliver/status_rules.h"
 #include "deliver/transport.h"
 
 namespace batchpipe {
@@ -21,6 +22,8 @@ struct HttpOptions {
   std::string cacert;               ///< --cacert FILE; empty = the system's CAs
   bool insecure = false;            ///< --insecure: no TLS verification
   std::vector<std::string> secrets; ///< redacted wherever a reply is quoted (see reply_quote.h)
+  uint64_t reply_limit = 0;         ///< keep a 2xx response body whole, up to this; 0 = only quote it
+  StatusRules rules;                ///< --permanent-status, --retryable-status: HTTP statuses
 };
 
 class HttpTransport : public Transport {
@@ -28,9 +31,12 @@ class HttpTransport : public Transport {
   /// Checks the URL and sets libcurl up; null with `error` set if it cannot.
   static std::unique_ptr<HttpTransport> create(HttpOptions options, std::string& error);
   ~HttpTransport() override;
+  /// "host:port", as messages and metrics name the URL.
+  const std::string& endpoint() const { return endpoint_; }
 
   /// 2xx is delivered; see http_status.h for what is retried. The response
-  /// body is read up to 1 MiB; its start is quoted in the result of every
+  /// body is read up to 1 MiB (reply_limit, if larger), and kept whole in
+  /// the result with reply_limit; its start is quoted in the result of every
   /// failed attempt, with the secrets redacted.
   AttemptResult attempt(const Batch& batch, const AttemptInfo& info, AttemptControl& control) override;
 
@@ -48,6 +54,7 @@ class HttpTransport : public Transport {
   std::string compressed_;
   uint64_t compressed_batch_ = 0;
   std::string response_;
+  bool response_cut_ = false;  ///< the body went past reply_limit
   char error_[CURL_ERROR_SIZE] = {};  ///< CURLOPT_ERRORBUFFER: libcurl's own words for the last failure
 };
 

@@ -41,6 +41,10 @@ class Sink {
   /// flight. `immediately` (a second signal) ends the grace now.
   virtual void shutdown(bool immediately) { (void)immediately; }
 
+  /// Bytes the sink holds beyond the batches themselves (--map answers
+  /// waiting for their turn), counted against --max-buffer.
+  virtual uint64_t held_bytes() const { return 0; }
+
   /// True when the reader of our output went away (EPIPE): the run should
   /// end quietly, by SIGPIPE, as cat's would.
   virtual bool reader_gone() const { return false; }

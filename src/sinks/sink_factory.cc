@@ -7,6 +7,9 @@
 #include <fmt/format.h>
 
 #include "deliver/delivery_sink.h"
+#include "deliver/reply_reader.h"
+#include "deliver/failover_transport.h"
+#include "deliver/pacer.h"
 #include "diagnostics.h"
 #include "sinks/exec_transport.h"
 #include "sinks/http_transport.h"
@@ -17,11 +20,38 @@
 namespace batchpipe {
 namespace {
 
-std::unique_ptr<Transport> make_transport(const Config& config, std::string& error) {
-  if (!config.exec_command.empty()) return std::make_unique<ExecTransport>(config.exec_command);
-  return HttpTransport::create({config.post_url, config.method, config.headers, config.gzip, config.connect_timeout, config.cacert,
-                                config.insecure, config.secrets},
+std::unique_ptr<HttpTransport> make_http(const Config& config, const std::string& url, std::string& error) {
+  bool keep_reply = config.map || config.format.kind() == FormatKind::Bulk;
+  return HttpTransport::create({url, config.method, config.headers, config.gzip, config.connect_timeout, config.cacert,
+                                config.insecure, config.secrets, keep_reply ? config.max_buffer : 0,
+                                config.status_rules},
                                error);
+}
+
+/// One worker's transport: a command, a connection, or with several --post
+/// URLs a connection to each behind a FailoverTransport sharing `upstreams`.
+/// Each request waits its turn at `pacer` (--rate), if there is one.
+std::unique_ptr<Transport> make_transport(const Config& config, const std::shared_ptr<Pacer>& pacer,
+                                          std::shared_ptr<UpstreamSet>& upstreams, Metrics& metrics,
+                                          std::string& error) {
+  auto paced = [&](std::unique_ptr<Transport> t) -> std::unique_ptr<Transport> {
+    if (!t || !pacer) return t;
+    return std::make_unique<PacedTransport>(std::move(t), pacer);
+  };
+  if (!config.exec_command.empty())
+    return paced(std::make_unique<ExecTransport>(config.exec_command, config.status_rules));
+  if (config.post_urls.size() <= 1) return paced(make_http(config, config.post_url, error));
+  std::vector<std::unique_ptr<Transport>> per_url;
+  std::vector<std::string> names;
+  for (const std::string& url : config.post_urls) {
+    std::unique_ptr<HttpTransport> http = make_http(config, url, error);
+    if (!http) return nullptr;
+    names.push_back(http->endpoint());
+    per_url.push_back(paced(std::move(http)));
+  }
+  if (!upstreams)  // cool-downs follow the retry delays: --retry-delay doubled up to --retry-max-delay
+    upstreams = std::make_shared<UpstreamSet>(std::move(names), config.retry.delay, config.retry.max_delay, metrics);
+  return std::make_unique<FailoverTransport>(std::move(per_url), upstreams);
 }
 
 /// Descriptors one --exec worker holds during an attempt: the batch's memfd,
@@ -62,8 +92,10 @@ std::unique_ptr<Sink> make_sink(const Config& config, Metrics& metrics, std::str
   if (config.insecure) diag::warning("--insecure: TLS certificates and host names are not verified");
   if (!config.exec_command.empty()) check_descriptors_for_exec(config.parallel);
   std::vector<std::unique_ptr<Transport>> transports;  // one per worker: its own connection or child
+  auto pacer = config.rate.count ? std::make_shared<Pacer>(config.rate) : nullptr;  // --rate: one for all
+  std::shared_ptr<UpstreamSet> upstreams;  // several --post URLs: their health, one for all
   for (uint32_t i = 0; i < config.parallel; ++i) {
-    transports.push_back(make_transport(config, error));
+    transports.push_back(make_transport(config, pacer, upstreams, metrics, error));
     if (!transports.back()) return nullptr;
   }
   std::optional<DeadLetter> dead_letter =
@@ -77,6 +109,12 @@ std::unique_ptr<Sink> make_sink(const Config& config, Metrics& metrics, std::str
   options.stop_on_error = config.stop_on_error;
   options.grace = config.grace;
   options.inputs = config.inputs;
+  options.answers = config.map;
+  options.answers_with_input = config.map_with_input;
+  if (config.map)
+    options.reader = make_map_reader();
+  else if (config.format.kind() == FormatKind::Bulk && !config.post_url.empty())
+    options.reader = make_bulk_reader();  // with --exec, the command's exit status decides
   return std::make_unique<DeliverySink>(std::move(transports), std::move(options), std::move(dead_letter), metrics);
 }
 

@@ -22,14 +22,17 @@ all connections, in the order their requests were read); once it runs out,
 
 With latency=SECONDS, every request waits that long after it has been read
 before its action is applied (each connection in its own thread, so requests
-on different connections wait side by side): a slow receiver.
+on different connections wait side by side): a slow receiver. With
+capacity=N as well, at most N requests wait at once (the others queue): a
+receiver that does a fixed amount of work a second, however many connect.
 
 Every request is recorded (Request: method, path, headers, body, client
 address and port, arrival time on time.monotonic(), connection number) before
 it is answered. Connections are kept alive as HTTP/1.1 allows. With an
 ssl.SSLContext the server speaks https; handshakes that fail are counted.
 
-The server binds 127.0.0.1 on an ephemeral port. close() stops it: it
+The server binds 127.0.0.1 on an ephemeral port, or on port=N (to start a
+server again where a closed one was). close() stops it: it
 releases stalled requests, shuts every connection down and joins its threads.
 """
 
@@ -76,9 +79,10 @@ class _Closed(Exception):
 
 
 class ScriptedServer:
-    def __init__(self, script=(), default=200, ssl_context=None, latency=0.0):
+    def __init__(self, script=(), default=200, ssl_context=None, latency=0.0, port=0, capacity=0):
         self._script = list(script)
         self._latency = latency
+        self._slots = threading.Semaphore(capacity) if capacity else None
         self._default = default
         self._ssl = ssl_context
         self._lock = threading.Condition()
@@ -91,7 +95,7 @@ class ScriptedServer:
         self._stop = threading.Event()
         self._listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self._listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self._listener.bind(("127.0.0.1", 0))
+        self._listener.bind(("127.0.0.1", port))
         self._listener.listen(64)
         self.port = self._listener.getsockname()[1]
         self._acceptor = threading.Thread(target=self._accept_loop, name="http-accept", daemon=True)
@@ -203,8 +207,14 @@ class ScriptedServer:
             buf = bytearray()
             while not self._stop.is_set():
                 request = self._read_request(sock, buf, addr, number)
-                if self._latency > 0 and self._stop.wait(self._latency):
-                    return
+                if self._slots is not None:
+                    self._slots.acquire()
+                try:
+                    if self._latency > 0 and self._stop.wait(self._latency):
+                        return
+                finally:
+                    if self._slots is not None:
+                        self._slots.release()
                 action = self._next_action(request)
                 if not self._answer(sock, raw, request, action):
                     return

@@ -377,9 +377,11 @@ class FailureTest(ExecCase):
         self.assertEqual(self.read("err"), b"")
         self.assertEqual(self.calls(), [1])
 
-    def check_permanent(self, cmd):
+    def check_permanent(self, cmd, fix):
+        # Every batch would fail the same way: the run stops at once (exit 5), saying what to fix.
         r = self.run_bp(["--exec", cmd, "--retries", "3", *FAST], ndjson(numbered(2)))
-        self.assertEqual(r.rc, 4, r)
+        self.assertEqual(r.rc, 5, r)
+        self.assertIn(f"batchpipe: stopping: every batch would fail the same way; {fix}", self.batchpipe_lines(r.err))
         self.assertEqual(self.calls(), [1], "a permanent failure was retried")
         self.assertEqual(self.retry_lines(r.err), [], r)
         self.assertTrue(any(cmd in line for line in self.batchpipe_lines(r.err)), f"no message names {cmd!r}: {r}")
@@ -387,10 +389,12 @@ class FailureTest(ExecCase):
     def test_exit_126_is_not_retried(self):
         script = self.write("not-executable.sh", b"#!/bin/sh\necho should not run\n")
         os.chmod(script, 0o644)
-        self.check_permanent(LOG_CALL + shlex.quote(script))
+        self.check_permanent(LOG_CALL + shlex.quote(script),
+                             "a program in the command is not executable (chmod +x?) or is a directory")
 
     def test_exit_127_is_not_retried(self):
-        self.check_permanent(LOG_CALL + "nosuchcommand-xyz")
+        self.check_permanent(LOG_CALL + "nosuchcommand-xyz",
+                             "a program in the command was not found: check its name and PATH")
 
     def test_stats_count_deliveries(self):
         cmd = 'if [ "$BATCHPIPE_BATCH" = 2 ]; then exit 1; fi; cat'

@@ -192,15 +192,17 @@ class OrderTest(ExecCase):
         fates = {b: rng.choices(["ok", "always", "permanent", "flaky"], [5, 2, 1, 2])[0] for b in range(1, count + 1)}
         fates.update({1: "always", 2: "flaky", 3: "permanent", count: "ok"})  # each kind at least once
         by_fate = {f: " ".join(str(b) for b, x in fates.items() if x == f) for f in ("always", "permanent", "flaky")}
-        # exit 1 on every attempt (given up after --retries 2), exit 127 (a
-        # permanent failure: given up at once), or exit 1 on the first attempt only.
+        # exit 1 on every attempt (given up after --retries 2), exit 3 (a
+        # permanent failure by --permanent-status: given up at once), or exit 1
+        # on the first attempt only.
         cmd = ('b=$BATCHPIPE_BATCH; echo "$b $BATCHPIPE_ATTEMPT" >> calls; ' + VARY +
                f'case " {by_fate["always"]} " in *" $b "*) exit 1;; esac; '
-               f'case " {by_fate["permanent"]} " in *" $b "*) exit 127;; esac; '
+               f'case " {by_fate["permanent"]} " in *" $b "*) exit 3;; esac; '
                f'case " {by_fate["flaky"]} " in *" $b "*) [ $BATCHPIPE_ATTEMPT -ge 2 ] || exit 1;; esac; '
                'cat')
         r = self.run_bp(["--parallel", "8", "--exec", cmd, "--size", str(size), "--interval", "0",
-                         "--retries", "2", *FAST, "--dead-letter", "dl.ndjson", "--stats=json"], ndjson(records))
+                         "--retries", "2", "--permanent-status", "3", *FAST, "--dead-letter", "dl.ndjson",
+                         "--stats=json"], ndjson(records))
         self.assertEqual(r.rc, 4, r)
         failed = [b for b in range(1, count + 1) if fates[b] in ("always", "permanent")]
         delivered = [b for b in range(1, count + 1) if b not in failed]
