@@ -15,7 +15,6 @@ import hashlib
 import itertools
 import json
 import os
-import subprocess
 import tempfile
 import unittest
 
@@ -133,13 +132,11 @@ class ClickHouseTest(unittest.TestCase):
         self.assertEqual(self.count_and_checksum(table), (2_000, expected_checksum(kept)))
 
 
-class ClickHouseRecipeTest(unittest.TestCase):
+class ClickHouseRecipeTest(receivers.RecipeCase):
     """README's ClickHouse recipe, run as written but for the server's ports."""
 
     def test_readme_recipe(self):
         self.server = SERVER
-        scratch = tempfile.TemporaryDirectory(prefix="bp-ch-recipe-")
-        self.addCleanup(scratch.cleanup)
         recipe = receivers.readme_recipe("clickhouse")
         recipe = receivers.replace_once(recipe, "localhost:8123", f"127.0.0.1:{self.server.http_port}")
         recipe = receivers.replace_once(
@@ -151,13 +148,9 @@ class ClickHouseRecipeTest(unittest.TestCase):
             events.append({"time": f"2026-12-02T{n // 3600 % 24:02d}:{n // 60 % 60:02d}:{n % 60:02d}.5+01:00",
                            "level": ("info", "warn", "error")[n % 3], "msg": f"event {n} ✓ \"q\"",
                            "host": "web-1"})
-        with open(os.path.join(scratch.name, "events.ndjson"), "w") as f:
-            f.writelines(json.dumps(e) + "\n" for e in events)
-        env = dict(os.environ, PATH=receivers.path_with_batchpipe(scratch.name, bp.binary()))
-        r = subprocess.run(["sh", "-ec", recipe], cwd=scratch.name, env=env, stdin=subprocess.DEVNULL,
-                           capture_output=True, timeout=60)
-        self.assertEqual(r.returncode, 0, f"recipe:\n{recipe}\nstderr: {r.stderr[-2000:]!r}")
-        self.assertFalse(os.path.exists(os.path.join(scratch.name, "failed.ndjson")))
+        self.write_events([json.dumps(e).encode() for e in events])
+        self.assert_ran(self.run_recipe(recipe), recipe)
+        self.assertFalse(os.path.exists(self.path("failed.ndjson")))
 
         got = self.server.query(
             "SELECT count(), countIf(level = 'error'), min(time), max(time),"
