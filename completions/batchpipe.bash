@@ -10,8 +10,8 @@ _batchpipe()
     prev=
     ((COMP_CWORD > 0)) && prev=${COMP_WORDS[COMP_CWORD - 1]}
 
-    local opts='--size --interval --max-bytes --max-buffer --on-full --threads --input --format --wrap --bulk-action --on-invalid --stats --stats=json --progress --metrics-file -q --quiet -h --help -V --version
-        --exec --post -H --header --method --compress --connect-timeout --cacert --insecure
+    local opts='--size --interval --max-bytes --max-buffer --on-full --threads --input --format --wrap --bulk-action --on-invalid --stats --stats=json --progress --metrics-file --checkpoint -F --follow -q --quiet -h --help -V --version
+        --exec --post -H --header --method --bisect-on --compress --connect-timeout --cacert --insecure
         --retries --retry-delay --retry-max-delay --retry-max-time --timeout --on-error
         --dead-letter --grace -j --parallel --rate --permanent-status --retryable-status -v --verbose --map --map-with-input'
 
@@ -145,7 +145,7 @@ _batchpipe()
             mapfile -t COMPREPLY < <(compgen -W '0 1s 5s 10s 30s' -- "$cur")
             return 0
             ;;
-        --cacert | --dead-letter | --metrics-file)
+        --cacert | --dead-letter | --metrics-file | --checkpoint)
             compopt -o filenames 2>/dev/null
             mapfile -t COMPREPLY < <(compgen -f -- "$cur")
             return 0

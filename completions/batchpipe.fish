@@ -27,6 +27,8 @@ complete -c batchpipe -l on-invalid -x -d 'What to do with an invalid line [skip
 complete -c batchpipe -l stats -d 'Print a summary on stderr at the end (--stats=json: one JSON object)'
 complete -c batchpipe -l progress -d 'Show progress on stderr: a status line on a terminal, else a line every 10s'
 complete -c batchpipe -l metrics-file -r -F -d 'Write Prometheus metrics to FILE every 5s and at exit, atomically'
+complete -c batchpipe -l checkpoint -r -F -d 'Keep in FILE how far each input file was delivered; start there next time (not stdin)'
+complete -c batchpipe -s F -l follow -d 'Keep reading files as they grow, as tail -F does, across rotation and truncation'
 complete -c batchpipe -s q -l quiet -d 'Do not report invalid lines and retries one by one'
 
 # Delivery to a command or over HTTP; the options after --post only apply with
@@ -48,6 +50,7 @@ function __batchpipe_header_file
 end
 complete -c batchpipe -s H -l header -x -d 'Add a request header; @FILE reads one a line; not Idempotency-Key' \
     -a '(__batchpipe_header_file)'
+complete -c batchpipe -l bisect-on -x -d 'Split a batch refused with these HTTP statuses until the bad records are alone' -a '400 400,422'
 complete -c batchpipe -l method -x -d 'HTTP method [POST]' -a 'POST PUT'
 complete -c batchpipe -l compress -x -d 'Compress request bodies' \
     -a 'gzip\t"Content-Encoding: gzip"'

@@ -310,7 +310,7 @@ CliResult parse_cli(int argc, const char* const* argv) {
               timeout, grace = "10s", on_error = "continue", compress, connect_timeout = "10s";
   std::string permanent_status, retryable_status, rate, parallel = "1", max_buffer = "64M", on_full = "block", threads,
       input_format = "json", stats;
-  std::string format = "array", wrap, bulk_action, method = "POST";
+  std::string format = "array", wrap, bulk_action, method = "POST", bisect_on;
   std::vector<std::string> headers;
 
   CLI::App app{"Read NDJSON records and deliver them in batches: JSON arrays, NDJSON or Elasticsearch _bulk bodies.",
@@ -379,6 +379,12 @@ CliResult parse_cli(int argc, const char* const* argv) {
             ->type_name("FILE"),
         "a file name");
   app.add_flag("-q,--quiet", config.quiet, "Do not report invalid lines and retries one by one");
+  takes(app.add_option("--checkpoint", config.checkpoint,
+                       "Keep in FILE how far each input file was delivered; start there next time (not stdin)")
+            ->type_name("FILE"),
+        "a file name");
+  app.add_flag("-F,--follow", config.follow,
+               "Keep reading files as they grow, as tail -F does, across rotation and truncation");
 
   std::vector<CLI::Option*> delivery, http;
   auto* exec = takes(app.add_option("--exec", config.exec_command,
@@ -401,6 +407,11 @@ CliResult parse_cli(int argc, const char* const* argv) {
                            ->allow_extra_args(false)  // `-H 'A: b' FILE`: FILE is an input, not a header
                            ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll),
                        "'Name: value' or @FILE"));
+  http.push_back(takes(app.add_option("--bisect-on", bisect_on,
+                                      "Split a batch refused with these HTTP statuses until the bad records are "
+                                      "alone, e.g. 400,422 [off; 413 always splits]")
+                           ->type_name("LIST"),
+                       "HTTP statuses such as 400,422"));
   http.push_back(takes(app.add_option("--method", method, "HTTP method: POST or PUT [POST]")->type_name("METHOD"),
                        "POST or PUT"));
   http.push_back(takes(app.add_option("--compress", compress, "Compress request bodies: gzip")->type_name("METHOD"),
@@ -515,6 +526,7 @@ CliResult parse_cli(int argc, const char* const* argv) {
         result.warnings.push_back("--cacert: has no effect on an http:// URL, which has no TLS");
     }
     if (app.count("--metrics-file") && config.metrics_file.empty()) throw BadValue{"--metrics-file: the path is empty"};
+    if (app.count("--checkpoint") && config.checkpoint.empty()) throw BadValue{"--checkpoint: the path is empty"};
     config.headers = to_headers(headers, config.secrets);
     if (!config.cacert.empty()) check_cacert(config.cacert);
     if (compress.size()) to_mode("--compress", compress, {"gzip"});
@@ -531,6 +543,12 @@ CliResult parse_cli(int argc, const char* const* argv) {
     config.parallel = static_cast<uint32_t>(to_count("--parallel", parallel));
     if (!rate.empty()) config.rate = to_rate(rate);
     config.status_rules = to_status_rules(permanent_status, retryable_status, !config.exec_command.empty());
+    if (!bisect_on.empty()) {
+      std::string error;
+      auto list = StatusList::parse(bisect_on, 400, 599, error);
+      if (!list) throw BadValue{fmt::format("--bisect-on: {} (HTTP statuses of refusals, 400 to 599)", error)};
+      config.bisect_on = std::move(*list);
+    }
     if (config.parallel > kMaxParallel)
       throw BadValue{fmt::format("--parallel: {} is too large (at most {})", parallel, kMaxParallel)};
     config.max_buffer = to_size("--max-buffer", max_buffer, 1 << 20, uint64_t{1} << 40, "1T");
@@ -561,6 +579,11 @@ CliResult parse_cli(int argc, const char* const* argv) {
     if (config.threads > kMaxThreads)
       throw BadValue{fmt::format("--threads: {} is too large (at most {})", threads, kMaxThreads)};
     if (config.inputs.empty()) config.inputs.push_back("-");
+    if (config.follow && config.inputs == std::vector<std::string>{"-"})
+      result.warnings.push_back("--follow: stdin is read to its end as always; --follow follows files");
+    if (!config.checkpoint.empty() && std::find(config.inputs.begin(), config.inputs.end(), "-") != config.inputs.end())
+      result.warnings.push_back("--checkpoint: stdin cannot be resumed: what it sends is read once, and keeping it "
+                                "until delivered is up to its producer");
     if (!config.dead_letter.empty()) check_dead_letter_not_input(config.dead_letter, config.inputs);
   } catch (const CLI::CallForHelp&) {
     result.out = app.help();

@@ -36,6 +36,7 @@ struct Config {
                                        ///< {batch_id}, {batch}, {attempt}
   std::vector<std::string> post_urls;  ///< every --post URL, in the order given; several: failover
   std::string method = "POST";         ///< --method: POST or PUT
+  StatusList bisect_on;                ///< --bisect-on: HTTP statuses that split a request until the bad records are alone
   std::vector<std::string> headers;    ///< -H/--header, @FILE already read
   std::vector<std::string> secrets;    ///< never quoted back: pieces of the values of Authorization,
                                        ///< Cookie, Proxy-Authorization and every header from @FILE
@@ -54,6 +55,10 @@ struct Config {
   uint32_t parallel = 1;               ///< --parallel: batches in flight at once, 1..kMaxParallel
   StatusRules status_rules;            ///< --permanent-status, --retryable-status
   Rate rate;                           ///< --rate: request starts per unit over all workers; count 0 = no limit
+
+  // Resuming and following files.
+  std::string checkpoint;              ///< --checkpoint FILE: where committed positions are kept; empty = none
+  bool follow = false;                 ///< -F/--follow: keep reading files as they grow, across rotation
 
   // Memory.
   uint64_t max_buffer = 64 << 20;      ///< --max-buffer: bytes read but not yet committed

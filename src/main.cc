@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "commit/checkpointer.h"
 #include "diagnostics.h"
 #include "pipeline.h"
 #include "reporter.h"
@@ -45,13 +46,20 @@ int run(int argc, char** argv) {
     diag::error(error);
     return static_cast<int>(ExitStatus::Usage);
   }
+  // Before the sink: a checkpoint that cannot be used stops the run before anything is sent.
+  std::unique_ptr<Checkpointer> checkpoint;
+  if (!config.checkpoint.empty() && !(checkpoint = Checkpointer::open(config.checkpoint, config.inputs, error))) {
+    diag::error(error);
+    reporter.finish();
+    return static_cast<int>(ExitStatus::Usage);
+  }
   std::unique_ptr<Sink> sink = make_sink(config, metrics, error);
   if (!sink) {
     diag::error(error);
     reporter.finish();
     return static_cast<int>(ExitStatus::Usage);
   }
-  ExitStatus status = run_pipeline(config, *sink, metrics, &reporter);
+  ExitStatus status = run_pipeline(config, *sink, metrics, &reporter, checkpoint.get());
 
   if (sink->reader_gone()) {
     // Our reader went away: end quietly, as cat does, by the signal it would get.

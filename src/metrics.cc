@@ -40,6 +40,10 @@ std::span<const CounterField> counter_fields() {
        &Metrics::already_stored, true},
       {"batchpipe_records_resent_total", "Records sent again in a smaller request (_bulk items answered 429 or 5xx).",
        &Metrics::resent_records, true},
+      {"batchpipe_requests_too_large_total", "Requests refused with 413 Payload Too Large.", &Metrics::too_large,
+       true},
+      {"batchpipe_requests_split_total", "Requests split in halves after a 413 or a --bisect-on status.",
+       &Metrics::split_requests, true},
       {"batchpipe_records_dead_lettered_total", "Records written to the --dead-letter file.", &Metrics::dead_lettered,
        true},
   };

@@ -17,7 +17,8 @@ namespace batchpipe {
 
 class Counter {
  public:
-  void add(uint64_t n = 1) { value_.fetch_add(n, std::memory_order_relaxed); }
+  /// Returns the value before.
+  uint64_t add(uint64_t n = 1) { return value_.fetch_add(n, std::memory_order_relaxed); }
   uint64_t get() const { return value_.load(std::memory_order_relaxed); }
 
  private:
@@ -83,6 +84,8 @@ struct Metrics {
   Counter rejected_records;    ///< records that failed alone in a delivered batch (_bulk items, --map)
   Counter already_stored;      ///< records the receiver had already (_bulk create: 409)
   Counter resent_records;      ///< records sent again alone (_bulk 429/5xx items)
+  Counter too_large;           ///< requests refused with 413
+  Counter split_requests;      ///< requests split in halves (413, --bisect-on)
   Counter undelivered;         ///< records not delivered, whatever the sink (stdout errors too)
   Histogram attempt_latency;
   std::deque<UpstreamMetrics> upstreams;  ///< one per --post URL when several; filled before the workers start

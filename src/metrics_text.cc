@@ -38,18 +38,18 @@ class Exposition {
   /// Several --post URLs: each figure labelled with its URL's host:port.
   void per_upstream(const std::deque<UpstreamMetrics>& upstreams) {
     if (upstreams.empty()) return;
-    head("batchpipe_upstream_requests_total", "Requests sent to each --post URL.", "counter");
-    for (const UpstreamMetrics& u : upstreams)
-      fmt::format_to(std::back_inserter(out_), "batchpipe_upstream_requests_total{{upstream=\"{}\"}} {}\n", u.name,
-                     u.requests.get());
-    head("batchpipe_upstream_failures_total",
-         "Requests that found a --post URL unwell: no connection, a timeout, a 5xx.", "counter");
-    for (const UpstreamMetrics& u : upstreams)
-      fmt::format_to(std::back_inserter(out_), "batchpipe_upstream_failures_total{{upstream=\"{}\"}} {}\n", u.name,
-                     u.failures.get());
-    head("batchpipe_upstream_up", "1 while a --post URL is in use, 0 while it is put aside after failing.", "gauge");
-    for (const UpstreamMetrics& u : upstreams)
-      fmt::format_to(std::back_inserter(out_), "batchpipe_upstream_up{{upstream=\"{}\"}} {}\n", u.name, u.up.get());
+    auto series = [&](const char* name, const char* help, const char* type, auto value) {
+      head(name, help, type);
+      for (const UpstreamMetrics& u : upstreams)
+        fmt::format_to(std::back_inserter(out_), "{}{{upstream=\"{}\"}} {}\n", name, u.name, value(u));
+    };
+    series("batchpipe_upstream_requests_total", "Requests sent to each --post URL.", "counter",
+           [](const UpstreamMetrics& u) { return u.requests.get(); });
+    series("batchpipe_upstream_failures_total",
+           "Requests that found a --post URL unwell: no connection, a timeout, a 5xx.", "counter",
+           [](const UpstreamMetrics& u) { return u.failures.get(); });
+    series("batchpipe_upstream_up", "1 while a --post URL is in use, 0 while it is put aside after failing.", "gauge",
+           [](const UpstreamMetrics& u) { return u.up.get(); });
   }
   std::string take() { return std::move(out_); }
 

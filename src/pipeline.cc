@@ -12,6 +12,7 @@
 
 #include "batch/backlog.h"
 #include "batch/batcher.h"
+#include "commit/checkpointer.h"
 #include "input/block_queue.h"
 #include "input/input_reader.h"
 #include "json/line_checker.h"
@@ -92,11 +93,11 @@ class DropReporter {
 /// Returns false when --on-invalid fail stops the run at one of them.
 template <class MakeRoom>
 bool add_block(const InputBlock& block, LineChecker& checker, Batcher& batcher, Backlog& backlog,
-               const BodyFormat& format, bool drop, Metrics& metrics, MakeRoom&& make_room) {
+               const BodyFormat& format, bool drop, Metrics& metrics, CheckpointLedger* ledger, MakeRoom&& make_room) {
   TimePoint now = Clock::now();
   uint64_t records = 0, dropped = 0, rejected = checker.rejected(), replaced = checker.replaced();
   bool starved = false;  // make_room() could not help: drop the rest of the block at once
-  bool go_on = checker.check(block, [&](std::string_view text, uint64_t line) {
+  bool go_on = checker.check(block, [&](std::string_view text, uint64_t line, const LineSpan& span) {
     uint64_t cost = record_cost(text.size(), format);
     // A record costs a little more than its share of a batch (--max-bytes
     // may equal --max-buffer): one alone may exceed the budget, and is then
@@ -110,10 +111,13 @@ bool add_block(const InputBlock& block, LineChecker& checker, Batcher& batcher, 
       ++dropped;
       return;
     }
-    batcher.add(text, {block.input, line}, now);
+    batcher.add(text, {block.input, line, block.line_offset(span), block.line_end(span)}, now);
     backlog.charge(cost, 1);
+    if (ledger) ledger->added();
     ++records;
   });
+  // After a line that stops the run nothing of the block counts as read.
+  if (ledger && go_on) ledger->consumed(block.input, block.identity, block.end_offset(), block.end_line);
   metrics.records.add(records);
   metrics.dropped.add(dropped);
   metrics.lines.add(block.line_count);
@@ -144,7 +148,8 @@ ExitStatus status_for(int sig) {
 
 }  // namespace
 
-ExitStatus run_pipeline(const Config& config, Sink& sink, Metrics& metrics, Reporter* reporter) {
+ExitStatus run_pipeline(const Config& config, Sink& sink, Metrics& metrics, Reporter* reporter,
+                        Checkpointer* checkpoint) {
   Batcher batcher({config.batch_size, config.max_bytes, config.interval}, config.format, run_record_sources());
   Backlog backlog(config.max_buffer);
   metrics.buffer_limit.set(static_cast<int64_t>(config.max_buffer));
@@ -154,11 +159,40 @@ ExitStatus run_pipeline(const Config& config, Sink& sink, Metrics& metrics, Repo
     metrics.buffered_bytes.set(static_cast<int64_t>(backlog.used()));
     metrics.buffered_records.set(static_cast<int64_t>(backlog.records()));
   };
-  sink.on_spent([&](Batch&& b) {
-    backlog.credit(batch_cost(b), b.records);
+  ExitStatus signalled = ExitStatus::Success;
+  CheckpointLedger* ledger = checkpoint ? &checkpoint->ledger() : nullptr;
+  // With --checkpoint, a committed batch leaves the budget once the
+  // checkpoint that covers it is written: what a crash would send again
+  // stays within --max-buffer.
+  uint64_t unwritten_cost = 0, unwritten_records = 0;
+  sink.on_spent([&](Batch&& b, bool settled) {
+    if (ledger) {
+      if (!settled && !ledger->frozen() && signalled == ExitStatus::Success && !sink.reader_gone())
+        diag::warning(fmt::format("--checkpoint: positions stay before batch {} for the rest of the run; the next "
+                                  "run sends its records again, and those after them",
+                                  b.number));
+      ledger->committed(b, settled);
+      unwritten_cost += batch_cost(b);
+      unwritten_records += b.records;
+    } else {
+      backlog.credit(batch_cost(b), b.records);
+    }
     batcher.recycle(std::move(b));
     show_budget();
   });
+  // Writes the checkpoint when due (or `now_anyway`) and releases what it covers.
+  auto write_checkpoint = [&](bool now_anyway) {
+    if (!checkpoint) return;
+    TimePoint now = Clock::now();
+    bool dirty = checkpoint->dirty();
+    if (dirty && !now_anyway && now < *checkpoint->deadline()) return;
+    if (dirty) checkpoint->save(now);  // a failure is said; the budget moves on regardless
+    if (!checkpoint->dirty() || checkpoint->failing()) {
+      backlog.credit(unwritten_cost, unwritten_records);
+      unwritten_cost = unwritten_records = 0;
+      show_budget();
+    }
+  };
   // Whether to take more input now: not while closed batches wait for the
   // sink or the budget is spent (the producer then waits: backpressure),
   // unless --on-full drop asks to keep reading and drop instead.
@@ -184,7 +218,9 @@ ExitStatus run_pipeline(const Config& config, Sink& sink, Metrics& metrics, Repo
   BlockQueue queue(kPoolBlocks + validators, validators > 0);
   // A line of text grows by its quotes at least: longer ones cannot fit.
   uint64_t longest_line = batcher.max_record_size() - (config.text_input ? std::min<uint64_t>(2, batcher.max_record_size()) : 0);
-  InputReader reader({config.inputs, longest_line, 1 << 20, config.text_input}, stop.fd());
+  ReaderOptions reader_options{config.inputs, longest_line, 1 << 20, config.text_input, config.follow, {}};
+  if (checkpoint) reader_options.resume = checkpoint->resume_points();
+  InputReader reader(std::move(reader_options), stop.fd());
   LineChecker checker(config.on_invalid, batcher.max_record_size(), config.inputs, config.text_input,
                       {config.format.body_size(1, 0), config.format.frame_words()});
   signals::on_info([&] {
@@ -196,7 +232,6 @@ ExitStatus run_pipeline(const Config& config, Sink& sink, Metrics& metrics, Repo
   signals::block_in_this_thread(false);
   ValidationPool validation(queue, validators);
 
-  ExitStatus signalled = ExitStatus::Success;
   ExitStatus input_status = ExitStatus::Success;  // of the inputs, as far as the run got
   bool input_done = false, stopping = false, stopped_at_invalid = false;
   // Signals, and a sink that broke: looked at every turn and after every
@@ -223,16 +258,21 @@ ExitStatus run_pipeline(const Config& config, Sink& sink, Metrics& metrics, Repo
     sink.flush();
     look_around();  // also signals that came while flush() was blocked
     if (input_done && !batcher.has_closed() && sink.idle()) break;
+    write_checkpoint(backlog.full() && unwritten_cost > 0);
     if (!drop && backlog.full()) close_open_if_alone();  // (drop mode does it in make_room)
     deliver_closed(batcher, sink, metrics);
     // Nothing held back while we wait: a sink that keeps batches until
     // flush() (stdout) may hold the very batch whose commit frees the budget,
-    // and with the budget spent no input would come to wake us.
+    // and with the budget spent no input would come to wake us. Likewise
+    // for a checkpoint not yet written that covers it.
     sink.flush();
+    write_checkpoint(backlog.full() && unwritten_cost > 0);
     bool want_input = !input_done && room();
     std::optional<TimePoint> deadline = batcher.deadline();
     if (reporter && reporter->deadline() && (!deadline || *reporter->deadline() < *deadline))
       deadline = reporter->deadline();
+    if (checkpoint && checkpoint->dirty() && (!deadline || *checkpoint->deadline() < *deadline))
+      deadline = checkpoint->deadline();
     wait_for_events(want_input ? queue.ready_fd() : -1, sink.event_fd(), deadline);
     look_around();
     while (room()) {
@@ -241,7 +281,8 @@ ExitStatus run_pipeline(const Config& config, Sink& sink, Metrics& metrics, Repo
       if (!stopped_at_invalid) {  // what was read after a bad line that stopped the run is dropped, unsaid
         say(block->notes_before);
         input_status = combine(input_status, block->status_before);
-        if (add_block(*block, checker, batcher, backlog, config.format, drop, metrics, make_room)) {
+        if (ledger && block->begins) ledger->began(block->input, block->identity, block->offset, block->first_line - 1);
+        if (add_block(*block, checker, batcher, backlog, config.format, drop, metrics, ledger, make_room)) {
           say(block->notes_after);
           input_status = combine(input_status, block->status_after);
         } else {
@@ -266,6 +307,7 @@ ExitStatus run_pipeline(const Config& config, Sink& sink, Metrics& metrics, Repo
     show_budget();
   }
   input.join();
+  write_checkpoint(true);
   drops.finish(metrics.dropped.get());
   signals::on_info(nullptr);
   // A line cut short is worth a word where what was read is otherwise

@@ -9,12 +9,18 @@
 
 namespace batchpipe {
 
+class Checkpointer;
 class Reporter;
 
 /// Reads every input, batches it and delivers it to `sink` until the input
 /// ends, a signal stops the run or the sink breaks. Expects signals::install()
 /// to have run. Returns the run's exit status; fills `metrics`. `reporter`,
-/// if given, gets a tick() whenever its deadline() comes.
-ExitStatus run_pipeline(const Config& config, Sink& sink, Metrics& metrics, Reporter* reporter = nullptr);
+/// if given, gets a tick() whenever its deadline() comes. `checkpoint`
+/// (--checkpoint), if given, says where inputs start and is kept up to date
+/// with what the sink commits; records stay charged to the byte budget until
+/// the checkpoint that covers them is written, so that a crash re-sends at
+/// most --max-buffer bytes.
+ExitStatus run_pipeline(const Config& config, Sink& sink, Metrics& metrics, Reporter* reporter = nullptr,
+                        Checkpointer* checkpoint = nullptr);
 
 }  // namespace batchpipe

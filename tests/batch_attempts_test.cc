@@ -2,6 +2,8 @@
 // clock: waits advance the clock instead of sleeping.
 #include <catch2/catch.hpp>
 
+#include <set>
+
 #include "deliver/batch_attempts.h"
 #include "diagnostics.h"
 #include "fake_transport.h"
@@ -318,4 +320,110 @@ TEST_CASE("a name that does not resolve stops the run only if nothing was delive
   BatchResult out = attempt_batch(batch_of(2, 3), "run-2", t, r.control, later, r.options, r.rng, r.metrics);
   CHECK_FALSE(out.stops_run);
   CHECK(t.calls == 1 + 3);  // retried as a DNS blip
+}
+
+namespace {
+
+/// Refuses a body over `limit` bytes with 413, and one holding "poison" with
+/// 400 (when `poison` is set); records every request.
+class Picky : public Transport {
+ public:
+  AttemptResult attempt(const Batch& b, const AttemptInfo& info, AttemptControl&) override {
+    calls.push_back({std::string(b.body()), info.batch_id});
+    AttemptResult r;
+    if (b.body().size() > limit) {
+      r = {Outcome::Permanent, "HTTP 413 from h:80", std::nullopt};
+      r.status = 413;
+    } else if (b.body().find("poison") != std::string_view::npos) {
+      r = {Outcome::Permanent, "HTTP 400 from h:80: \"bad record\"", std::nullopt};
+      r.status = 400;
+    }
+    r.bytes_sent = b.body().size();
+    return r;
+  }
+  size_t limit = SIZE_MAX;
+  std::vector<std::pair<std::string, std::string>> calls;
+};
+
+std::vector<std::string> numbers(size_t n) {
+  std::vector<std::string> out;
+  for (size_t i = 0; i < n; ++i) out.push_back(std::to_string(1000 + i));
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("413 splits a batch in halves until each piece fits; every record goes once", "[attempts]") {
+  diag::set_quiet(true);
+  Run r;
+  Picky t;
+  t.limit = 30;  // "[1000,1001,...]\n": 5 records per request at most
+  Batch b = batch_of_records(numbers(20));
+  BatchResult out = attempt_batch(b, "run-1", t, r.control, r.env, r.options, r.rng, r.metrics);
+  CHECK(out.delivered);
+  CHECK(out.failed.empty());
+  std::string sent;
+  std::set<std::string> ids;
+  for (auto& [body, id] : t.calls) {
+    ids.insert(id);
+    if (body.size() <= t.limit) sent += body;
+  }
+  CHECK(ids.size() == t.calls.size());  // each piece an Idempotency-Key of its own
+  std::string expect;
+  for (const std::string& n : numbers(20)) expect += n;
+  std::string got;
+  for (char c : sent)
+    if (c >= '0' && c <= '9') got += c;
+  CHECK(got == expect);  // in order, once each
+  CHECK(t.calls.size() == 7);  // 20 -> 10+10 -> 5+5+5+5
+  CHECK(r.env.waits.empty());  // a split is not a retry: no backoff
+  CHECK(r.metrics.too_large.get() == 3);
+  CHECK(r.metrics.split_requests.get() == 3);
+}
+
+TEST_CASE("a single record still too large fails alone; the rest of the batch goes", "[attempts]") {
+  diag::set_quiet(true);
+  Run r;
+  Picky t;
+  t.limit = 12;
+  Batch b = batch_of_records({"1", "\"a long one here\"", "3"});
+  BatchResult out = attempt_batch(b, "run-1", t, r.control, r.env, r.options, r.rng, r.metrics);
+  CHECK(out.delivered);
+  REQUIRE(out.failed.size() == 1);
+  CHECK(out.failed[0].index == 1);
+  CHECK(out.failed[0].reason == "HTTP 413 from h:80");
+}
+
+TEST_CASE("--bisect-on isolates a poisoned record in a logarithmic number of requests", "[attempts]") {
+  diag::set_quiet(true);
+  for (size_t size : {2u, 3u, 7u, 100u, 1000u}) {
+    for (size_t bad : {size_t{0}, size / 2, size - 1}) {
+      Run r;
+      std::string error;
+      r.options.bisect_on = *StatusList::parse("400,422", 400, 599, error);
+      Picky t;
+      auto records = numbers(size);
+      records[bad] = "\"poison\"";
+      Batch b = batch_of_records(records);
+      BatchResult out = attempt_batch(b, "run-1", t, r.control, r.env, r.options, r.rng, r.metrics);
+      CHECK(out.delivered);
+      REQUIRE(out.failed.size() == 1);
+      CHECK(out.failed[0].index == bad);
+      CHECK_THAT(out.failed[0].reason, Catch::Contains("bad record"));
+      size_t log2 = 0;
+      while ((size_t{1} << log2) < size) ++log2;
+      CHECK(t.calls.size() <= 2 * log2 + 2);
+    }
+  }
+}
+
+TEST_CASE("without --bisect-on a 400 fails the whole batch in one request", "[attempts]") {
+  diag::set_quiet(true);
+  Run r;
+  Picky t;
+  Batch b = batch_of_records({"1", "\"poison\"", "3"});
+  BatchResult out = attempt_batch(b, "run-1", t, r.control, r.env, r.options, r.rng, r.metrics);
+  CHECK_FALSE(out.delivered);
+  CHECK(out.permanent);
+  CHECK(t.calls.size() == 1);
 }

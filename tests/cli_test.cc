@@ -221,3 +221,22 @@ TEST_CASE("--rate takes N/s or N/m") {
   r = parse({"--rate", "20/s"});
   CHECK(r.err == "--rate: only applies with --exec or --post");
 }
+
+TEST_CASE("--checkpoint and --follow", "[cli]") {
+  CliResult r = parse({"--checkpoint", "ck.json", "-F", "a.log"});
+  REQUIRE(r.config);
+  CHECK(r.config->checkpoint == "ck.json");
+  CHECK(r.config->follow);
+  CHECK(r.warnings.empty());
+  CHECK_FALSE(parse({"a.log"}).config->follow);
+  CliResult with_stdin = parse({"--checkpoint", "ck.json", "a.log", "-"});
+  REQUIRE(with_stdin.config);
+  REQUIRE(with_stdin.warnings.size() == 1);
+  CHECK(with_stdin.warnings[0].starts_with("--checkpoint: stdin cannot be resumed"));
+  CliResult follow_stdin = parse({"--follow"});
+  REQUIRE(follow_stdin.warnings.size() == 1);
+  CHECK(follow_stdin.warnings[0] == "--follow: stdin is read to its end as always; --follow follows files");
+  CliResult empty = parse({"--checkpoint", ""});
+  CHECK_FALSE(empty.config);
+  CHECK(empty.err == "--checkpoint: the path is empty");
+}

@@ -43,7 +43,7 @@ struct Engine {
     options.inputs = {"-"};
     sink = std::make_unique<DeliverySink>(std::move(transports), std::move(options), std::move(dead_letter),
                                           metrics);
-    sink->on_spent([this](Batch&& b) { committed.push_back(b.number); });
+    sink->on_spent([this](Batch&& b, bool) { committed.push_back(b.number); });
   }
   /// Commits until the engine is idle (bounded: the fake answers at once).
   void drain() {

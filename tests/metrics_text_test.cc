@@ -125,6 +125,12 @@ batchpipe_records_already_stored_total 0
 # HELP batchpipe_records_resent_total Records sent again in a smaller request (_bulk items answered 429 or 5xx).
 # TYPE batchpipe_records_resent_total counter
 batchpipe_records_resent_total 0
+# HELP batchpipe_requests_too_large_total Requests refused with 413 Payload Too Large.
+# TYPE batchpipe_requests_too_large_total counter
+batchpipe_requests_too_large_total 0
+# HELP batchpipe_requests_split_total Requests split in halves after a 413 or a --bisect-on status.
+# TYPE batchpipe_requests_split_total counter
+batchpipe_requests_split_total 0
 # HELP batchpipe_records_dead_lettered_total Records written to the --dead-letter file.
 # TYPE batchpipe_records_dead_lettered_total counter
 batchpipe_records_dead_lettered_total 3

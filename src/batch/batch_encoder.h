@@ -12,11 +12,18 @@
 
 namespace batchpipe {
 
-/// Where a record came from: which input (index into the inputs given) and line.
+/// Where a record came from: which input (index into the inputs given), its
+/// line, and where that line lies in the input as read (the decompressed
+/// stream for gzip input): `offset` is where the line starts (before any
+/// blanks or BOM trimmed off the record), `end` just past its newline (or
+/// the input's last byte). With the input's FileIdentity (see
+/// InputBlock::identity) an offset names a record across runs; `end` is
+/// where a run that committed this record resumes.
 struct Position {
   uint32_t input = 0;
   uint64_t line = 0;
-  uint64_t offset = 0;  ///< of the start of the record's line in its input
+  uint64_t offset = 0;
+  uint64_t end = 0;
 };
 
 struct Batch {

@@ -1,5 +1,8 @@
 #include "deliver/batch_attempts.h"
 
+#include <algorithm>
+#include <deque>
+
 #include <fmt/format.h>
 
 #include "diagnostics.h"
@@ -7,16 +10,36 @@
 namespace batchpipe {
 namespace {
 
+/// A request to make: some records of the batch, its own id and tries.
+struct Part {
+  std::vector<uint32_t> indices;  ///< empty: the whole batch
+  std::string id;
+  uint32_t tries = 0;
+  Batch body;                     ///< the records re-encoded, when indices is not empty
+};
+
 /// Where the records of the request being made stand in the batch.
 struct Sending {
   const Batch& batch;
-  std::vector<uint32_t> indices;  ///< empty: the whole batch
-  Batch part;                     ///< when indices is not empty
-  uint32_t parts = 0;             ///< parts made so far
+  Part* part;
 
-  const Batch& current() const { return indices.empty() ? batch : part; }
-  uint32_t index(size_t i) const { return indices.empty() ? static_cast<uint32_t>(i) : indices[i]; }
+  const Batch& current() const { return part->indices.empty() ? batch : part->body; }
+  uint32_t index(size_t i) const { return part->indices.empty() ? static_cast<uint32_t>(i) : part->indices[i]; }
+  size_t records() const { return current().records; }
 };
+
+Part make_part(const Batch& batch, std::vector<uint32_t> indices, std::string id) {
+  Part p{std::move(indices), std::move(id), 0, {}};
+  p.body = part_of(batch, p.indices);
+  return p;
+}
+
+/// Whether a refusal means "send fewer records": 413 always, and the
+/// --bisect-on statuses.
+bool splits(const AttemptResult& result, const AttemptOptions& options) {
+  return result.outcome != Outcome::Delivered &&
+         (result.status == 413 || (result.status != 0 && options.bisect_on.contains(result.status)));
+}
 
 /// Applies what the reader says of a delivered attempt. Returns the records
 /// to send again (indices in the batch); sets `result` to a retryable failure
@@ -75,26 +98,43 @@ std::string retries_left(const RetryOptions& retry) {
 
 }  // namespace
 
+std::pair<std::vector<uint32_t>, std::vector<uint32_t>> halves(const std::vector<uint32_t>& indices) {
+  size_t mid = indices.size() / 2;
+  return {std::vector<uint32_t>(indices.begin(), indices.begin() + static_cast<long>(mid)),
+          std::vector<uint32_t>(indices.begin() + static_cast<long>(mid), indices.end())};
+}
+
 BatchResult attempt_batch(const Batch& batch, const std::string& id, Transport& transport, AttemptControl& control,
                           AttemptEnv& env, const AttemptOptions& options, std::mt19937_64& rng, Metrics& metrics) {
   BatchResult out;
   AttemptInfo info{batch.number, 0, id};
-  Sending sending{batch, {}, {}, 0};
-  // The records still to send fail alone once the batch is given up, if
-  // part of it went already.
+  std::deque<Part> todo;  // the requests still to make, in order
+  todo.push_back(Part{{}, id, 0, {}});
+  uint32_t parts = 0;  // made so far: each gets the id "<id>.<n>"
+  auto next_id = [&] { return fmt::format("{}.{}", id, ++parts); };
+  // Gives up every request still to make. The whole batch fails as one if
+  // nothing of it went; otherwise each record left fails alone.
   auto give_up = [&](std::string reason) {
-    if (sending.indices.empty()) {
+    if (todo.size() == 1 && todo.front().indices.empty()) {
       out.reason = std::move(reason);
       return std::move(out);
     }
     out.delivered = true;
-    for (uint32_t i : sending.indices) out.failed.push_back({i, reason});
+    for (Part& p : todo)
+      for (uint32_t i : p.indices) out.failed.push_back({i, reason});
+    std::sort(out.failed.begin(), out.failed.end(),
+              [](const RecordFailure& a, const RecordFailure& b) { return a.index < b.index; });
     return std::move(out);
   };
   TimePoint first_try = env.now();
-  for (;;) {
+  while (!todo.empty()) {
+    Part& part = todo.front();
+    Sending sending{batch, &part};
     ++info.attempt;
-    if (std::string why = env.why_not(info.attempt); !why.empty()) return give_up(std::move(why));
+    ++part.tries;
+    info.batch_id = part.id;
+    // A part's first request is not a retry: it may still go while shutting down.
+    if (std::string why = env.why_not(part.tries == 1 ? 1 : info.attempt); !why.empty()) return give_up(std::move(why));
     out.attempts = info.attempt;
     control.begin(options.timeout);
     TimePoint started = env.now();
@@ -109,30 +149,53 @@ BatchResult attempt_batch(const Batch& batch, const std::string& id, Transport& 
                                 result.detail.empty() ? "delivered" : result.detail,
                                 format_duration(env.now() - started), result.bytes_sent));
     if (result.outcome == Outcome::Delivered) {
-      out.delivered = true;
       out.output = std::move(result.output);
-      return out;
+      todo.pop_front();
+      continue;
     }
-    if (stops_the_run(result.shared, env.delivered_any())) {
+    if (stops_the_run(result.shared, env.delivered_any()) && todo.size() == 1 && part.indices.empty()) {
       out.stops_run = out.permanent = true;
       out.reason = fmt::format("{}; not retried", result.detail);
       out.fix = std::move(result.fix);
       return out;
     }
-    RetryDecision next = decide_retry(options.retry, info.attempt, result, env.now() - first_try, rng);
+    if (splits(result, options) && !(options.reader && options.reader->keeps_answers())) {
+      if (sending.records() == 1) {  // isolated: this record fails alone, with the receiver's reason
+        out.failed.push_back({sending.index(0), result.detail});
+        todo.pop_front();
+        continue;
+      }
+      if (result.status == 413 && metrics.too_large.add() == 0)
+        diag::warning(fmt::format("{}: {}: splitting batches the receiver finds too large; lower --max-bytes "
+                                  "(to {}, say) to spare the extra requests",
+                                  describe_batch(current), result.detail, result.bytes_sent / 2));
+      std::vector<uint32_t> all = part.indices;
+      if (all.empty())
+        for (uint32_t i = 0; i < batch.records; ++i) all.push_back(i);
+      auto [first, second] = halves(all);
+      metrics.split_requests.add();
+      todo.pop_front();
+      todo.push_front(make_part(batch, std::move(second), next_id()));
+      todo.push_front(make_part(batch, std::move(first), next_id()));
+      continue;
+    }
+    RetryDecision next = decide_retry(options.retry, part.tries, result, env.now() - first_try, rng);
     if (!again.empty()) {  // a part goes next: only those records, under an id of its own
-      sending.indices = std::move(again);
-      sending.part = part_of(batch, sending.indices);
-      info.batch_id = fmt::format("{}.{}", id, ++sending.parts);
-      out.retried_records += sending.indices.size();
+      out.retried_records += again.size();
+      uint32_t tries = part.tries;
+      part = make_part(batch, std::move(again), next_id());
+      part.tries = tries;  // the same retry budget
     }
     if (!next.retry) {
       out.permanent = result.outcome == Outcome::Permanent;
-      return give_up(fmt::format("{}; {}", result.detail, next.reason));
+      if (todo.size() == 1 || part.indices.empty()) return give_up(fmt::format("{}; {}", result.detail, next.reason));
+      for (uint32_t i : part.indices) out.failed.push_back({i, fmt::format("{}; {}", result.detail, next.reason)});
+      todo.pop_front();
+      continue;
     }
     if (std::string why = env.why_not(info.attempt + 1); !why.empty())
       return give_up(fmt::format("{}; {}", result.detail, why));
-    diag::warning(fmt::format("{}: {}; retry {} {} in {}", describe_batch(batch), result.detail, info.attempt,
+    diag::warning(fmt::format("{}: {}; retry {} {} in {}", describe_batch(batch), result.detail, part.tries,
                               retries_left(options.retry), format_duration(next.delay)));
     metrics.retries.add();
     metrics.retrying.add(1);
@@ -143,6 +206,10 @@ BatchResult attempt_batch(const Batch& batch, const std::string& id, Transport& 
       return give_up(fmt::format("{}; {}", result.detail, why.empty() ? "no retries while shutting down" : why));
     }
   }
+  out.delivered = true;
+  std::sort(out.failed.begin(), out.failed.end(),
+            [](const RecordFailure& a, const RecordFailure& b) { return a.index < b.index; });
+  return out;
 }
 
 }  // namespace batchpipe

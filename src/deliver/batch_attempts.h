@@ -10,6 +10,7 @@
 
 #include "deliver/reply_reader.h"
 #include "deliver/retry_policy.h"
+#include "deliver/status_rules.h"
 #include "deliver/transport.h"
 #include "metrics.h"
 
@@ -35,6 +36,7 @@ struct AttemptOptions {
   Duration timeout{0};  ///< per attempt; zero = none
   bool verbose = false; ///< -v: a line for every attempt
   const ReplyReader* reader = nullptr;  ///< reads the answer to each delivered attempt; null: none
+  StatusList bisect_on;                 ///< --bisect-on: HTTP statuses that split a request, like 413
 };
 
 /// A record that failed alone while the rest of its batch was delivered.
@@ -59,12 +61,17 @@ struct BatchResult {
   std::vector<std::pair<uint32_t, uint32_t>> answers;  ///< --map: record i's answer in `answer`
 };
 
+/// The records `indices` cut in two, the first half first.
+std::pair<std::vector<uint32_t>, std::vector<uint32_t>> halves(const std::vector<uint32_t>& indices);
+
 /// Attempts `batch` until it is delivered or given up. `id` is the batch's
 /// id, the same on every attempt. With a reply reader, records the answer
 /// asks to retry go again alone, as a part with an id of its own ("<id>.1",
 /// ...), under the same retry rules; records it rejects fail alone. Counts
 /// attempts, retries and latencies in `metrics`; says on stderr what is
-/// retried.
+/// retried. A request refused with 413 (or a --bisect-on status) is split
+/// in halves, each a part with its own id and retries, down to single
+/// records, which then fail alone with the receiver's reason.
 BatchResult attempt_batch(const Batch& batch, const std::string& id, Transport& transport, AttemptControl& control,
                           AttemptEnv& env, const AttemptOptions& options, std::mt19937_64& rng, Metrics& metrics);
 

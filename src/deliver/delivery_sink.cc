@@ -98,7 +98,7 @@ DeliverySink::~DeliverySink() {
 void DeliverySink::deliver(Batch&& batch) {
   if (reader_gone_) {  // the run is ending quietly, by SIGPIPE: nothing more is tried
     lost_ += batch.records;
-    spend(std::move(batch));
+    spend(std::move(batch), false);
     return;
   }
   {
@@ -198,9 +198,25 @@ void DeliverySink::commit(Report& report) {
   if (reader_gone_) {  // ending quietly, as cat would: what is left is not worth a word
     if (!result.delivered) lost_ += batch.records;
     answer_bytes_ -= result.answer.size();
-    spend(std::move(report.batch));
+    spend(std::move(report.batch), result.delivered);
     return;
   }
+  if (!result.delivered && options_.resumable) {
+    bool shutting_down;
+    {
+      std::lock_guard lock(mutex_);
+      shutting_down = shutting_down_;
+    }
+    if (shutting_down) {  // a later run reads these records again: not dead-lettered, not lost
+      left_ += batch.records;
+      if (left_ == batch.records)
+        diag::warning(fmt::format("{}: {}; left for the next run (--checkpoint), with every batch after it",
+                                  describe_batch(batch), result.reason));
+      spend(std::move(report.batch), false);
+      return;
+    }
+  }
+  bool settled = true;
   if (result.delivered) {
     uint64_t failed = result.failed.size();
     metrics_.delivered_batches.add();
@@ -222,6 +238,7 @@ void DeliverySink::commit(Report& report) {
       metrics_.dead_lettered.add(batch.records);
       diag::error(fmt::format("{}: {}; written to {}", describe_batch(batch), result.reason, dead_letter_->path()));
     } else {
+      settled = false;  // with --checkpoint, a later run tries these records again
       lost_ += batch.records;
       if (!error.empty()) diag::error(error);
       diag::error(fmt::format("{}: {}; {} record{} lost ({})", describe_batch(batch), result.reason, batch.records,
@@ -241,7 +258,7 @@ void DeliverySink::commit(Report& report) {
     }
   }
   answer_bytes_ -= result.answer.size();
-  spend(std::move(report.batch));
+  spend(std::move(report.batch), settled);
 }
 
 void DeliverySink::give_up_records(const Batch& batch, const std::vector<RecordFailure>& failed) {

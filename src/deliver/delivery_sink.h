@@ -37,6 +37,10 @@ struct DeliveryOptions {
   std::shared_ptr<const ReplyReader> reader;     ///< reads each answer (_bulk, --map); null: none
   bool answers = false;                          ///< --map: print each record's answer, not the output
   bool answers_with_input = false;               ///< --map-with-input: {"in":record,"out":answer}
+  /// --checkpoint: a batch not delivered once the run is shutting down (a
+  /// signal) is left for the next run to read again: not dead-lettered,
+  /// not counted as lost.
+  bool resumable = false;
 };
 
 class DeliverySink : public Sink {
@@ -106,6 +110,7 @@ class DeliverySink : public Sink {
   uint64_t failed_batches_ = 0;
   uint64_t dead_lettered_ = 0;
   uint64_t lost_ = 0;
+  uint64_t left_ = 0;             ///< records left for the next run (see DeliveryOptions::resumable)
   bool reader_gone_ = false;
   bool output_failed_ = false;
   bool said_stop_ = false;

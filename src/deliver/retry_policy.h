@@ -38,6 +38,7 @@ struct AttemptResult {
   std::optional<Duration> retry_after;  ///< the receiver's own word on when to retry
   uint64_t bytes_sent = 0;              ///< body bytes offered, for --verbose
   UniqueFd output{};                    ///< --exec: what the command wrote on its stdout
+  int status = 0;                       ///< --post: the HTTP status, 0 if none came
   std::string reply{};                  ///< --post with a reply reader: the response body, whole
   bool receiver_down = false;           ///< no connection, a timeout, a 5xx: another --post URL may do better
   Shared shared = Shared::No;           ///< whether every batch would fail this way (fail_fast.h)

@@ -31,7 +31,7 @@ class LineChecker {
   LineChecker(InvalidMode mode, uint64_t max_record, std::vector<std::string> inputs, bool text = false,
               RecordFrame frame = {});
 
-  /// Calls `emit(record, line)` for each record of `block`, in order: valid
+  /// Calls `emit(record, line, span)` for each record of `block`, in order: valid
   /// lines byte-for-byte, invalid ones quoted under --on-invalid quote.
   /// Reports the lines it rejects. Returns false, after emitting the records
   /// before it, at a line that stops the run (--on-invalid fail).
@@ -78,7 +78,7 @@ bool LineChecker::check(const InputBlock& block, Emit&& emit) {
     for (const LineSpan& span : block.lines) {
       uint64_t line = block.first_line + span.line;
       const std::string& quoted = quote(block, line, block.text(span));
-      if (!quoted.empty()) emit(std::string_view(quoted), line);
+      if (!quoted.empty()) emit(std::string_view(quoted), line, span);
       else if (mode_ == InvalidMode::Fail) return false;
     }
     return true;
@@ -99,10 +99,10 @@ bool LineChecker::check(const InputBlock& block, Emit&& emit) {
     if (text.size() > max_record_) {
       go_on = reject(block, line, oversize(text.size()));
     } else if (!invalid) {
-      emit(text, line);
+      emit(text, line, span);
     } else if (mode_ == InvalidMode::Quote) {
       const std::string& quoted = quote(block, line, text);
-      if (!quoted.empty()) emit(std::string_view(quoted), line);
+      if (!quoted.empty()) emit(std::string_view(quoted), line, span);
     } else {
       go_on = reject(block, line, problem->reason);
     }

@@ -260,6 +260,7 @@ AttemptResult HttpTransport::attempt(const Batch& batch, const AttemptInfo& info
     return result;
   }
   result.outcome = classify_status(status);
+  result.status = static_cast<int>(status);
   std::tie(result.shared, result.fix) = shared_cause(status);
   result.receiver_down = status >= 500 && result.outcome == Outcome::Retryable;
   if (auto said = options_.rules.lookup(static_cast<int>(status))) {  // --permanent-status, --retryable-status

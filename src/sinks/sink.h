@@ -49,16 +49,20 @@ class Sink {
   /// end quietly, by SIGPIPE, as cat's would.
   virtual bool reader_gone() const { return false; }
 
-  /// Called with each batch the sink is done with, so its buffer can be reused.
-  void on_spent(std::function<void(Batch&&)> spent) { spent_ = std::move(spent); }
+  /// Called with each batch the sink is done with, in batch order, so its
+  /// buffer can be reused and the checkpoint moved. `settled`: delivered
+  /// or dead-lettered; false: not delivered (given up without a dead-letter
+  /// file, cut short by a signal, a reader gone, a broken stdout), so a
+  /// later run should read it again.
+  void on_spent(std::function<void(Batch&&, bool settled)> spent) { spent_ = std::move(spent); }
 
  protected:
-  void spend(Batch&& b) {
-    if (spent_) spent_(std::move(b));
+  void spend(Batch&& b, bool settled) {
+    if (spent_) spent_(std::move(b), settled);
   }
 
  private:
-  std::function<void(Batch&&)> spent_;
+  std::function<void(Batch&&, bool)> spent_;
 };
 
 }  // namespace batchpipe

@@ -106,6 +106,7 @@ std::unique_ptr<Sink> make_sink(const Config& config, Metrics& metrics, std::str
   options.attempt.retry = config.retry;
   options.attempt.timeout = config.timeout;
   options.attempt.verbose = config.verbose;
+  options.attempt.bisect_on = config.bisect_on;
   options.stop_on_error = config.stop_on_error;
   options.grace = config.grace;
   options.inputs = config.inputs;
@@ -115,6 +116,7 @@ std::unique_ptr<Sink> make_sink(const Config& config, Metrics& metrics, std::str
     options.reader = make_map_reader();
   else if (config.format.kind() == FormatKind::Bulk && !config.post_url.empty())
     options.reader = make_bulk_reader();  // with --exec, the command's exit status decides
+  options.resumable = !config.checkpoint.empty();
   return std::make_unique<DeliverySink>(std::move(transports), std::move(options), std::move(dead_letter), metrics);
 }
 

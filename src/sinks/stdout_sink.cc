@@ -28,7 +28,7 @@ StdoutSink::StdoutSink(int fd) : fd_(fd) { (void)::fcntl(fd_, F_SETPIPE_SZ, 1 <<
 void StdoutSink::deliver(Batch&& batch) {
   if (broken()) {
     undelivered_ += batch.records;
-    spend(std::move(batch));
+    spend(std::move(batch), false);
     return;
   }
   pending_bytes_ += batch.bytes.size();
@@ -79,7 +79,7 @@ void StdoutSink::flush() {
     // A batch cut short by the error counts as undelivered, like those after it.
     for (size_t i = first; i < pending_.size(); ++i) undelivered_ += pending_[i].records;
   }
-  for (auto& b : pending_) spend(std::move(b));
+  for (size_t i = 0; i < pending_.size(); ++i) spend(std::move(pending_[i]), i < first);
   pending_.clear();
   pending_bytes_ = 0;
 }

@@ -27,6 +27,19 @@ def binary() -> str:
     return path
 
 
+_sanitized = None
+
+
+def sanitized() -> bool:
+    """Whether the binary was built with ASan/UBSan (several times slower,
+    with more memory and descriptors of its own)."""
+    global _sanitized
+    if _sanitized is None:
+        with open(binary(), "rb") as f:
+            _sanitized = b"__asan_init" in f.read()
+    return _sanitized
+
+
 def run(args, input=b"", timeout=RUN_TIMEOUT, **kwargs) -> subprocess.CompletedProcess:
     """Runs batchpipe to the end; kills it if it outlives `timeout`."""
     if "stdin" in kwargs:

@@ -144,18 +144,6 @@ def vm_hwm(pid: int) -> int:
     raise AssertionError(f"no VmHWM for pid {pid}")
 
 
-_sanitized = None
-
-
-def sanitized() -> bool:
-    """True when the binary under test is built with AddressSanitizer."""
-    global _sanitized
-    if _sanitized is None:
-        with open(bp.binary(), "rb") as f:
-            _sanitized = b"__asan_init" in f.read()
-    return _sanitized
-
-
 class OrderTest(ExecCase):
     def test_exec_output_is_the_stdout_sinks_in_batch_order_with_commands_overlapping(self):
         records = varied_records(150, seed=1)
@@ -368,7 +356,7 @@ class BudgetTest(ExecCase):
         # The limit on batchpipe's peak resident memory: the budget + 32 MiB;
         # under ASan, plus what the same run holds before reading anything
         # (ASan's own ~20 MiB more, its shadow and quarantine).
-        limit = budget + 32 * MiB + (self.idle_hwm(args) if sanitized() else 0)
+        limit = budget + 32 * MiB + (self.idle_hwm(args) if bp.sanitized() else 0)
         proc, out, err = self.start(args, subprocess.PIPE)
         fd = proc.stdin.fileno()
         os.set_blocking(fd, False)

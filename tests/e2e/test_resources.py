@@ -15,14 +15,8 @@ def limit_fds(n):
     return lambda: resource.setrlimit(resource.RLIMIT_NOFILE, (n, n))
 
 
-def sanitized() -> bool:
-    """Whether the binary was built with ASan/UBSan, whose runtimes need
-    descriptors of their own and misreport when they find none."""
-    with open(bp.binary(), "rb") as f:
-        return b"__asan_init" in f.read()
-
-
-@unittest.skipIf(sanitized(), "the sanitizer runtimes cannot run under a low descriptor limit")
+# The sanitizer runtimes need descriptors of their own and misreport when they find none.
+@unittest.skipIf(bp.sanitized(), "the sanitizer runtimes cannot run under a low descriptor limit")
 class DescriptorLimitTest(unittest.TestCase):
     def check_limits(self, args, delivered):
         env = {k: v for k, v in os.environ.items() if not k.lower().endswith("_proxy")}

@@ -1,0 +1,105 @@
+#include "commit/checkpoint_file.h"
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+
+#include <fmt/format.h>
+
+namespace batchpipe {
+namespace {
+
+bool write_all(int fd, std::string_view text) {
+  while (!text.empty()) {
+    ssize_t n = ::write(fd, text.data(), text.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return false;
+    text.remove_prefix(static_cast<size_t>(n));
+  }
+  return true;
+}
+
+std::string directory_of(const std::string& path) {
+  std::string dir = std::filesystem::path(path).parent_path().string();
+  return dir.empty() ? "." : dir;
+}
+
+}  // namespace
+
+std::optional<CheckpointFile> CheckpointFile::open(const std::string& path, std::string& error) {
+  std::string lock_path = path + ".lock";
+  UniqueFd lock(::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
+  if (!lock) {
+    error = fmt::format("--checkpoint: cannot create {}: {}", lock_path, std::strerror(errno));
+    return std::nullopt;
+  }
+  if (::flock(lock.get(), LOCK_EX | LOCK_NB) != 0) {
+    error = errno == EWOULDBLOCK
+                ? fmt::format("--checkpoint: {} is in use by another batchpipe (two runs cannot share a checkpoint)",
+                              path)
+                : fmt::format("--checkpoint: cannot lock {}: {}", lock_path, std::strerror(errno));
+    return std::nullopt;
+  }
+  CheckpointFile file(path, std::move(lock));
+  std::string text;
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd && errno != ENOENT) {
+    error = fmt::format("--checkpoint: cannot read {}: {}", path, std::strerror(errno));
+    return std::nullopt;
+  }
+  if (fd) {
+    struct stat st {};
+    if (::fstat(fd.get(), &st) == 0 && !S_ISREG(st.st_mode)) {
+      error = fmt::format("--checkpoint: {} is not a regular file", path);
+      return std::nullopt;
+    }
+    char buf[65536];
+    for (;;) {
+      ssize_t n = ::read(fd.get(), buf, sizeof buf);
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) {
+        error = fmt::format("--checkpoint: cannot read {}: {}", path, std::strerror(errno));
+        return std::nullopt;
+      }
+      if (n == 0) break;
+      text.append(buf, static_cast<size_t>(n));
+      if (text.size() > (64 << 20)) {
+        error = fmt::format("--checkpoint: {} is larger than 64 MiB: not a checkpoint", path);
+        return std::nullopt;
+      }
+    }
+  }
+  std::string why;
+  if (!parse_checkpoint(text, file.loaded_, why)) {
+    error = fmt::format("--checkpoint: {} is not a batchpipe checkpoint: {}; fix or remove it", path, why);
+    return std::nullopt;
+  }
+  if (!file.save(file.loaded_, error)) return std::nullopt;
+  return file;
+}
+
+bool CheckpointFile::save(const std::vector<CheckpointEntry>& entries, std::string& error) {
+  std::string tmp = path_ + ".tmp";
+  auto fail = [&](const char* what, const std::string& name) {
+    error = fmt::format("--checkpoint: cannot {} {}: {}", what, name, std::strerror(errno));
+    ::unlink(tmp.c_str());
+    return false;
+  };
+  UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
+  if (!fd) return fail("create", tmp);
+  if (!write_all(fd.get(), format_checkpoint(entries))) return fail("write", tmp);
+  if (::fsync(fd.get()) != 0) return fail("sync", tmp);
+  fd.reset();
+  if (::rename(tmp.c_str(), path_.c_str()) != 0) return fail("replace", path_);
+  std::string dir = directory_of(path_);
+  UniqueFd dir_fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (dir_fd) (void)::fsync(dir_fd.get());
+  return true;
+}
+
+}  // namespace batchpipe

@@ -1,0 +1,56 @@
+// --checkpoint as the loop sees it: the positions to resume from at start-up,
+// the ledger of what is committed, and when to write it down. Writes come
+// at most every kCheckpointEvery while positions move, when the loop asks
+// (the byte budget is held by records committed but not yet written down)
+// and at the end of the run.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "clock.h"
+#include "commit/checkpoint_file.h"
+#include "commit/checkpoint_ledger.h"
+#include "units.h"
+
+namespace batchpipe {
+
+inline constexpr Duration kCheckpointEvery = std::chrono::milliseconds(200);
+
+class Checkpointer {
+ public:
+  /// Locks and reads the checkpoint for `inputs` (names as given; "-" is
+  /// stdin, never resumed). Nothing, with `error` set, if it cannot be used.
+  static std::unique_ptr<Checkpointer> open(const std::string& path, const std::vector<std::string>& inputs,
+                                            std::string& error);
+
+  /// Where each input may start again, by input index (see ReaderOptions::resume); one entry per input.
+  std::vector<std::optional<ResumePoint>> resume_points() const;
+
+  CheckpointLedger& ledger() { return ledger_; }
+
+  /// When positions moved and are not yet written: the time to write them.
+  std::optional<TimePoint> deadline() const { return dirty_ ? std::optional(next_write_) : std::nullopt; }
+  /// True if something moved since the last write.
+  bool dirty() { return dirty_ = dirty_ || ledger_.take_changed(); }
+  /// Writes the positions if they moved; true if the file now holds them.
+  /// A failure is said once (until a write works again) and retried next time.
+  bool save(TimePoint now);
+  /// True if the last save() failed.
+  bool failing() const { return failing_; }
+
+ private:
+  Checkpointer(CheckpointFile file, std::vector<std::string> paths)
+      : file_(std::move(file)), paths_(std::move(paths)), ledger_(paths_.size()) {}
+
+  CheckpointFile file_;
+  std::vector<std::string> paths_;  ///< absolute, by input index; empty for stdin
+  CheckpointLedger ledger_;
+  bool dirty_ = false;
+  bool failing_ = false;
+  TimePoint next_write_{};
+};
+
+}  // namespace batchpipe

@@ -1,0 +1,120 @@
+#include <catch2/catch.hpp>
+
+#include "commit/checkpoint_ledger.h"
+
+using namespace batchpipe;
+
+namespace {
+
+FileIdentity file(uint64_t inode) { return {true, 1, inode, 42, 10}; }
+
+/// A closed batch of `records` records whose last one is `last`.
+Batch batch(uint64_t records, Position last) {
+  Batch b;
+  b.records = records;
+  b.last = last;
+  return b;
+}
+
+}  // namespace
+
+TEST_CASE("a position covers committed records only, never those in flight", "[checkpoint]") {
+  CheckpointLedger l(1);
+  l.began(0, file(7), 0, 0);
+  CHECK(l.known(0));
+  CHECK(l.position(0).offset == 0);
+  // One block: lines 1-4 at offsets 0, 10, 20, 30 (10 bytes each); records 1-4.
+  for (int i = 0; i < 4; ++i) l.added();
+  l.consumed(0, file(7), 40, 4);
+  CHECK(l.position(0).offset == 0);  // nothing committed yet
+  l.committed(batch(2, {0, 2, 10, 20}), true);
+  CHECK(l.position(0).offset == 20);
+  CHECK(l.position(0).line == 2);
+  l.committed(batch(2, {0, 4, 30, 40}), true);
+  CHECK(l.position(0).offset == 40);
+  CHECK(l.position(0).line == 4);
+}
+
+TEST_CASE("lines that are not records move the position once everything before them is committed", "[checkpoint]") {
+  CheckpointLedger l(1);
+  l.began(0, file(7), 100, 5);
+  l.added();
+  l.consumed(0, file(7), 150, 8);  // one record and two invalid lines
+  l.consumed(0, file(7), 200, 10); // a block of invalid lines only
+  CHECK(l.position(0).offset == 100);
+  l.committed(batch(1, {0, 6, 100, 120}), true);
+  CHECK(l.position(0).offset == 200);
+  CHECK(l.position(0).line == 10);
+  l.consumed(0, file(7), 260, 12);  // nothing in flight: at once
+  CHECK(l.position(0).offset == 260);
+  CHECK(l.take_changed());
+  CHECK_FALSE(l.take_changed());
+}
+
+TEST_CASE("a batch left for the next run stops every position where it is", "[checkpoint]") {
+  CheckpointLedger l(1);
+  l.began(0, file(7), 0, 0);
+  for (int i = 0; i < 3; ++i) l.added();
+  l.consumed(0, file(7), 30, 3);
+  l.committed(batch(1, {0, 1, 0, 10}), true);
+  l.committed(batch(1, {0, 2, 10, 20}), false);
+  l.committed(batch(1, {0, 3, 20, 30}), true);  // delivered after it, but resuming there would skip line 2
+  CHECK(l.position(0).offset == 10);
+  CHECK(l.frozen());
+  // Nothing more is kept while frozen (a followed file may grow for days).
+  l.added();
+  l.consumed(0, file(7), 40, 4);
+  l.began(0, file(8), 0, 0);
+  CHECK(l.position(0).offset == 10);
+  CHECK(l.position(0).identity.inode == 7);
+}
+
+TEST_CASE("after rotation the new file's positions start from its own beginning", "[checkpoint]") {
+  CheckpointLedger l(1);
+  l.began(0, file(7), 0, 0);
+  l.added();
+  l.added();
+  l.consumed(0, file(7), 20, 2);  // the old file's end
+  l.began(0, file(8), 0, 0);      // the name now points to inode 8
+  l.added();
+  l.consumed(0, file(8), 15, 1);
+  SECTION("a batch ending with the old file's last record") {
+    l.committed(batch(2, {0, 2, 10, 20}), true);
+    // The old file is finished; the new one is recorded from 0.
+    CHECK(l.position(0).identity.inode == 8);
+    CHECK(l.position(0).offset == 0);
+    l.committed(batch(1, {0, 1, 0, 15}), true);
+    CHECK(l.position(0).identity.inode == 8);
+    CHECK(l.position(0).offset == 15);
+  }
+  SECTION("a batch holding records of both files") {
+    l.committed(batch(3, {0, 1, 0, 15}), true);
+    CHECK(l.position(0).identity.inode == 8);
+    CHECK(l.position(0).offset == 15);
+  }
+  SECTION("a batch of the old file's first record only") {
+    l.committed(batch(1, {0, 1, 0, 10}), true);
+    CHECK(l.position(0).identity.inode == 7);
+    CHECK(l.position(0).offset == 10);
+  }
+}
+
+TEST_CASE("inputs keep positions of their own; stdin has none", "[checkpoint]") {
+  CheckpointLedger l(3);
+  l.began(0, file(7), 0, 0);
+  l.added();
+  l.consumed(0, file(7), 10, 1);
+  l.began(1, FileIdentity{}, 0, 0);  // stdin
+  l.added();
+  l.consumed(1, FileIdentity{}, 10, 1);
+  l.began(2, file(9), 0, 0);
+  l.added();
+  l.consumed(2, file(9), 30, 1);
+  l.committed(batch(2, {1, 1, 0, 10}), true);  // file 0's record and stdin's
+  CHECK(l.position(0).offset == 10);
+  CHECK_FALSE(l.known(1));
+  CHECK(l.known(2));
+  CHECK(l.position(2).offset == 0);
+  l.committed(batch(1, {2, 1, 0, 30}), true);
+  CHECK(l.position(2).offset == 30);
+}
