@@ -396,6 +396,8 @@ CliResult parse_cli(int argc, const char* const* argv) {
                                     "Send each batch to an http:// or https:// URL ({batch_id}, {batch} and "
                                     "{attempt} are filled in, also in -H); several: round-robin over those that answer")
                          ->type_name("URL")
+                         ->expected(1)
+                         ->allow_extra_args(false)  // `--post URL FILE`: FILE is an input, not a second URL
                          ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll),
                      "an http:// or https:// URL");
   http.push_back(takes(app.add_option("-H,--header", headers,

@@ -49,6 +49,13 @@ TEST_CASE("-H takes one value; the files after it stay inputs") {
   CHECK(r.config->inputs == std::vector<std::string>{"x:y.ndjson", "z.ndjson"});
 }
 
+TEST_CASE("--post takes one value; the files after it stay inputs") {
+  CliResult r = parse({"--post", "http://a/", "x.ndjson", "--post", "http://b/", "y.ndjson"});
+  REQUIRE(r.config);
+  CHECK(r.config->post_urls == std::vector<std::string>{"http://a/", "http://b/"});
+  CHECK(r.config->inputs == std::vector<std::string>{"x.ndjson", "y.ndjson"});
+}
+
 TEST_CASE("usage errors name the flag and exit 2") {
   for (auto args : std::vector<std::vector<const char*>>{{"--size", "0"},
                                                          {"--size", "-3"},
