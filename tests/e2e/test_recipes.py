@@ -26,6 +26,7 @@ import unittest
 
 import bp
 import receivers
+from bulk_server import BulkServer
 from receivers import RecipeCase, events
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -118,3 +119,21 @@ class KafkaRecipeTest(RecipeCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class ElasticsearchRecipeTest(RecipeCase):
+    """The _bulk recipe against bulk_server.BulkServer, run twice: the second run stores nothing twice."""
+
+    URL = "http://localhost:9200/_bulk"  # the README's placeholder
+
+    def test_readme_recipe_twice(self):
+        server = BulkServer()
+        self.addCleanup(server.close)
+        recs = events(2_500)
+        self.write_events(recs)
+        script = receivers.replace_once(receivers.readme_recipe("elasticsearch"), self.URL, server.url())
+        self.assert_ran(self.run_recipe(script), script)
+        self.assert_ran(self.run_recipe(script), script)
+        self.assertEqual(sorted(server.stored), sorted(recs))
+        self.assertEqual(server.item_statuses.count(409), 2_500)
+        self.assertFalse(os.path.exists(self.path("failed.ndjson")))
