@@ -226,7 +226,9 @@ void DeliverySink::commit(Report& report) {
     metrics_.resent_records.add(result.retried_records);
     print_answers(batch, result);
     if (result.output && !output_failed_ && !reader_gone_ && !options_.answers) copy_output(result.output.get());
-    if (failed) give_up_records(batch, result.failed);
+    // Records that failed alone: with --checkpoint, unless saved, a later run
+    // sends the batch again (at least once: its delivered records too).
+    if (failed) settled = give_up_records(batch, result.failed);
   } else {
     ++failed_batches_;
     metrics_.failed_batches.add();
@@ -261,7 +263,7 @@ void DeliverySink::commit(Report& report) {
   spend(std::move(report.batch), settled);
 }
 
-void DeliverySink::give_up_records(const Batch& batch, const std::vector<RecordFailure>& failed) {
+bool DeliverySink::give_up_records(const Batch& batch, const std::vector<RecordFailure>& failed) {
   ++failed_batches_;  // the exit status says records were not delivered
   metrics_.rejected_records.add(failed.size());
   std::vector<uint32_t> indices;
@@ -290,6 +292,7 @@ void DeliverySink::give_up_records(const Batch& batch, const std::vector<RecordF
                           failed.size() == 1 ? "" : "s",
                           saved ? fmt::format("; written to {}", dead_letter_->path())
                                 : fmt::format("; lost ({})", line_range(batch))));
+  return saved;
 }
 
 void DeliverySink::print_answers(const Batch& batch, const BatchResult& result) {

@@ -80,8 +80,9 @@ class DeliverySink : public Sink {
   bool write_output(const char* data, size_t size);
   /// --map: a line for each record that has an answer, in order.
   void print_answers(const Batch& batch, const BatchResult& result);
-  /// Records that failed alone in a delivered batch: dead-lettered, each reason said.
-  void give_up_records(const Batch& batch, const std::vector<RecordFailure>& failed);
+  /// Records that failed alone in a delivered batch: dead-lettered, each
+  /// reason said. False if they could not be saved (lost).
+  bool give_up_records(const Batch& batch, const std::vector<RecordFailure>& failed);
   std::string line_range(const Batch& batch) const;
 
   DeliveryOptions options_;
