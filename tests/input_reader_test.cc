@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <fstream>
 #include <string>
+#include <fcntl.h>
 #include <unistd.h>
 
 #include "input/input_reader.h"
@@ -96,4 +97,23 @@ TEST_CASE("a checkpoint's position is where reading starts again, with its line 
   CHECK(read_all({{f.path}, 1000, 1 << 20, false, false, {at}}, &blocks).size() == 3);
   REQUIRE_FALSE(blocks.front().notes_before.empty());
   CHECK(blocks.front().notes_before[0].text.find("another inode") != std::string::npos);
+}
+
+TEST_CASE("a moved file is found by its inode only if it still starts with its fingerprinted bytes", "[input_reader]") {
+  TempFile f("{\"a\":1}\n{\"a\":2}\n");
+  int fd = ::open(f.path.c_str(), O_RDONLY);
+  REQUIRE(fd >= 0);
+  FileIdentity same = identify(fd);
+  ::close(fd);
+  REQUIRE(same.regular);
+  std::string found;
+  int moved = open_moved(f.path + ".gone", same, found);  // looked for in the file's directory
+  CHECK(moved >= 0);
+  CHECK(found == f.path);
+  if (moved >= 0) ::close(moved);
+  FileIdentity other = same;  // the same inode, reused for a file with other bytes
+  other.fingerprint ^= 1;
+  found.clear();
+  CHECK(open_moved(f.path + ".gone", other, found) == -1);
+  CHECK(found.empty());
 }

@@ -64,6 +64,12 @@ int open_moved(const std::string& path, const FileIdentity& identity, std::strin
         static_cast<uint64_t>(st.st_dev) != identity.device || static_cast<uint64_t>(st.st_ino) != identity.inode)
       continue;
     fd = ::openat(::dirfd(d), e->d_name, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    // The inode alone is not enough: a freed inode is soon another file's.
+    if (fd >= 0 && fingerprint_prefix(fd, identity.fingerprint_bytes) != identity.fingerprint) {
+      ::close(fd);
+      fd = -1;
+      continue;
+    }
     if (fd >= 0) found = dir + "/" + e->d_name;
     break;
   }
