@@ -1,5 +1,7 @@
 #include "deliver/batch_attempts.h"
 
+#include <sys/stat.h>
+
 #include <algorithm>
 #include <deque>
 
@@ -16,6 +18,7 @@ struct Part {
   std::string id;
   uint32_t tries = 0;
   Batch body;                     ///< the records re-encoded, when indices is not empty
+  bool resend = false;            ///< records a reply asked to send again (_bulk 429/5xx items)
 };
 
 /// Where the records of the request being made stand in the batch.
@@ -44,9 +47,18 @@ bool splits(const AttemptResult& result, const AttemptOptions& options) {
 /// Applies what the reader says of a delivered attempt. Returns the records
 /// to send again (indices in the batch); sets `result` to a retryable failure
 /// when the reply is unusable or some records are to be retried.
-std::vector<uint32_t> read_reply(const ReplyReader& reader, Sending& sending, AttemptResult& result,
+std::vector<uint32_t> read_reply(const ReplyReader& reader, uint64_t limit, Sending& sending, AttemptResult& result,
                                  BatchResult& out) {
   std::string reply = std::move(result.reply);
+  struct stat st {};
+  if (result.output && limit && ::fstat(result.output.get(), &st) == 0 && static_cast<uint64_t>(st.st_size) > limit) {
+    result = {Outcome::Permanent,
+              fmt::format("the command's answer ({} bytes) is larger than --max-buffer ({} bytes): raise --max-buffer "
+                          "or lower --size",
+                          st.st_size, limit),
+              std::nullopt, result.bytes_sent};
+    return {};
+  }
   if (result.output && !read_whole(result.output.get(), reply)) {
     result = {Outcome::Retryable, "cannot read the command's output", std::nullopt, result.bytes_sent};
     return {};
@@ -140,10 +152,11 @@ BatchResult attempt_batch(const Batch& batch, const std::string& id, Transport& 
     TimePoint started = env.now();
     metrics.attempts.add();
     const Batch& current = sending.current();
+    if (part.resend) out.retried_records += current.records;
     AttemptResult result = transport.attempt(current, info, control);
     metrics.attempt_latency.observe(env.now() - started);
     std::vector<uint32_t> again;
-    if (result.outcome == Outcome::Delivered && options.reader) again = read_reply(*options.reader, sending, result, out);
+    if (result.outcome == Outcome::Delivered && options.reader) again = read_reply(*options.reader, options.reply_limit, sending, result, out);
     if (options.verbose)
       diag::warning(fmt::format("{}: attempt {}: {} in {}, {} bytes", describe_batch(current), info.attempt,
                                 result.detail.empty() ? "delivered" : result.detail,
@@ -166,9 +179,9 @@ BatchResult attempt_batch(const Batch& batch, const std::string& id, Transport& 
         continue;
       }
       if (result.status == 413 && metrics.too_large.add() == 0)
-        diag::warning(fmt::format("{}: {}: splitting batches the receiver finds too large; lower --max-bytes "
-                                  "(to {}, say) to spare the extra requests",
-                                  describe_batch(current), result.detail, result.bytes_sent / 2));
+        diag::warning(fmt::format("{}: {}: splitting batches the receiver finds too large; a --max-bytes below {} "
+                                  "spares the extra requests",
+                                  describe_batch(current), result.detail, result.bytes_sent));
       std::vector<uint32_t> all = part.indices;
       if (all.empty())
         for (uint32_t i = 0; i < batch.records; ++i) all.push_back(i);
@@ -181,10 +194,10 @@ BatchResult attempt_batch(const Batch& batch, const std::string& id, Transport& 
     }
     RetryDecision next = decide_retry(options.retry, part.tries, result, env.now() - first_try, rng);
     if (!again.empty()) {  // a part goes next: only those records, under an id of its own
-      out.retried_records += again.size();
       uint32_t tries = part.tries;
       part = make_part(batch, std::move(again), next_id());
       part.tries = tries;  // the same retry budget
+      part.resend = true;
     }
     if (!next.retry) {
       out.permanent = result.outcome == Outcome::Permanent;

@@ -37,6 +37,7 @@ struct AttemptOptions {
   bool verbose = false; ///< -v: a line for every attempt
   const ReplyReader* reader = nullptr;  ///< reads the answer to each delivered attempt; null: none
   StatusList bisect_on;                 ///< --bisect-on: HTTP statuses that split a request, like 413
+  uint64_t reply_limit = 0;             ///< the largest command output a reader takes (--max-buffer); 0 = any
 };
 
 /// A record that failed alone while the rest of its batch was delivered.

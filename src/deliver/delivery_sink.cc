@@ -86,6 +86,7 @@ DeliverySink::DeliverySink(std::vector<std::unique_ptr<Transport>> transports, D
 }
 
 DeliverySink::~DeliverySink() {
+  say_untried(true);
   {
     std::lock_guard lock(mutex_);
     closing_ = true;
@@ -183,6 +184,7 @@ void DeliverySink::work(Worker& worker) {
 }
 
 void DeliverySink::flush() {
+  say_untried(false);
   std::vector<Report> done;
   {
     std::lock_guard lock(mutex_);
@@ -235,7 +237,19 @@ void DeliverySink::commit(Report& report) {
     metrics_.failed_records.add(batch.records);
     std::string error;
     bool saved = dead_letter_ && dead_letter_->write(batch, error);
-    if (saved) {
+    // After the stop was said, batches never tried are summed up, not named one by one.
+    bool quiet = said_stop_ && result.attempts == 0 && error.empty();
+    if (quiet) {
+      ++untried_batches_;
+      untried_records_ += batch.records;
+      if (saved) {
+        dead_lettered_ += batch.records;
+        metrics_.dead_lettered.add(batch.records);
+      } else {
+        settled = false;
+        lost_ += batch.records;
+      }
+    } else if (saved) {
       dead_lettered_ += batch.records;
       metrics_.dead_lettered.add(batch.records);
       diag::error(fmt::format("{}: {}; written to {}", describe_batch(batch), result.reason, dead_letter_->path()));
@@ -261,6 +275,17 @@ void DeliverySink::commit(Report& report) {
   }
   answer_bytes_ -= result.answer.size();
   spend(std::move(report.batch), settled);
+}
+
+void DeliverySink::say_untried(bool last) {
+  if (untried_batches_ == said_untried_ || (!last && !idle())) return;
+  TimePoint now = Clock::now();
+  if (!last && now < next_untried_note_) return;
+  next_untried_note_ = now + std::chrono::seconds(1);
+  said_untried_ = untried_batches_;
+  diag::error(fmt::format("{} more batch{} ({} record{}) not tried after the stop{}", untried_batches_,
+                          untried_batches_ == 1 ? "" : "es", untried_records_, untried_records_ == 1 ? "" : "s",
+                          dead_letter_ ? fmt::format("; written to {}", dead_letter_->path()) : "; lost"));
 }
 
 bool DeliverySink::give_up_records(const Batch& batch, const std::vector<RecordFailure>& failed) {
@@ -301,10 +326,14 @@ void DeliverySink::print_answers(const Batch& batch, const BatchResult& result) 
   std::string_view answer = result.answer;
   for (size_t i = 0; i < result.answers.size(); ++i) {
     std::string_view element = answer.substr(result.answers[i].first, result.answers[i].second);
-    if (options_.answers_with_input)
-      fmt::format_to(std::back_inserter(out), "{{\"in\":{},\"out\":{}}}\n", batch.record(i), element);
-    else
-      fmt::format_to(std::back_inserter(out), "{}\n", element);
+    if (options_.answers_with_input) fmt::format_to(std::back_inserter(out), "{{\"in\":{},\"out\":", batch.record(i));
+    // One line per record: a newline inside a valid element can only be
+    // whitespace between its tokens, and becomes a space.
+    size_t start = out.size();
+    out.append(element);
+    std::replace_if(out.begin() + static_cast<long>(start), out.end(), [](char c) { return c == '\n' || c == '\r'; },
+                    ' ');
+    out.append(options_.answers_with_input ? "}\n" : "\n");
   }
   write_output(out.data(), out.size());
 }

@@ -78,6 +78,9 @@ class DeliverySink : public Sink {
   bool copy_output(int fd);
   /// Writes to our stdout; false if it could not (the reader went away, or an error).
   bool write_output(const char* data, size_t size);
+  /// Sums up the batches given up untried since the stop, at most once a
+  /// second while idle, and at once when `last`.
+  void say_untried(bool last);
   /// --map: a line for each record that has an answer, in order.
   void print_answers(const Batch& batch, const BatchResult& result);
   /// Records that failed alone in a delivered batch: dead-lettered, each
@@ -115,6 +118,10 @@ class DeliverySink : public Sink {
   bool reader_gone_ = false;
   bool output_failed_ = false;
   bool said_stop_ = false;
+  uint64_t untried_batches_ = 0;  ///< given up untried after the stop was said, summed up by say_untried()
+  uint64_t untried_records_ = 0;
+  uint64_t said_untried_ = 0;
+  TimePoint next_untried_note_{};
 };
 
 }  // namespace batchpipe

@@ -107,6 +107,7 @@ std::unique_ptr<Sink> make_sink(const Config& config, Metrics& metrics, std::str
   options.attempt.timeout = config.timeout;
   options.attempt.verbose = config.verbose;
   options.attempt.bisect_on = config.bisect_on;
+  options.attempt.reply_limit = config.max_buffer;
   options.stop_on_error = config.stop_on_error;
   options.grace = config.grace;
   options.inputs = config.inputs;

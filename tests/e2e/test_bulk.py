@@ -60,7 +60,7 @@ class BulkTest(unittest.TestCase):
         self.assertIn("record 20: HTTP 400 mapper_parsing_exception", err)  # 120 is record 20 of batch 2
         stats = bp.stats(r.stderr)
         self.assertEqual(stats["records_rejected_total"], 2)
-        self.assertEqual(stats["records_resent_total"], 4)
+        self.assertEqual(stats["records_resent_total"], 4)  # 50+51 in batch 1, 150 and 250 in 2 and 3
         self.assertEqual(stats["records_delivered_total"], 298)
         self.assertEqual(stats["records_dead_lettered_total"], 2)
 

@@ -63,6 +63,22 @@ class MapTest(unittest.TestCase):
             self.assertEqual(f.read(), b'{"n":3}\n{"n":4}\n')
         self.assertIn(b"batch 1 (4 records), records 3-4: no answer: 2 answers for 4 records", r.stderr)
 
+    def test_a_pretty_printed_answer_still_gives_one_line_per_record(self):
+        r = bp.run(["--size", "3", "--exec", 'jq "map({x: .n, y: [.n, .n]})"', "--map"], numbers(4))
+        self.assertEqual(r.returncode, 0, r.stderr)
+        lines = r.stdout.splitlines()
+        self.assertEqual([json.loads(l) for l in lines], [{"x": i, "y": [i, i]} for i in range(1, 5)])
+
+    def test_an_answer_larger_than_max_buffer_fails_its_batch(self):
+        big = "python3 -c 'import json; print(json.dumps([\"x\" * 600000] * 2))'"
+        r = bp.run(["--size", "2", "--max-buffer", "1M", "--exec", big, "--map", "--dead-letter", self.dead],
+                   numbers(2))
+        self.assertEqual(r.returncode, 4, r.stderr)
+        self.assertEqual(r.stdout, b"")
+        self.assertIn(b"larger than --max-buffer", r.stderr)
+        with open(self.dead, "rb") as f:
+            self.assertEqual(f.read(), numbers(2))
+
     def test_a_long_answer_is_cut_with_a_warning(self):
         r = bp.run(["--size", "2", "--exec", 'jq -c "map(.n) + [0, 0]"', "--map"], numbers(3))
         self.assertEqual(r.returncode, 0, r.stderr)
