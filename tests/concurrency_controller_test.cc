@@ -15,13 +15,15 @@ namespace {
 constexpr auto S = AttemptSignal::Success;
 constexpr auto O = AttemptSignal::Overload;
 
-/// Drives a controller as a busy engine would: `n` attempts of `latency`
-/// finish evenly over one window (100 ms by default).
+/// Drives a controller as a busy engine would, one window at a time: `n`
+/// attempts of `latency` begin evenly over the window (min_window by default),
+/// and one begun just after it ends and has the window judged.
 struct Driver {
   explicit Driver(ConcurrencyOptions options = {}) : c(options, t) {}
-  void window(Duration latency, int n = 10, bool saturated = true, Duration length = 100ms) {
-    for (int i = 1; i <= n; ++i) c.record(start_ + length * i / n, latency, S, saturated);
-    start_ += length;
+  void window(Duration latency, int n = 10, bool saturated = true, Duration length = ConcurrencyOptions{}.min_window) {
+    for (int i = 0; i < n; ++i) c.record(start_ + length * i / n + latency, latency, S, saturated);
+    start_ += length + latency;
+    c.record(start_, latency, S, saturated);
     t = start_;
   }
   void overload(Duration after = 1ms) {
@@ -47,23 +49,29 @@ TEST_CASE("the limit starts at 1 and rises by one a busy window while latency ho
   }
 }
 
-TEST_CASE("the limit does not rise before a window has passed") {
+TEST_CASE("a window is judged when an attempt begun after it ends, its slow attempts included") {
   Driver d;
-  TimePoint t{};
-  for (int i = 1; i < 10; ++i) d.c.record(t + 10ms * i, 5ms, S, true);  // 90 ms: still the first window
-  CHECK(d.c.limit() == 1);
-  d.c.record(t + 100ms, 5ms, S, true);
+  d.window(5ms);  // baseline 5 ms
   CHECK(d.c.limit() == 2);
+  TimePoint w = d.t;
+  // Begun over the first 50 ms (min_window); the slow ones end after it.
+  for (int i = 0; i < 5; ++i) d.c.record(w + 5ms * i + 5ms, 5ms, S, true);
+  for (int i = 5; i < 10; ++i) d.c.record(w + 5ms * i + 80ms, 80ms, S, true);
+  CHECK(d.c.limit() == 2);
+  d.c.record(w + 135ms, 80ms, S, true);  // begun at 55 ms: the window is judged, mean 42.5 ms
+  CHECK(d.c.limit() == 1);
 }
 
 TEST_CASE("a window lasts one baseline latency when that is longer than min_window") {
   Driver d;
   TimePoint t{};
-  d.c.record(t + 100ms, 300ms, S, true);  // the first window is min_window long; baseline 300 ms
+  d.c.record(t + 300ms, 300ms, S, true);  // begun at 0
+  d.c.record(t + 400ms, 300ms, S, true);  // begun at 100 ms, after the first window (100 ms): judged
+  CHECK(d.c.limit() == 2);                // baseline 300 ms: windows are 300 ms now
+  d.c.record(t + 650ms, 240ms, S, true);  // begun at 410 ms
+  d.c.record(t + 950ms, 300ms, S, true);  // begun at 650 ms: within 400-700 ms
   CHECK(d.c.limit() == 2);
-  d.c.record(t + 300ms, 300ms, S, true);
-  CHECK(d.c.limit() == 2);  // 200 ms into a 300 ms window
-  d.c.record(t + 400ms, 300ms, S, true);
+  d.c.record(t + 1010ms, 300ms, S, true);  // begun at 710 ms: judged
   CHECK(d.c.limit() == 3);
 }
 
@@ -107,15 +115,17 @@ TEST_CASE("an overload cuts the limit at once to three quarters, at least one le
   CHECK(after_cut(20) == 15);
 }
 
-TEST_CASE("overloads within a window after a cut are of attempts started before it") {
+TEST_CASE("outcomes of attempts begun before the last change do not count") {
   Driver d;
   while (d.c.limit() < 8) d.window(20ms);
   d.overload();
   CHECK(d.c.limit() == 6);
-  d.overload(10ms);
-  d.overload(50ms);
+  TimePoint cut = d.t;
+  d.c.record(cut + 10ms, 11ms, O, true);  // began before the cut
+  d.c.record(cut + 50ms, 60ms, O, true);
+  d.c.record(cut + 200ms, 300ms, S, true);  // nor is a slow one a sample
   CHECK(d.c.limit() == 6);
-  d.overload(100ms);  // a window later: this one counts
+  d.c.record(cut + 10ms, 10ms, O, true);  // began with the new limit
   CHECK(d.c.limit() == 4);
 }
 
@@ -123,7 +133,7 @@ TEST_CASE("other failures neither cut nor count as latency") {
   Driver d;
   d.window(20ms);
   CHECK(d.c.limit() == 2);
-  for (int i = 1; i <= 50; ++i) d.c.record(d.t + 10ms * i, 5s, AttemptSignal::Other, true);
+  for (int i = 1; i <= 50; ++i) d.c.record(d.t + 10ms * i, 5ms, AttemptSignal::Other, true);
   CHECK(d.c.limit() == 2);  // no sample, no window closed
 }
 
@@ -169,7 +179,8 @@ TEST_CASE("a limit that was cut is probed again only after probe_interval") {
   TimePoint cut = d.t;
   d.window(20ms);
   CHECK(d.c.limit() == 4);
-  while (d.t + 100ms < cut + 1s) {
+  Duration step = ConcurrencyOptions{}.min_window + 20ms;  // what a window() takes
+  while (d.t + step < cut + ConcurrencyOptions{}.probe_interval) {
     d.window(20ms);
     CHECK(d.c.limit() == 4);
   }
@@ -216,10 +227,10 @@ TEST_CASE("against latency that jumps above 8 at once, the limit spends most of 
   CHECK(static_cast<double>(good) / static_cast<double>(settled.size()) > 0.9);
 }
 
-TEST_CASE("against 429 above 4 at once, one refusal a second or so once settled") {
+TEST_CASE("against 429 above 4 at once, one refusal a probe interval once settled") {
   auto [limits, refusals] =
       simulate(30s, [](uint32_t) { return Duration(20ms); }, [](uint32_t n) { return n > 4; });
-  CHECK(refusals <= 30 + 2);
+  CHECK(refusals <= 15 + 2);
   std::vector<uint32_t> settled(limits.begin() + 300, limits.end());
   auto at_four = std::count(settled.begin(), settled.end(), 4u);
   CHECK(static_cast<double>(at_four) / static_cast<double>(settled.size()) > 0.8);

@@ -34,13 +34,20 @@ bool ConcurrencyGate::enter(AttemptControl& control, bool& saturated) {
 }
 
 void ConcurrencyGate::leave(Duration latency, AttemptSignal signal, bool saturated) {
+  bool raised;
   {
     std::lock_guard lock(mutex_);
     --running_;
+    uint32_t before = controller_.limit();
     controller_.record(Clock::now(), latency, signal, saturated);
+    raised = controller_.limit() > before;
     metrics_.concurrency_limit.set(controller_.limit());
   }
-  freed_.notify_all();
+  // One slot freed wakes one waiter (not every worker, on a machine of few cores); a raise, all.
+  if (raised)
+    freed_.notify_all();
+  else
+    freed_.notify_one();
 }
 
 AttemptSignal signal_of(const AttemptResult& result, bool timed_out) {

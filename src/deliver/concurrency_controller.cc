@@ -24,22 +24,33 @@ void ConcurrencyController::cut(TimePoint now) {
   probe_at_ = now + options_.probe_interval;
   auto scaled = static_cast<uint32_t>(std::floor(limit_ * options_.decrease));
   limit_ = std::max<uint32_t>(1, std::min(limit_ - 1, scaled));
-  ignore_overload_until_ = now + window_length();
   start_window(now);
 }
 
 void ConcurrencyController::record(TimePoint now, Duration latency, AttemptSignal signal, bool saturated) {
-  if (saturated) window_saturated_ = true;
+  TimePoint began = now - latency;
+  // An attempt that began before the window did ran under an earlier limit:
+  // it says nothing about this one.
+  if (began < window_start_) return;
   if (signal == AttemptSignal::Overload) {
-    if (now >= ignore_overload_until_) cut(now);
+    cut(now);
     return;
   }
-  if (signal == AttemptSignal::Success) {
-    window_sum_ += latency;
-    ++window_samples_;
+  if (began < window_start_ + window_length()) {  // one of the window's own
+    if (saturated) window_saturated_ = true;
+    if (signal == AttemptSignal::Success) {
+      window_sum_ += latency;
+      ++window_samples_;
+    }
+    return;
   }
-  if (window_samples_ == 0 || now - window_start_ < window_length()) return;
-
+  // An attempt begun after the window has ended, so the window's own have
+  // (but for slower ones still) ended too: their latencies are complete
+  // enough to judge, slow ones included.
+  if (window_samples_ == 0) {
+    start_window(now);
+    return;
+  }
   Duration mean = window_sum_ / window_samples_;
   if (baseline_ == Duration{0}) baseline_ = mean;
   if (static_cast<double>(mean.count()) > options_.tolerance * static_cast<double>(baseline_.count())) {

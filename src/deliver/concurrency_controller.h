@@ -6,7 +6,11 @@
 // The rule:
 //  - The limit starts at 1 and stays within [1, max].
 //  - Time is cut into windows of one baseline latency (at least
-//    `min_window`). A window that saw only successes, whose mean latency
+//    `min_window`), each starting when the limit last changed. A window's
+//    attempts are those that began within it (earlier ones ran under an
+//    earlier limit); it is judged when an attempt begun after it ends, so
+//    that its slow attempts have ended too and count. A window whose
+//    attempts all succeeded, whose mean latency
 //    stays under `tolerance` times the baseline, and in which the limit was
 //    actually used (an attempt started with every slot taken), raises the
 //    limit by one. The baseline is the lowest window mean seen, drifting up
@@ -14,8 +18,7 @@
 //    is accepted in time.
 //  - An overload (429, 503, a timeout) cuts the limit at once to
 //    `decrease` times itself (at least one less); so does a window whose
-//    mean latency is over tolerance × baseline. Overloads reported within a
-//    window after a cut are of attempts started before it and are ignored.
+//    mean latency is over tolerance × baseline.
 //  - The limit at which a cut happened is a ceiling: it is probed again
 //    only `probe_interval` after the cut, so a receiver that refuses a
 //    fifth request sees one refusal a probe interval, not one a window. A
@@ -33,8 +36,8 @@ namespace batchpipe {
 
 struct ConcurrencyOptions {
   uint32_t max = 32;                                       ///< the :MAX of --parallel auto:MAX
-  Duration min_window = std::chrono::milliseconds(100);   ///< shortest window between changes
-  Duration probe_interval = std::chrono::seconds(1);      ///< wait before trying a limit that failed again
+  Duration min_window = std::chrono::milliseconds(50);    ///< shortest window between changes
+  Duration probe_interval = std::chrono::seconds(2);      ///< wait before trying a limit that failed again
   double decrease = 0.75;                                  ///< multiplicative cut
   double tolerance = 2.0;                                  ///< latency over this × baseline is "rising"
 };
@@ -52,8 +55,9 @@ class ConcurrencyController {
 
   uint32_t limit() const { return limit_; }
 
-  /// An attempt ended at `now` after `latency`. `saturated`: it started (or
-  /// waited for a slot) while every slot of the limit was taken.
+  /// An attempt ended at `now` after `latency` (so began at now - latency).
+  /// `saturated`: it started (or waited for a slot) while every slot of the
+  /// limit was taken.
   void record(TimePoint now, Duration latency, AttemptSignal signal, bool saturated);
 
  private:
@@ -66,7 +70,6 @@ class ConcurrencyController {
   Duration baseline_{0};  ///< zero until the first window closes
   uint32_t ceiling_ = 0;  ///< a limit that was cut, probed again at probe_at_; 0: none
   TimePoint probe_at_{};
-  TimePoint ignore_overload_until_{};
 
   TimePoint window_start_{};
   Duration window_sum_{0};

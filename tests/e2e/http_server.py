@@ -224,11 +224,12 @@ class ScriptedServer:
                         if self._slots is not None:
                             self._slots.release()
                     action = self._next_action(request)
-                    if not self._answer(sock, raw, request, action):
-                        return
                 finally:
+                    # Before the answer goes: a client that sends again as soon as it has it finds the count down.
                     with self._lock:
                         self._in_flight -= 1
+                if not self._answer(sock, raw, request, action):
+                    return
                 if (request.header("Connection") or "").lower() == "close":
                     return
         except _Closed:

@@ -46,10 +46,12 @@ class AdaptiveCase(unittest.TestCase):
         return (len(times) - 1) / (times[-1] - times[0])
 
     def test_converges_near_the_best_fixed_parallel(self):
-        # Record counts keep each run to a few seconds at its expected speed.
-        fixed = {n: self.throughput(str(n), count) for n, count in ((4, 600), (8, 1200), (16, 300))}
+        # Record counts keep each run to a few seconds at its expected speed;
+        # auto's run is long enough that its climb from 1 is a fair part of it,
+        # not all of it: it counts, as it would for a user.
+        fixed = {n: self.throughput(str(n), count) for n, count in ((4, 600), (8, 2000), (16, 300))}
         best = max(fixed.values())
-        auto = self.throughput("auto", 1200)
+        auto = self.throughput("auto", 2000)
         figures = ", ".join(f"-j {n}: {v:.0f}/s" for n, v in fixed.items()) + f", auto: {auto:.0f}/s"
         print(f"\ntest_adaptive: {figures}", flush=True)
         self.assertGreaterEqual(auto, 0.75 * best, figures)
