@@ -51,7 +51,7 @@ class AdaptiveCase(unittest.TestCase):
         # not all of it: it counts, as it would for a user.
         fixed = {n: self.throughput(str(n), count) for n, count in ((4, 600), (8, 2000), (16, 300))}
         best = max(fixed.values())
-        auto = self.throughput("auto", 2000)
+        auto = self.throughput("auto", 3000)
         figures = ", ".join(f"-j {n}: {v:.0f}/s" for n, v in fixed.items()) + f", auto: {auto:.0f}/s"
         print(f"\ntest_adaptive: {figures}", flush=True)
         self.assertGreaterEqual(auto, 0.75 * best, figures)
