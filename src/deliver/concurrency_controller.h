@@ -3,26 +3,26 @@
 // the caller passes each finished attempt's end time, latency and kind; no
 // clock is read here.
 //
-// The rule:
+// The rule (defaults in ConcurrencyOptions: windows of at least 50 ms, cut
+// to 3/4, latency tolerance 2x, probe again after 2 s):
 //  - The limit starts at 1 and stays within [1, max].
 //  - Time is cut into windows of one baseline latency (at least
 //    `min_window`), each starting when the limit last changed. A window's
 //    attempts are those that began within it (earlier ones ran under an
 //    earlier limit); it is judged when an attempt begun after it ends, so
-//    that its slow attempts have ended too and count. A window whose
-//    attempts all succeeded, whose mean latency
-//    stays under `tolerance` times the baseline, and in which the limit was
-//    actually used (an attempt started with every slot taken), raises the
-//    limit by one. The baseline is the lowest window mean seen, drifting up
-//    slowly (1/8 of the gap a window) so a receiver that is slower for good
-//    is accepted in time.
-//  - An overload (429, 503, a timeout) cuts the limit at once to
-//    `decrease` times itself (at least one less); so does a window whose
-//    mean latency is over tolerance × baseline.
+//    that its slow attempts have ended too and count.
+//  - A window whose mean latency stays under `tolerance` times the baseline,
+//    and in which the limit was actually used (an attempt started with every
+//    slot taken), raises the limit by one. The baseline is the lowest window
+//    mean seen, drifting up slowly (1/8 of the gap a window) so a receiver
+//    that is slower for good is accepted in time.
+//  - An overload (429, 503, a timeout) cuts the limit at once to `decrease`
+//    times itself (at least one less); so does a window whose mean latency
+//    is over tolerance x baseline.
 //  - The limit at which a cut happened is a ceiling: it is probed again
-//    only `probe_interval` after the cut, so a receiver that refuses a
-//    fifth request sees one refusal a probe interval, not one a window. A
-//    window that gets through at the ceiling clears it.
+//    only `probe_interval` after the cut, so a receiver that refuses a fifth
+//    request sees one refusal a probe interval, not one a window. A window
+//    that gets through at the ceiling clears it.
 // Other failures (a refused batch, no connection) say nothing about load
 // and are ignored.
 #pragma once
