@@ -84,7 +84,7 @@ _batchpipe()
             return 0
             ;;
         -j | --parallel)
-            mapfile -t COMPREPLY < <(compgen -W '1 2 4 8 16 32 64' -- "$cur")
+            mapfile -t COMPREPLY < <(compgen -W '1 2 4 8 16 32 64 auto auto:64' -- "$cur")
             return 0
             ;;
         --permanent-status | --retryable-status)

@@ -424,9 +424,10 @@ CliResult parse_cli(int argc, const char* const* argv) {
                        "a file of PEM certificates"));
   http.push_back(app.add_flag("--insecure", config.insecure, "Do not verify TLS certificates (warns)"));
   delivery.push_back(takes(app.add_option("-j,--parallel", parallel,
-                                          "Deliver up to N batches at once, committed in input order [1]")
-                               ->type_name("N"),
-                           "a whole number from 1 to 256"));
+                                          "Deliver up to N batches at once, committed in input order [1]; auto[:MAX]: "
+                                          "adapt to the receiver, from 1 up to MAX [32]")
+                               ->type_name("N|auto[:MAX]"),
+                           "a whole number from 1 to 256, or auto, or auto:MAX"));
   delivery.push_back(takes(app.add_option("--rate", rate,
                                           "Start at most N requests a second (N/s) or a minute (N/m), evenly "
                                           "spaced, over all workers; retries count [no limit]")
@@ -540,7 +541,14 @@ CliResult parse_cli(int argc, const char* const* argv) {
                                      : to_duration("--timeout", timeout);
     config.grace = to_duration("--grace", grace);
     config.stop_on_error = to_mode("--on-error", on_error, {"continue", "stop"}) == "stop";
-    config.parallel = static_cast<uint32_t>(to_count("--parallel", parallel));
+    if (parallel == "auto" || parallel.starts_with("auto:")) {
+      config.parallel_auto = true;
+      config.parallel = parallel == "auto" ? kDefaultAutoMax
+                                           : static_cast<uint32_t>(std::min<uint64_t>(
+                                                 to_count("--parallel auto:MAX", parallel.substr(5)), kMaxParallel + 1));
+    } else {
+      config.parallel = static_cast<uint32_t>(std::min<uint64_t>(to_count("--parallel", parallel), kMaxParallel + 1));
+    }
     if (!rate.empty()) config.rate = to_rate(rate);
     config.status_rules = to_status_rules(permanent_status, retryable_status, !config.exec_command.empty());
     if (!bisect_on.empty()) {

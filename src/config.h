@@ -52,7 +52,8 @@ struct Config {
   bool map_with_input = false;         ///< --map-with-input: {"in":record,"out":answer}
   std::string dead_letter;             ///< --dead-letter FILE; empty = none
   Duration grace = std::chrono::seconds(10);  ///< --grace: after SIGTERM/SIGINT
-  uint32_t parallel = 1;               ///< --parallel: batches in flight at once, 1..kMaxParallel
+  uint32_t parallel = 1;               ///< --parallel: batches in flight at once, 1..kMaxParallel; with auto, the most
+  bool parallel_auto = false;          ///< --parallel auto[:MAX]: the limit adapts (concurrency_controller.h)
   StatusRules status_rules;            ///< --permanent-status, --retryable-status
   Rate rate;                           ///< --rate: request starts per unit over all workers; count 0 = no limit
 
@@ -75,6 +76,8 @@ inline constexpr uint32_t kMaxThreads = 64;
 inline constexpr uint32_t kDefaultMaxThreads = 4;
 /// The most batches in flight (--parallel).
 inline constexpr uint32_t kMaxParallel = 256;
+/// The most attempts at once for --parallel auto without :MAX.
+inline constexpr uint32_t kDefaultAutoMax = 32;
 /// The highest --rate count, per second or per minute.
 inline constexpr uint64_t kMaxRate = 1000000;
 /// The largest --max-bytes: a batch is held in memory whole.

@@ -96,6 +96,7 @@ struct Metrics {
   Gauge buffer_limit;          ///< --max-buffer, for the fill ratio
   Gauge in_flight;             ///< batches being attempted or waiting to retry
   Gauge retrying;              ///< of those, waiting for a retry
+  Gauge concurrency_limit;     ///< --parallel auto: attempts allowed at once now; 0 without auto
 
   std::chrono::system_clock::time_point started_wall = std::chrono::system_clock::now();
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();

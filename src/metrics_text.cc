@@ -82,6 +82,9 @@ std::string prometheus_text(const Metrics& m, bool up) {
   e.gauge("batchpipe_batches_in_flight", "Batches being attempted or waiting for a retry.",
           m.in_flight.get());
   e.gauge("batchpipe_batches_retrying", "Batches waiting for a retry.", m.retrying.get());
+  if (m.concurrency_limit.get() > 0)
+    e.gauge("batchpipe_concurrency_limit", "--parallel auto: how many attempts may run at once now.",
+            m.concurrency_limit.get());
   e.histogram("batchpipe_attempt_duration_seconds", "How long delivery attempts took.", m.attempt_latency);
   e.per_upstream(m.upstreams);
   return e.take();

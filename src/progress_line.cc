@@ -21,8 +21,9 @@ std::string progress_line(const Metrics& m, double rate, uint64_t buffer_budget)
   std::string out = fmt::format("{} records in, {}/s", format_count(m.records.get()),
                                 format_count(static_cast<uint64_t>(std::llround(std::max(rate, 0.0)))));
   if (m.delivery)
-    out += fmt::format(", {} delivered, {} in flight", format_count(m.delivered_records.get()),
-                       format_count(clamped(m.in_flight.get())));
+    out += fmt::format(", {} delivered, {} in flight{}", format_count(m.delivered_records.get()),
+                       format_count(clamped(m.in_flight.get())),
+                       m.concurrency_limit.get() > 0 ? fmt::format(" (limit {})", m.concurrency_limit.get()) : "");
   else
     out += fmt::format(", {} batches out", format_count(m.batches.get()));
   uint64_t buffered = clamped(m.buffered_bytes.get());

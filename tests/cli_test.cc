@@ -240,3 +240,23 @@ TEST_CASE("--checkpoint and --follow", "[cli]") {
   CHECK_FALSE(empty.config);
   CHECK(empty.err == "--checkpoint: the path is empty");
 }
+
+TEST_CASE("--parallel auto and auto:MAX") {
+  CliResult fixed = parse({"--post", "http://a/", "-j", "8"});
+  REQUIRE(fixed.config);
+  CHECK(fixed.config->parallel == 8);
+  CHECK_FALSE(fixed.config->parallel_auto);
+  CliResult plain = parse({"--post", "http://a/", "--parallel", "auto"});
+  REQUIRE(plain.config);
+  CHECK(plain.config->parallel_auto);
+  CHECK(plain.config->parallel == kDefaultAutoMax);
+  CliResult capped = parse({"--post", "http://a/", "-j", "auto:12"});
+  REQUIRE(capped.config);
+  CHECK(capped.config->parallel_auto);
+  CHECK(capped.config->parallel == 12);
+  CHECK_FALSE(parse({"-j", "auto:0"}).config);
+  CHECK_FALSE(parse({"-j", "auto:257"}).config);
+  CHECK_FALSE(parse({"-j", "auto:"}).config);
+  CHECK_FALSE(parse({"-j", "automatic"}).config);
+  CHECK_FALSE(parse({"-j", "99999999999"}).config);
+}

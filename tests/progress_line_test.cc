@@ -32,3 +32,12 @@ TEST_CASE("progress line with delivery", "[progress_line]") {
         "12,000 records in, 0/s, 10,000 delivered, 3 in flight, buffer 25% of 2.0 KiB, 1 retrying, "
         "20 dead-lettered, 5 dropped");
 }
+
+TEST_CASE("progress line with --parallel auto shows the limit", "[progress_line]") {
+  Metrics m;
+  m.delivery = true;
+  m.in_flight.set(5);
+  m.concurrency_limit.set(6);
+  CHECK(progress_line(m, 0) ==
+        "0 records in, 0/s, 0 delivered, 5 in flight (limit 6), buffer 0 B, 0 retrying, 0 dead-lettered, 0 dropped");
+}

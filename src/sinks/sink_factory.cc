@@ -9,6 +9,7 @@
 #include "deliver/delivery_sink.h"
 #include "deliver/reply_reader.h"
 #include "deliver/failover_transport.h"
+#include "deliver/adaptive_transport.h"
 #include "deliver/pacer.h"
 #include "diagnostics.h"
 #include "sinks/exec_transport.h"
@@ -30,11 +31,15 @@ std::unique_ptr<HttpTransport> make_http(const Config& config, const std::string
 
 /// One worker's transport: a command, a connection, or with several --post
 /// URLs a connection to each behind a FailoverTransport sharing `upstreams`.
-/// Each request waits its turn at `pacer` (--rate), if there is one.
+/// Each request waits its turn at `pacer` (--rate), if there is one, then
+/// for a slot at `gate` (--parallel auto), if there is one; the gate times
+/// the request alone, not the wait for its turn.
 std::unique_ptr<Transport> make_transport(const Config& config, const std::shared_ptr<Pacer>& pacer,
+                                          const std::shared_ptr<ConcurrencyGate>& gate,
                                           std::shared_ptr<UpstreamSet>& upstreams, Metrics& metrics,
                                           std::string& error) {
   auto paced = [&](std::unique_ptr<Transport> t) -> std::unique_ptr<Transport> {
+    if (t && gate) t = std::make_unique<AdaptiveTransport>(std::move(t), gate);
     if (!t || !pacer) return t;
     return std::make_unique<PacedTransport>(std::move(t), pacer);
   };
@@ -94,8 +99,15 @@ std::unique_ptr<Sink> make_sink(const Config& config, Metrics& metrics, std::str
   std::vector<std::unique_ptr<Transport>> transports;  // one per worker: its own connection or child
   auto pacer = config.rate.count ? std::make_shared<Pacer>(config.rate) : nullptr;  // --rate: one for all
   std::shared_ptr<UpstreamSet> upstreams;  // several --post URLs: their health, one for all
+  // --parallel auto: config.parallel workers, as many at once as the gate allows.
+  std::shared_ptr<ConcurrencyGate> gate;
+  if (config.parallel_auto) {
+    ConcurrencyOptions adaptive;
+    adaptive.max = config.parallel;
+    gate = std::make_shared<ConcurrencyGate>(adaptive, metrics);
+  }
   for (uint32_t i = 0; i < config.parallel; ++i) {
-    transports.push_back(make_transport(config, pacer, upstreams, metrics, error));
+    transports.push_back(make_transport(config, pacer, gate, upstreams, metrics, error));
     if (!transports.back()) return nullptr;
   }
   std::optional<DeadLetter> dead_letter =

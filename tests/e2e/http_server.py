@@ -25,6 +25,10 @@ before its action is applied (each connection in its own thread, so requests
 on different connections wait side by side): a slow receiver. With
 capacity=N as well, at most N requests wait at once (the others queue): a
 receiver that does a fixed amount of work a second, however many connect.
+latency may also be a callable f(in_flight) returning seconds, where
+in_flight counts the requests read and not yet answered, this one included
+(Request.in_flight holds it too, for callable actions): a receiver that slows
+down, or refuses, as more requests arrive at once.
 
 Every request is recorded (Request: method, path, headers, body, client
 address and port, arrival time on time.monotonic(), connection number) before
@@ -65,6 +69,7 @@ class Request:
     time: float  # time.monotonic() once the whole request had been read
     connection: int  # 1-based number of the connection it came on
     index: int  # 0-based number of the request, over all connections
+    in_flight: int = 0  # requests read and not yet answered when it was read, itself included
 
     def header(self, name, default=None):
         lower = name.lower()
@@ -90,6 +95,7 @@ class ScriptedServer:
         self._connections = 0
         self._handshake_failures = 0
         self._errors = []
+        self._in_flight = 0
         self._socks = set()
         self._threads = []
         self._stop = threading.Event()
@@ -207,15 +213,21 @@ class ScriptedServer:
             buf = bytearray()
             while not self._stop.is_set():
                 request = self._read_request(sock, buf, addr, number)
-                if self._slots is not None:
-                    self._slots.acquire()
                 try:
-                    if self._latency > 0 and self._stop.wait(self._latency):
-                        return
-                finally:
+                    latency = self._latency(request.in_flight) if callable(self._latency) else self._latency
                     if self._slots is not None:
-                        self._slots.release()
-                action = self._next_action(request)
+                        self._slots.acquire()
+                    try:
+                        if latency > 0 and self._stop.wait(latency):
+                            return
+                    finally:
+                        if self._slots is not None:
+                            self._slots.release()
+                    action = self._next_action(request)
+                finally:
+                    # Before the answer goes: a client that sends again as soon as it has it finds the count down.
+                    with self._lock:
+                        self._in_flight -= 1
                 if not self._answer(sock, raw, request, action):
                     return
                 if (request.header("Connection") or "").lower() == "close":
@@ -270,7 +282,9 @@ class ScriptedServer:
             body = bytes(buf[:length])
             del buf[:length]
         with self._lock:
-            request = Request(method, path, headers, body, addr, time.monotonic(), number, len(self._requests))
+            self._in_flight += 1
+            request = Request(method, path, headers, body, addr, time.monotonic(), number, len(self._requests),
+                              self._in_flight)
             self._requests.append(request)
             self._lock.notify_all()
         return request
