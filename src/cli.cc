@@ -551,6 +551,8 @@ CliResult parse_cli(int argc, const char* const* argv) {
     }
     if (!rate.empty()) config.rate = to_rate(rate);
     config.status_rules = to_status_rules(permanent_status, retryable_status, !config.exec_command.empty());
+    if (app.count("--bisect-on") && bisect_on.empty())
+      throw BadValue{"--bisect-on: expected HTTP statuses such as 400,422, got ''"};
     if (!bisect_on.empty()) {
       std::string error;
       auto list = StatusList::parse(bisect_on, 400, 599, error);

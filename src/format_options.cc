@@ -25,6 +25,29 @@ std::vector<size_t> bare_ats(std::string_view text) {
   return at;
 }
 
+/// Commas directly inside the outermost value of the valid JSON `text`: an
+/// object with one key has none.
+size_t top_level_commas(std::string_view text) {
+  size_t commas = 0, depth = 0;
+  bool in_string = false;
+  for (size_t i = 0; i < text.size(); ++i) {
+    char c = text[i];
+    if (in_string) {
+      if (c == '\\') ++i;
+      else if (c == '"') in_string = false;
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '{' || c == '[') {
+      ++depth;
+    } else if (c == '}' || c == ']') {
+      --depth;
+    } else if (c == ',' && depth == 1) {
+      ++commas;
+    }
+  }
+  return commas;
+}
+
 std::string check_one_line(std::string_view flag, std::string_view text) {
   if (text.find_first_of("\r\n") != std::string_view::npos)
     return fmt::format("{}: must be on one line (a batch, or an action, is one line)", flag);
@@ -58,8 +81,8 @@ std::variant<BodyFormat, std::string> bulk(const std::string& given) {
   size_t quote = sample.find('"', first);
   size_t end = quote == std::string::npos ? quote : sample.find('"', quote + 1);
   std::string verb = end == std::string::npos ? "" : sample.substr(quote + 1, end - quote - 1);
-  if (sample[first] != '{' || (verb != "index" && verb != "create"))
-    return fmt::format("--bulk-action: expected an object whose key is index or create, e.g. "
+  if (sample[first] != '{' || (verb != "index" && verb != "create") || top_level_commas(sample) != 0)
+    return fmt::format("--bulk-action: expected an object whose one key is index or create, e.g. "
                        "'{{\"create\":{{\"_index\":\"logs\",\"_id\":\"{{record_id}}\"}}}}', got '{}'",
                        action);
   return BodyFormat::bulk(std::move(action));

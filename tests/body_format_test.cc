@@ -129,6 +129,9 @@ TEST_CASE("--format, --wrap and --bulk-action are checked at start-up") {
   CHECK(error("bulk", "", "{\"create\":{\"_index\":\"logs\",\"_id\":\"{record_id}\"}}") == "");
   CHECK_THAT(error("bulk", "", "{\"delete\":{}}"), Catch::Contains("index or create"));
   CHECK_THAT(error("bulk", "", "[1]"), Catch::Contains("index or create"));
+  CHECK_THAT(error("bulk", "", "{\"index\":{},\"x\":1}"), Catch::Contains("one key"));
+  CHECK_THAT(error("bulk", "", "{\"index\":{}, \"x\":{}}"), Catch::Contains("one key"));
+  CHECK(error("bulk", "", "{\"index\":{\"_index\":\"a,b\",\"routing\":[1,2]}}") == "");
   CHECK_THAT(error("bulk", "", "{\"index\":"), Catch::Contains("not valid JSON"));
   CHECK_THAT(error("bulk", "", "{\"index\":{\"_id\":{record_id}}}"), Catch::Contains("not valid JSON"));
 }

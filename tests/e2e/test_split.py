@@ -74,7 +74,7 @@ class SplitTest(unittest.TestCase):
         self.assertEqual(bp.stats(r.stderr)["records_delivered_total"], 9999)
 
     def test_bad_bisect_on(self):
-        for value in ["200", "abc", "99"]:
+        for value in ["200", "abc", "99", ""]:
             r = bp.run(["--bisect-on", value, "--post", "http://127.0.0.1:1/"], b"1\n")
             self.assertEqual(r.returncode, 2, r.stderr)
             self.assertIn(b"--bisect-on", r.stderr)
