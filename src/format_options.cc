@@ -7,9 +7,9 @@
 namespace batchpipe {
 namespace {
 
-/// Offsets of the @s of `text` that stand outside JSON strings.
-std::vector<size_t> bare_ats(std::string_view text) {
-  std::vector<size_t> at;
+/// Calls `visit(i, c)` for each byte of `text` outside its JSON strings.
+template <class Visit>
+void for_each_bare(std::string_view text, Visit&& visit) {
   bool in_string = false;
   for (size_t i = 0; i < text.size(); ++i) {
     char c = text[i];
@@ -18,10 +18,18 @@ std::vector<size_t> bare_ats(std::string_view text) {
       else if (c == '"') in_string = false;
     } else if (c == '"') {
       in_string = true;
-    } else if (c == '@') {
-      at.push_back(i);
+    } else {
+      visit(i, c);
     }
   }
+}
+
+/// Offsets of the @s of `text` that stand outside JSON strings.
+std::vector<size_t> bare_ats(std::string_view text) {
+  std::vector<size_t> at;
+  for_each_bare(text, [&](size_t i, char c) {
+    if (c == '@') at.push_back(i);
+  });
   return at;
 }
 
@@ -29,22 +37,11 @@ std::vector<size_t> bare_ats(std::string_view text) {
 /// object with one key has none.
 size_t top_level_commas(std::string_view text) {
   size_t commas = 0, depth = 0;
-  bool in_string = false;
-  for (size_t i = 0; i < text.size(); ++i) {
-    char c = text[i];
-    if (in_string) {
-      if (c == '\\') ++i;
-      else if (c == '"') in_string = false;
-    } else if (c == '"') {
-      in_string = true;
-    } else if (c == '{' || c == '[') {
-      ++depth;
-    } else if (c == '}' || c == ']') {
-      --depth;
-    } else if (c == ',' && depth == 1) {
-      ++commas;
-    }
-  }
+  for_each_bare(text, [&](size_t, char c) {
+    if (c == '{' || c == '[') ++depth;
+    else if (c == '}' || c == ']') --depth;
+    else if (c == ',' && depth == 1) ++commas;
+  });
   return commas;
 }
 
