@@ -13,10 +13,16 @@
 
 namespace batchpipe {
 
+/// The identity of a request: which batch it carries records of, its own id
+/// and which attempt this is. A part of a batch (a half after a 413, the
+/// records a reply asked to send again) is a request of its own: it keeps the
+/// batch's number but has its own id ("<batch id>.<n>"). Anything a transport
+/// caches per request (a compressed body) is keyed by `batch_id`, never by
+/// `batch`.
 struct AttemptInfo {
   uint64_t batch = 0;    ///< the batch's number
-  uint32_t attempt = 0;  ///< 1-based
-  std::string batch_id;  ///< the same on every attempt of a batch, unique across runs
+  uint32_t attempt = 0;  ///< 1-based, counting every request of the batch
+  std::string batch_id;  ///< the request's id: the same on every attempt of it, unique across runs
 };
 
 /// How the delivery engine cuts an attempt short. The attempt polls wake_fd()

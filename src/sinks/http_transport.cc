@@ -11,7 +11,7 @@
 #include "sinks/http_status.h"
 #include "sinks/reply_quote.h"
 #include "sinks/request_template.h"
-#include "startup_error.h"
+#include "base/startup_error.h"
 
 namespace batchpipe {
 namespace {
@@ -157,19 +157,21 @@ size_t HttpTransport::on_response(char* data, size_t size, size_t count, void* s
   return n;
 }
 
-const std::string* HttpTransport::body(const Batch& batch, std::string& error) {
+const std::string* HttpTransport::body(const Batch& batch, const AttemptInfo& info, std::string& error) {
   if (!options_.gzip) return &batch.bytes;
-  if (compressed_batch_ != batch.number) {
-    compressed_batch_ = 0;
+  // Keyed by the request's own id: a part of a split batch, or the records
+  // a reply asked to send again, share the batch's number but not its body.
+  if (compressed_for_ != info.batch_id) {
+    compressed_for_.clear();
     if (!gzip_into(batch.bytes, compressed_, error)) return nullptr;
-    compressed_batch_ = batch.number;
+    compressed_for_ = info.batch_id;
   }
   return &compressed_;
 }
 
 AttemptResult HttpTransport::attempt(const Batch& batch, const AttemptInfo& info, AttemptControl& control) {
   std::string gzip_error;
-  const std::string* compressed = body(batch, gzip_error);
+  const std::string* compressed = body(batch, info, gzip_error);
   if (!compressed) return {Outcome::Retryable, gzip_error, std::nullopt};
   const std::string& payload = *compressed;
   std::vector<std::string> lines;

@@ -43,8 +43,9 @@ class HttpTransport : public Transport {
  private:
   HttpTransport(HttpOptions options, std::string endpoint);
   /// The bytes to send for `batch`: the batch itself, or its gzip form made
-  /// once. Null, with `error` set, if it cannot be compressed.
-  const std::string* body(const Batch& batch, std::string& error);
+  /// once per request id (`info.batch_id`). Null, with `error` set, if it
+  /// cannot be compressed.
+  const std::string* body(const Batch& batch, const AttemptInfo& info, std::string& error);
   static size_t on_response(char* data, size_t size, size_t count, void* self);
 
   HttpOptions options_;
@@ -52,7 +53,7 @@ class HttpTransport : public Transport {
   CURL* easy_ = nullptr;
   CURLM* multi_ = nullptr;
   std::string compressed_;
-  uint64_t compressed_batch_ = 0;
+  std::string compressed_for_;  ///< the request id compressed_ holds the body of
   std::string response_;
   bool response_cut_ = false;  ///< the body went past reply_limit
   char error_[CURL_ERROR_SIZE] = {};  ///< CURLOPT_ERRORBUFFER: libcurl's own words for the last failure
