@@ -8,17 +8,17 @@
 
 #include <unistd.h>
 
-#include "cli.h"
+#include "cli/cli.h"
 #include "commit/checkpointer.h"
-#include "diagnostics.h"
+#include "base/diagnostics.h"
 #include "pipeline.h"
-#include "reporter.h"
-#include "signals.h"
+#include "report/reporter.h"
+#include "base/signals.h"
 #include "sinks/orphan_reaper.h"
 #include "sinks/sink_factory.h"
-#include "startup_error.h"
-#include "stats.h"
-#include "std_fds.h"
+#include "base/startup_error.h"
+#include "report/stats.h"
+#include "base/std_fds.h"
 
 using namespace batchpipe;
 

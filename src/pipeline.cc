@@ -18,11 +18,11 @@
 #include "input/input_reader.h"
 #include "json/line_checker.h"
 #include "json/validation_pool.h"
-#include "diagnostics.h"
-#include "reporter.h"
-#include "signals.h"
-#include "startup_error.h"
-#include "stats.h"
+#include "base/diagnostics.h"
+#include "report/reporter.h"
+#include "base/signals.h"
+#include "base/startup_error.h"
+#include "report/stats.h"
 
 namespace batchpipe {
 namespace {

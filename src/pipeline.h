@@ -2,10 +2,10 @@
 // a sink. None of the three waits on another: input is read on its own thread.
 #pragma once
 
-#include "config.h"
-#include "exit_status.h"
+#include "cli/config.h"
+#include "base/exit_status.h"
 #include "sinks/sink.h"
-#include "metrics.h"
+#include "report/metrics.h"
 
 namespace batchpipe {
 

@@ -5,7 +5,7 @@
 #include <set>
 
 #include "deliver/batch_attempts.h"
-#include "diagnostics.h"
+#include "base/diagnostics.h"
 #include "fake_transport.h"
 
 using namespace batchpipe;

@@ -6,7 +6,7 @@
 #include "batch/backlog.h"
 #include "batch/batcher.h"
 #include "batch/body_format.h"
-#include "format_options.h"
+#include "cli/format_options.h"
 
 using namespace batchpipe;
 using namespace std::chrono_literals;

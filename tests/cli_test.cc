@@ -2,7 +2,7 @@
 
 #include <vector>
 
-#include "cli.h"
+#include "cli/cli.h"
 
 using namespace batchpipe;
 using namespace std::chrono_literals;

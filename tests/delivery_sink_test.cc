@@ -9,7 +9,7 @@
 #include <sstream>
 
 #include "deliver/delivery_sink.h"
-#include "diagnostics.h"
+#include "base/diagnostics.h"
 #include "fake_transport.h"
 
 using namespace batchpipe;

@@ -1,6 +1,6 @@
 #include <catch2/catch.hpp>
 
-#include "exit_status.h"
+#include "base/exit_status.h"
 
 using namespace batchpipe;
 

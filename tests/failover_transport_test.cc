@@ -6,7 +6,7 @@
 #include <deque>
 
 #include "deliver/failover_transport.h"
-#include "diagnostics.h"
+#include "base/diagnostics.h"
 
 using namespace batchpipe;
 using namespace std::chrono_literals;

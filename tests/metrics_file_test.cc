@@ -9,7 +9,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "metrics_file.h"
+#include "report/metrics_file.h"
 
 using namespace batchpipe;
 namespace fs = std::filesystem;

@@ -1,6 +1,6 @@
 #include <catch2/catch.hpp>
 
-#include "metrics_text.h"
+#include "report/metrics_text.h"
 
 using namespace batchpipe;
 using namespace std::chrono_literals;

@@ -1,6 +1,6 @@
 #include <catch2/catch.hpp>
 
-#include "progress_line.h"
+#include "report/progress_line.h"
 
 using namespace batchpipe;
 

@@ -6,7 +6,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "reporter.h"
+#include "report/reporter.h"
 
 using namespace batchpipe;
 using namespace std::chrono_literals;

@@ -6,7 +6,7 @@
 #include <cerrno>
 #include <csignal>
 
-#include "signals.h"
+#include "base/signals.h"
 
 using namespace batchpipe;
 

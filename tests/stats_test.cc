@@ -1,6 +1,6 @@
 #include <catch2/catch.hpp>
 
-#include "stats.h"
+#include "report/stats.h"
 
 using namespace batchpipe;
 using namespace std::chrono_literals;

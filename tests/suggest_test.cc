@@ -1,6 +1,6 @@
 #include <catch2/catch.hpp>
 
-#include "suggest.h"
+#include "cli/suggest.h"
 
 using namespace batchpipe;
 

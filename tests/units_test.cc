@@ -1,6 +1,6 @@
 #include <catch2/catch.hpp>
 
-#include "units.h"
+#include "base/units.h"
 
 using namespace batchpipe;
 using namespace std::chrono_literals;

@@ -1,6 +1,6 @@
 #include <catch2/catch.hpp>
 
-#include "url_check.h"
+#include "cli/url_check.h"
 
 using namespace batchpipe;
 

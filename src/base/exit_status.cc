@@ -1,4 +1,4 @@
-#include "exit_status.h"
+#include "base/exit_status.h"
 
 namespace batchpipe {
 

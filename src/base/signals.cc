@@ -1,4 +1,4 @@
-#include "signals.h"
+#include "base/signals.h"
 
 #include <fcntl.h>
 #include <pthread.h>
@@ -11,7 +11,7 @@
 #include <cstdint>
 #include <iterator>
 
-#include "startup_error.h"
+#include "base/startup_error.h"
 
 namespace batchpipe::signals {
 namespace {

@@ -1,4 +1,4 @@
-#include "std_fds.h"
+#include "base/std_fds.h"
 
 #include <fcntl.h>
 #include <unistd.h>

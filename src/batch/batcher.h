@@ -12,8 +12,8 @@
 
 #include "batch/batch_encoder.h"
 #include "batch/record_id.h"
-#include "clock.h"
-#include "units.h"
+#include "base/clock.h"
+#include "base/units.h"
 
 namespace batchpipe {
 

@@ -1,4 +1,4 @@
-#include "cli.h"
+#include "cli/cli.h"
 
 #include <algorithm>
 #include <cctype>
@@ -14,10 +14,10 @@
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
-#include "format_options.h"
-#include "suggest.h"
-#include "unique_fd.h"
-#include "url_check.h"
+#include "cli/format_options.h"
+#include "cli/suggest.h"
+#include "base/unique_fd.h"
+#include "cli/url_check.h"
 #include "sinks/reply_quote.h"
 #include "sinks/request_template.h"
 

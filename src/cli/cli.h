@@ -5,8 +5,8 @@
 #include <string>
 #include <vector>
 
-#include "config.h"
-#include "exit_status.h"
+#include "cli/config.h"
+#include "base/exit_status.h"
 
 namespace batchpipe {
 

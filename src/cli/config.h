@@ -9,8 +9,8 @@
 #include "deliver/retry_policy.h"
 #include "deliver/status_rules.h"
 #include "deliver/token_bucket.h"
-#include "stats.h"
-#include "units.h"
+#include "report/stats.h"
+#include "base/units.h"
 
 namespace batchpipe {
 

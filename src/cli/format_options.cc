@@ -1,4 +1,4 @@
-#include "format_options.h"
+#include "cli/format_options.h"
 
 #include <fmt/format.h>
 

@@ -1,4 +1,4 @@
-#include "url_check.h"
+#include "cli/url_check.h"
 
 #include <algorithm>
 #include <cctype>

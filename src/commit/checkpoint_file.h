@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "commit/checkpoint_format.h"
-#include "unique_fd.h"
+#include "base/unique_fd.h"
 
 namespace batchpipe {
 

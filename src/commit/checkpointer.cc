@@ -5,7 +5,7 @@
 #include <climits>
 #include <map>
 
-#include "diagnostics.h"
+#include "base/diagnostics.h"
 
 namespace batchpipe {
 namespace {

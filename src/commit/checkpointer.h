@@ -10,10 +10,10 @@
 #include <string>
 #include <vector>
 
-#include "clock.h"
+#include "base/clock.h"
 #include "commit/checkpoint_file.h"
 #include "commit/checkpoint_ledger.h"
-#include "units.h"
+#include "base/units.h"
 
 namespace batchpipe {
 

@@ -9,7 +9,7 @@
 
 #include "deliver/concurrency_controller.h"
 #include "deliver/transport.h"
-#include "metrics.h"
+#include "report/metrics.h"
 
 namespace batchpipe {
 

@@ -7,7 +7,7 @@
 
 #include <fmt/format.h>
 
-#include "diagnostics.h"
+#include "base/diagnostics.h"
 
 namespace batchpipe {
 namespace {

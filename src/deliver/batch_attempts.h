@@ -12,7 +12,7 @@
 #include "deliver/retry_policy.h"
 #include "deliver/status_rules.h"
 #include "deliver/transport.h"
-#include "metrics.h"
+#include "report/metrics.h"
 
 namespace batchpipe {
 

@@ -29,8 +29,8 @@
 
 #include <cstdint>
 
-#include "clock.h"
-#include "units.h"
+#include "base/clock.h"
+#include "base/units.h"
 
 namespace batchpipe {
 

@@ -11,7 +11,7 @@
 
 #include <fmt/format.h>
 
-#include "signals.h"
+#include "base/signals.h"
 
 namespace batchpipe {
 namespace {

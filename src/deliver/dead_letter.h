@@ -7,8 +7,8 @@
 #include <string>
 
 #include "batch/batch_encoder.h"
-#include "clock.h"
-#include "units.h"
+#include "base/clock.h"
+#include "base/units.h"
 
 namespace batchpipe {
 

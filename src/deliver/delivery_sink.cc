@@ -11,10 +11,10 @@
 
 #include <fmt/format.h>
 
-#include "diagnostics.h"
+#include "base/diagnostics.h"
 #include "input/input_reader.h"
-#include "signals.h"
-#include "startup_error.h"
+#include "base/signals.h"
+#include "base/startup_error.h"
 
 namespace batchpipe {
 namespace {

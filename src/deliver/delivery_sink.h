@@ -23,7 +23,7 @@
 #include "deliver/dead_letter.h"
 #include "deliver/sequencer.h"
 #include "deliver/transport.h"
-#include "metrics.h"
+#include "report/metrics.h"
 #include "sinks/sink.h"
 
 namespace batchpipe {

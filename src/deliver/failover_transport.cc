@@ -3,7 +3,7 @@
 #include <fmt/format.h>
 
 #include "deliver/batch_attempts.h"
-#include "diagnostics.h"
+#include "base/diagnostics.h"
 
 namespace batchpipe {
 

@@ -11,7 +11,7 @@
 
 #include "deliver/transport.h"
 #include "deliver/upstreams.h"
-#include "metrics.h"
+#include "report/metrics.h"
 
 namespace batchpipe {
 

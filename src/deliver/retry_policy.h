@@ -9,8 +9,8 @@
 #include <string>
 
 #include "deliver/fail_fast.h"
-#include "unique_fd.h"
-#include "units.h"
+#include "base/unique_fd.h"
+#include "base/units.h"
 
 namespace batchpipe {
 

@@ -5,7 +5,7 @@
 
 #include <fmt/format.h>
 
-#include "startup_error.h"
+#include "base/startup_error.h"
 
 namespace batchpipe {
 namespace {

@@ -6,8 +6,8 @@
 #include <optional>
 #include <vector>
 
-#include "clock.h"
-#include "units.h"
+#include "base/clock.h"
+#include "base/units.h"
 
 namespace batchpipe {
 

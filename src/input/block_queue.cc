@@ -9,7 +9,7 @@
 #include <stdexcept>
 #include <string>
 
-#include "startup_error.h"
+#include "base/startup_error.h"
 
 namespace batchpipe {
 

@@ -13,8 +13,8 @@
 
 #include <fmt/format.h>
 
-#include "diagnostics.h"
-#include "std_fds.h"
+#include "base/diagnostics.h"
+#include "base/std_fds.h"
 
 namespace batchpipe {
 namespace {

@@ -8,8 +8,8 @@
 #include <string>
 #include <vector>
 
-#include "config.h"
-#include "exit_status.h"
+#include "cli/config.h"
+#include "base/exit_status.h"
 #include "input/file_identity.h"
 #include "input/gzip_decoder.h"
 #include "input/resume.h"

@@ -4,7 +4,7 @@
 
 #include <fmt/format.h>
 
-#include "diagnostics.h"
+#include "base/diagnostics.h"
 #include "json/json_quote.h"
 
 namespace batchpipe {

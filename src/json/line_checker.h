@@ -10,8 +10,8 @@
 
 #include <fmt/format.h>
 
-#include "config.h"
-#include "exit_status.h"
+#include "cli/config.h"
+#include "base/exit_status.h"
 #include "input/input_reader.h"
 #include "json/line_validator.h"
 #include "json/shape_hint.h"

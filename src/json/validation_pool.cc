@@ -1,7 +1,7 @@
 #include "json/validation_pool.h"
 
 #include "json/line_validator.h"
-#include "signals.h"
+#include "base/signals.h"
 
 namespace batchpipe {
 

@@ -1,4 +1,4 @@
-#include "metrics.h"
+#include "report/metrics.h"
 
 #include <algorithm>
 

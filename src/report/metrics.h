@@ -11,7 +11,7 @@
 #include <span>
 #include <string>
 
-#include "units.h"
+#include "base/units.h"
 
 namespace batchpipe {
 

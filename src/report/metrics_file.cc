@@ -1,4 +1,4 @@
-#include "metrics_file.h"
+#include "report/metrics_file.h"
 
 #include <fcntl.h>
 #include <unistd.h>

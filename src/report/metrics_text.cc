@@ -1,4 +1,4 @@
-#include "metrics_text.h"
+#include "report/metrics_text.h"
 
 #include <algorithm>
 #include <chrono>

@@ -4,7 +4,7 @@
 
 #include <string>
 
-#include "metrics.h"
+#include "report/metrics.h"
 
 namespace batchpipe {
 

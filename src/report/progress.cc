@@ -1,11 +1,11 @@
-#include "progress.h"
+#include "report/progress.h"
 
 #include <algorithm>
 #include <sys/ioctl.h>
 #include <unistd.h>
 
-#include "diagnostics.h"
-#include "progress_line.h"
+#include "base/diagnostics.h"
+#include "report/progress_line.h"
 
 namespace batchpipe {
 namespace {

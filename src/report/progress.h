@@ -5,8 +5,8 @@
 
 #include <optional>
 
-#include "clock.h"
-#include "metrics.h"
+#include "base/clock.h"
+#include "report/metrics.h"
 
 namespace batchpipe {
 

@@ -1,11 +1,11 @@
-#include "progress_line.h"
+#include "report/progress_line.h"
 
 #include <algorithm>
 #include <cmath>
 
 #include <fmt/format.h>
 
-#include "units.h"
+#include "base/units.h"
 
 namespace batchpipe {
 namespace {

@@ -1,7 +1,7 @@
-#include "reporter.h"
+#include "report/reporter.h"
 
-#include "diagnostics.h"
-#include "metrics_text.h"
+#include "base/diagnostics.h"
+#include "report/metrics_text.h"
 
 namespace batchpipe {
 

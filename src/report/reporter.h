@@ -6,11 +6,11 @@
 #include <optional>
 #include <string>
 
-#include "clock.h"
-#include "config.h"
-#include "metrics.h"
-#include "metrics_file.h"
-#include "progress.h"
+#include "base/clock.h"
+#include "cli/config.h"
+#include "report/metrics.h"
+#include "report/metrics_file.h"
+#include "report/progress.h"
 
 namespace batchpipe {
 

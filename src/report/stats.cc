@@ -1,10 +1,10 @@
-#include "stats.h"
+#include "report/stats.h"
 
 #include <unistd.h>
 
 #include <fmt/format.h>
 
-#include "diagnostics.h"
+#include "base/diagnostics.h"
 
 namespace batchpipe {
 namespace {

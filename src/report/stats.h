@@ -5,8 +5,8 @@
 #include <string>
 #include <vector>
 
-#include "metrics.h"
-#include "units.h"
+#include "report/metrics.h"
+#include "base/units.h"
 
 namespace batchpipe {
 

@@ -11,7 +11,7 @@
 #include <curl/curl.h>
 
 #include "deliver/retry_policy.h"
-#include "units.h"
+#include "base/units.h"
 
 namespace batchpipe {
 

@@ -5,7 +5,7 @@
 
 #include <unordered_set>
 
-#include "signals.h"
+#include "base/signals.h"
 
 namespace batchpipe {
 namespace own_children {

@@ -4,7 +4,7 @@
 #include <functional>
 
 #include "batch/batch_encoder.h"
-#include "exit_status.h"
+#include "base/exit_status.h"
 
 namespace batchpipe {
 

@@ -11,12 +11,12 @@
 #include "deliver/failover_transport.h"
 #include "deliver/adaptive_transport.h"
 #include "deliver/pacer.h"
-#include "diagnostics.h"
+#include "base/diagnostics.h"
 #include "sinks/exec_transport.h"
 #include "sinks/http_transport.h"
 #include "sinks/stdout_sink.h"
-#include "startup_error.h"
-#include "std_fds.h"
+#include "base/startup_error.h"
+#include "base/std_fds.h"
 
 namespace batchpipe {
 namespace {

@@ -4,8 +4,8 @@
 #include <memory>
 #include <string>
 
-#include "config.h"
-#include "metrics.h"
+#include "cli/config.h"
+#include "report/metrics.h"
 #include "sinks/sink.h"
 
 namespace batchpipe {

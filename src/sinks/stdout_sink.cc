@@ -10,8 +10,8 @@
 
 #include <fmt/format.h>
 
-#include "diagnostics.h"
-#include "signals.h"
+#include "base/diagnostics.h"
+#include "base/signals.h"
 
 namespace batchpipe {
 namespace {
