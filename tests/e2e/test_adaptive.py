@@ -1,11 +1,12 @@
 """--parallel auto: the limit adapts to a simulated receiver.
 
 Each server (http_server.ScriptedServer, 127.0.0.1, ephemeral port) decides
-its latency, or a 429, from how many requests it holds at once. Throughput
-is measured by the server from its requests' arrival times, and every
-figure compared is taken within the same test, so a slow machine slows
-both sides. Nothing sleeps: each run goes to its end against a timeout,
-and every server is closed by the test's cleanups.
+its latency, or a 429, from how many requests it holds at once. What is
+asserted is what the server saw: how many requests it held at once, how many
+429s it answered; never a wall-clock ratio, which a loaded machine skews
+(throughput against the best fixed --parallel is bench/adaptive's). Nothing
+sleeps: each run goes to its end against a timeout, and every server is
+closed by the test's cleanups.
 """
 
 import os
@@ -36,25 +37,23 @@ class AdaptiveCase(unittest.TestCase):
         self.addCleanup(s.close)
         return s
 
-    def throughput(self, parallel, records, latency=slows_above_8):
-        """Requests a second the server saw over a whole run of one-record batches."""
+    def in_flight(self, parallel, records, latency=slows_above_8):
+        """How many requests the server held at once, request by request, over a run of one-record batches."""
         server = self.server(latency=latency)
         r = bp.run(["--post", server.url("/in"), *one_per_request(["-j", parallel])], ndjson(records), timeout=40)
         self.assertEqual(r.returncode, 0, r.stderr)
-        times = sorted(q.time for q in server.requests())
-        self.assertEqual(len(times), records)
-        return (len(times) - 1) / (times[-1] - times[0])
+        requests = sorted(server.requests(), key=lambda q: q.time)
+        self.assertEqual(len(requests), records)
+        return [q.in_flight for q in requests]
 
-    def test_converges_near_the_best_fixed_parallel(self):
-        # Record counts keep each run to a few seconds at its expected speed;
-        # auto's run is long enough that its climb from 1 is a fair part of it,
-        # not all of it: it counts, as it would for a user.
-        fixed = {n: self.throughput(str(n), count) for n, count in ((4, 600), (8, 2000), (16, 300))}
-        best = max(fixed.values())
-        auto = self.throughput("auto", 3000)
-        figures = ", ".join(f"-j {n}: {v:.0f}/s" for n, v in fixed.items()) + f", auto: {auto:.0f}/s"
-        print(f"\ntest_adaptive: {figures}", flush=True)
-        self.assertGreaterEqual(auto, 0.75 * best, figures)
+    def test_climbs_from_one_and_stays_within_its_cap(self):
+        # auto starts at one request and adds one per window while latency
+        # holds: the server sees several at once, never more than the cap.
+        seen = self.in_flight("auto:12", 1500)
+        print(f"\ntest_adaptive: most at once {max(seen)}, first {seen[:3]}", flush=True)
+        self.assertEqual(seen[0], 1, "auto starts with one request at a time")
+        self.assertGreaterEqual(max(seen), 4, "auto never went past a few requests at once")
+        self.assertLessEqual(max(seen), 12, "auto went past its cap")
 
     def test_backs_off_when_the_server_answers_429(self):
         # 429 at once to a fifth request held at the same time; 20 ms for the others.
