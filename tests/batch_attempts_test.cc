@@ -146,6 +146,26 @@ TEST_CASE("shutdown ends the wait for a retry and gives the batch up", "[attempt
   CHECK(out.reason == "boom; no retries while shutting down");
 }
 
+TEST_CASE("a give-up because the run stopped trying is cut short; one the receiver caused is not", "[attempts]") {
+  diag::set_quiet(true);
+  {
+    Run r;  // shutdown during the wait for a retry
+    r.options.retry = {.retries = 5, .delay = 1s, .max_delay = 1s, .max_time = 0s};
+    r.script.on(1, 1, Outcome::Retryable, "boom");
+    r.env.shut_down_during_wait = true;
+    CHECK(r.go().cut_short);
+  }
+  {
+    Run r;  // retries run out: the receiver's doing
+    r.options.retry = {.retries = 1, .delay = 1s, .max_delay = 1s, .max_time = 0s};
+    r.script.on(1, 1, Outcome::Retryable, "boom");
+    r.script.on(1, 2, Outcome::Retryable, "boom");
+    BatchResult out = r.go();
+    CHECK_FALSE(out.delivered);
+    CHECK_FALSE(out.cut_short);
+  }
+}
+
 TEST_CASE("no retry is even announced while shutting down", "[attempts]") {
   diag::set_quiet(true);
   Run r;

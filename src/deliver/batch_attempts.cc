@@ -146,7 +146,10 @@ BatchResult attempt_batch(const Batch& batch, const std::string& id, Transport& 
     ++part.tries;
     info.batch_id = part.id;
     // A part's first request is not a retry: it may still go while shutting down.
-    if (std::string why = env.why_not(part.tries == 1 ? 1 : info.attempt); !why.empty()) return give_up(std::move(why));
+    if (std::string why = env.why_not(part.tries == 1 ? 1 : info.attempt); !why.empty()) {
+      out.cut_short = true;
+      return give_up(std::move(why));
+    }
     out.attempts = info.attempt;
     control.begin(options.timeout);
     TimePoint started = env.now();
@@ -206,8 +209,10 @@ BatchResult attempt_batch(const Batch& batch, const std::string& id, Transport& 
       todo.pop_front();
       continue;
     }
-    if (std::string why = env.why_not(info.attempt + 1); !why.empty())
+    if (std::string why = env.why_not(info.attempt + 1); !why.empty()) {
+      out.cut_short = true;
       return give_up(fmt::format("{}; {}", result.detail, why));
+    }
     diag::warning(fmt::format("{}: {}; retry {} {} in {}", describe_batch(batch), result.detail, part.tries,
                               retries_left(options.retry), format_duration(next.delay)));
     metrics.retries.add();
@@ -215,6 +220,7 @@ BatchResult attempt_batch(const Batch& batch, const std::string& id, Transport& 
     bool waited = env.wait(next.delay);
     metrics.retrying.add(-1);
     if (!waited) {
+      out.cut_short = true;
       std::string why = env.why_not(info.attempt + 1);
       return give_up(fmt::format("{}; {}", result.detail, why.empty() ? "no retries while shutting down" : why));
     }

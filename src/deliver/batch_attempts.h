@@ -51,6 +51,11 @@ struct BatchResult {
   bool delivered = false;  ///< the batch went, though some records may have failed alone
   bool permanent = false;  ///< given up because the failure will not get better
   bool stops_run = false;  ///< given up for a reason every later batch shares: stop delivering (fail_fast.h)
+  /// Given up (wholly, or the records in `failed`) because the run stopped
+  /// trying — a signal's shutdown, the grace over, --on-error stop — not
+  /// because the receiver refused them: with --checkpoint on a signal, the
+  /// batch is left for the next run rather than dead-lettered.
+  bool cut_short = false;
   std::string fix;         ///< with stops_run: what the user should change
   std::string reason;      ///< why it was given up
   UniqueFd output;         ///< the delivering attempt's output (--exec), if any

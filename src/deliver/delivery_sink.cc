@@ -203,7 +203,9 @@ void DeliverySink::commit(Report& report) {
     spend(std::move(report.batch), result.delivered);
     return;
   }
-  if (!result.delivered && options_.resumable) {
+  // A part of a split batch cut short counts too: its records are not
+  // dead-lettered, the batch (its delivered parts included) goes again.
+  if ((!result.delivered || result.cut_short) && options_.resumable) {
     bool shutting_down;
     {
       std::lock_guard lock(mutex_);
@@ -211,9 +213,12 @@ void DeliverySink::commit(Report& report) {
     }
     if (shutting_down) {  // a later run reads these records again: not dead-lettered, not lost
       left_ += batch.records;
+      const std::string& why = !result.reason.empty() || result.failed.empty() ? result.reason
+                                                                              : result.failed.front().reason;
       if (left_ == batch.records)
-        diag::warning(fmt::format("{}: {}; left for the next run (--checkpoint), with every batch after it",
-                                  describe_batch(batch), result.reason));
+        diag::warning(fmt::format("{}: {}; left for the next run (--checkpoint){}, with every batch after it",
+                                  describe_batch(batch), why,
+                                  result.delivered ? ", the parts already delivered too" : ""));
       spend(std::move(report.batch), false);
       return;
     }

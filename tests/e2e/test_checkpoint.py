@@ -221,6 +221,28 @@ class ResumeTest(CheckpointCase):
         self.assertEqual(got, sorted(got))
 
 
+    def test_sigterm_while_a_part_of_a_split_batch_waits_leaves_the_batch_for_the_next_run(self):
+        # 100 records in one batch: 413 to the whole, 200 to its first half,
+        # 503 to its second half, which then waits for a retry when SIGTERM
+        # comes. The second half is neither dead-lettered nor passed by the
+        # checkpoint: the next run sends the batch again, its first half too.
+        self.write("in.ndjson", [record(n) for n in range(100)])
+        dead = self.path("dead.ndjson")
+        args = ["--checkpoint", self.ckpt, "--dead-letter", dead, "--size", "100", "--retry-delay", "30s",
+                "--grace", "1s", self.path("in.ndjson")]
+        server = self.server(script=[413, 200], default=503)
+        proc = self.start(["--post", server.url("/in"), *args])
+        server.wait_for_requests(3, bp.RUN_TIMEOUT)
+        code, err = self.stop(proc)
+        self.assertEqual(code, 143, err)
+        self.assertIn(b"left for the next run (--checkpoint), the parts already delivered too", err)
+        self.assertFalse(os.path.exists(dead) and os.path.getsize(dead), "nothing dead-lettered")
+        again = self.server(default=200)
+        r = bp.run(["--post", again.url("/in"), *args])
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(received_numbers(q.body for q in again.requests()), list(range(100)))
+
+
 class CheckpointFileTest(CheckpointCase):
     def test_a_corrupt_checkpoint_is_exit_2_and_nothing_is_sent(self):
         self.write("a.log", [record(1)])
