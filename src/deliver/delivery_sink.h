@@ -1,11 +1,9 @@
 // The delivery engine every non-stdout sink shares. N workers, each with its
 // own transport (its own connection or child), take closed batches in input
 // order and attempt them, with retries, backoff and the shutdown grace; they
-// only report how each batch ended. The loop thread commits those reports
-// strictly in batch order (flush()): the command's output goes to stdout,
-// what failed goes to the dead-letter file, counters move and the batch's
-// bytes leave the budget. Nothing else writes to stdout or the dead-letter
-// file.
+// only report how each batch ended. On the loop thread, flush() puts the
+// reports back in batch order (Sequencer) and hands each to the Committer,
+// the one place where "done" happens (commit/committer.h).
 #pragma once
 
 #include <atomic>
@@ -19,6 +17,8 @@
 #include <thread>
 #include <vector>
 
+#include "commit/committer.h"
+#include "commit/stdout_writer.h"
 #include "deliver/batch_attempts.h"
 #include "deliver/dead_letter.h"
 #include "deliver/sequencer.h"
@@ -51,16 +51,16 @@ class DeliverySink : public Sink {
   ~DeliverySink() override;
 
   void deliver(Batch&& batch) override;
-  /// The commit step: commits, in batch order, every batch whose turn has come.
+  /// Commits, in batch order, every batch whose turn has come.
   void flush() override;
   bool broken() const override;
   ExitStatus status() const override;
-  uint64_t undelivered_records() const override { return dead_lettered_ + lost_; }
+  uint64_t undelivered_records() const override { return lost_ + committer_.undelivered_records(); }
   bool accepting() const override;
   bool idle() const override;
   int event_fd() const override { return event_fd_; }
   void shutdown(bool immediately) override;
-  bool reader_gone() const override { return reader_gone_; }
+  bool reader_gone() const override { return out_.reader_gone(); }
   uint64_t held_bytes() const override { return answer_bytes_; }
 
  private:
@@ -72,24 +72,10 @@ class DeliverySink : public Sink {
   class Env;
 
   void work(Worker& worker);
-  /// Commits one batch's report; the loop thread only.
-  void commit(Report& report);
-  /// Writes what a command printed to our stdout; false if it could not.
-  bool copy_output(int fd);
-  /// Writes to our stdout; false if it could not (the reader went away, or an error).
-  bool write_output(const char* data, size_t size);
-  /// Sums up the batches given up untried since the stop, at most once a
-  /// second while idle, and at once when `last`.
-  void say_untried(bool last);
-  /// --map: a line for each record that has an answer, in order.
-  void print_answers(const Batch& batch, const BatchResult& result);
-  /// Records that failed alone in a delivered batch: dead-lettered, each
-  /// reason said. False if they could not be saved (lost).
-  bool give_up_records(const Batch& batch, const std::vector<RecordFailure>& failed);
-  std::string line_range(const Batch& batch) const;
+  /// What the engine's state means for the commit of a batch.
+  RunState run_state() const;
 
   DeliveryOptions options_;
-  std::optional<DeadLetter> dead_letter_;
   Metrics& metrics_;
   std::string run_id_;
   std::atomic<uint64_t> answer_bytes_{0};  ///< --map answers finished but not committed
@@ -111,17 +97,9 @@ class DeliverySink : public Sink {
 
   // The loop thread's own.
   Sequencer<Report> sequencer_;
-  uint64_t failed_batches_ = 0;
-  uint64_t dead_lettered_ = 0;
-  uint64_t lost_ = 0;
-  uint64_t left_ = 0;             ///< records left for the next run (see DeliveryOptions::resumable)
-  bool reader_gone_ = false;
-  bool output_failed_ = false;
-  bool said_stop_ = false;
-  uint64_t untried_batches_ = 0;  ///< given up untried after the stop was said, summed up by say_untried()
-  uint64_t untried_records_ = 0;
-  uint64_t said_untried_ = 0;
-  TimePoint next_untried_note_{};
+  StdoutWriter out_;
+  Committer committer_;
+  uint64_t lost_ = 0;  ///< records handed in after the reader went away
 };
 
 }  // namespace batchpipe

@@ -1,34 +1,34 @@
-// The default sink: batches go to a file descriptor (stdout), one per line.
+// The default sink: batches go to stdout, one per line. There is no worker:
+// a batch is delivered when the commit step writes it, through the one
+// StdoutWriter, in runs of about 1 MiB (few large writes keep up with cat).
 #pragma once
 
 #include <cstdint>
 #include <vector>
 
+#include "commit/stdout_writer.h"
 #include "sinks/sink.h"
 
 namespace batchpipe {
 
 class StdoutSink : public Sink {
  public:
-  /// Writes to `fd`; a pipe is enlarged so that each write moves more.
-  explicit StdoutSink(int fd);
+  /// Writes to `fd` (-1: stdout was closed when we started).
+  explicit StdoutSink(int fd) : out_(fd) {}
 
   void deliver(Batch&& batch) override;
   void flush() override;
-  bool broken() const override { return failed_ || downstream_closed_; }
-  ExitStatus status() const override {
-    return failed_ || downstream_closed_ ? ExitStatus::Undelivered : ExitStatus::Success;
-  }
+  bool broken() const override { return out_.broken(); }
+  ExitStatus status() const override { return out_.broken() ? ExitStatus::Undelivered : ExitStatus::Success; }
   uint64_t undelivered_records() const override { return undelivered_; }
 
-  bool reader_gone() const override { return downstream_closed_; }
+  bool reader_gone() const override { return out_.reader_gone(); }
 
  private:
-  int fd_;
+  StdoutWriter out_;
   std::vector<Batch> pending_;
+  std::vector<std::string_view> pieces_;  ///< reused by flush()
   uint64_t pending_bytes_ = 0;
-  bool failed_ = false;
-  bool downstream_closed_ = false;
   uint64_t undelivered_ = 0;
 };
 
