@@ -13,6 +13,7 @@
 #include "batch/backlog.h"
 #include "batch/batcher.h"
 #include "batch/record_id.h"
+#include "batch/record_limit.h"
 #include "commit/checkpointer.h"
 #include "input/block_queue.h"
 #include "input/input_reader.h"
@@ -158,6 +159,8 @@ ExitStatus status_for(int sig) {
 
 ExitStatus run_pipeline(const Config& config, Sink& sink, Metrics& metrics, Reporter* reporter,
                         Checkpointer* checkpoint) {
+  // The one record limit, handed down to the reader, the checker and the Batcher.
+  const RecordLimit limit = RecordLimit::of(config.max_bytes, config.format, config.text_input);
   Batcher batcher({config.batch_size, config.max_bytes, config.interval}, config.format);
   const uint64_t run_key = random_run_key();  // names the records of pipes for {record_id}
   Backlog backlog(config.max_buffer);
@@ -225,13 +228,10 @@ ExitStatus run_pipeline(const Config& config, Sink& sink, Metrics& metrics, Repo
   // 1: the loop validates; --input text: nothing to validate.
   const size_t validators = config.threads > 1 && !config.text_input ? config.threads : 0;
   BlockQueue queue(kPoolBlocks + validators, validators > 0);
-  // A line of text grows by its quotes at least: longer ones cannot fit.
-  uint64_t longest_line = batcher.max_record_size() - (config.text_input ? std::min<uint64_t>(2, batcher.max_record_size()) : 0);
-  ReaderOptions reader_options{config.inputs, longest_line, 1 << 20, config.text_input, config.follow, {}};
+  ReaderOptions reader_options{config.inputs, limit.line, 1 << 20, config.text_input, config.follow, {}};
   if (checkpoint) reader_options.resume = checkpoint->resume_points();
   InputReader reader(std::move(reader_options), stop.fd());
-  LineChecker checker(config.on_invalid, batcher.max_record_size(), config.inputs, config.text_input,
-                      {config.format.body_size(1, 0), config.format.frame_words()});
+  LineChecker checker(config.on_invalid, limit, config.inputs, config.text_input);
   signals::on_info([&] {
     print_stats(metrics, Clock::now() - metrics.started,
                 config.stats == StatsFormat::None ? StatsFormat::Human : config.stats);

@@ -25,9 +25,8 @@ std::string in_units(uint64_t bytes) {
 
 }  // namespace
 
-LineChecker::LineChecker(InvalidMode mode, uint64_t max_record, std::vector<std::string> inputs, bool text,
-                         RecordFrame frame)
-    : mode_(mode), text_(text), max_record_(max_record), inputs_(std::move(inputs)), frame_(std::move(frame)) {}
+LineChecker::LineChecker(InvalidMode mode, RecordLimit limit, std::vector<std::string> inputs, bool text)
+    : mode_(mode), text_(text), limit_(std::move(limit)), inputs_(std::move(inputs)) {}
 
 void LineChecker::hint(const InputBlock& block, std::string_view text, bool invalid) {
   if (block.input != hint_input_) {
@@ -52,15 +51,15 @@ bool LineChecker::reject(const InputBlock& block, uint64_t line, std::string_vie
 }
 
 std::string LineChecker::oversize(uint64_t size, std::string_view how) const {
-  uint64_t limit = max_record_ + frame_.bytes;
+  uint64_t limit = limit_.max_bytes;
   return fmt::format("record of {} bytes{} exceeds --max-bytes {}{}{}", size, how, limit, in_units(limit),
-                     size <= limit ? " with " + frame_.words : "");
+                     size <= limit ? " with " + limit_.frame_words : "");
 }
 
 const std::string& LineChecker::quote(const InputBlock& block, uint64_t line, std::string_view text) {
   quoted_.clear();
   size_t replaced = append_json_quoted(text, quoted_);
-  if (quoted_.size() > max_record_) {
+  if (quoted_.size() > limit_.record) {
     reject(block, line, oversize(quoted_.size(), " once quoted"));
     quoted_.clear();
   } else if (replaced) {

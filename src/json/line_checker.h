@@ -12,24 +12,17 @@
 
 #include "cli/config.h"
 #include "base/exit_status.h"
+#include "batch/record_limit.h"
 #include "input/input_reader.h"
 #include "json/line_validator.h"
 #include "json/shape_hint.h"
 
 namespace batchpipe {
 
-/// What a batch of one record adds around it, for the message about a record
-/// over --max-bytes.
-struct RecordFrame {
-  uint64_t bytes = 3;
-  std::string words = "the batch's brackets and newline";
-};
-
 class LineChecker {
  public:
   /// `text` (--input text): every line is a record, quoted as a JSON string.
-  LineChecker(InvalidMode mode, uint64_t max_record, std::vector<std::string> inputs, bool text = false,
-              RecordFrame frame = {});
+  LineChecker(InvalidMode mode, RecordLimit limit, std::vector<std::string> inputs, bool text = false);
 
   /// Calls `emit(record, line, span)` for each record of `block`, in order: valid
   /// lines byte-for-byte, invalid ones quoted under --on-invalid quote.
@@ -57,9 +50,8 @@ class LineChecker {
   InvalidMode mode_;
   bool text_;
   ShapeHint hint_;
-  uint64_t max_record_;
+  RecordLimit limit_;
   std::vector<std::string> inputs_;
-  RecordFrame frame_;
   LineValidator validator_;
   std::vector<LineProblem> problems_;
   std::string quoted_;
@@ -96,7 +88,7 @@ bool LineChecker::check(const InputBlock& block, Emit&& emit) {
     std::string_view text = block.text(span);
     bool invalid = problem != problems->end() && problem->index == i;
     bool go_on = true;
-    if (text.size() > max_record_) {
+    if (text.size() > limit_.record) {
       go_on = reject(block, line, oversize(text.size()));
     } else if (!invalid) {
       emit(text, line, span);
