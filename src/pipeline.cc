@@ -13,7 +13,7 @@
 #include "batch/backlog.h"
 #include "batch/batcher.h"
 #include "batch/record_id.h"
-#include "batch/record_limit.h"
+#include "cli/record_limit.h"
 #include "commit/checkpointer.h"
 #include "input/block_queue.h"
 #include "input/input_reader.h"

@@ -4,7 +4,7 @@
 #include <string>
 
 #include "batch/batcher.h"
-#include "batch/record_limit.h"
+#include "cli/record_limit.h"
 
 using namespace batchpipe;
 using namespace std::chrono_literals;

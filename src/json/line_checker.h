@@ -12,7 +12,7 @@
 
 #include "cli/config.h"
 #include "base/exit_status.h"
-#include "batch/record_limit.h"
+#include "cli/record_limit.h"
 #include "input/input_reader.h"
 #include "json/line_validator.h"
 #include "json/shape_hint.h"
