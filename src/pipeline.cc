@@ -155,180 +155,270 @@ ExitStatus status_for(int sig) {
   return sig == SIGINT ? ExitStatus::Interrupted : sig == SIGHUP ? ExitStatus::Hangup : ExitStatus::Terminated;
 }
 
-}  // namespace
+/// The loop, as an object: what one run holds, and the steps of one turn.
+class Pipeline {
+ public:
+  Pipeline(const Config& config, Sink& sink, Metrics& metrics, Reporter* reporter, Checkpointer* checkpoint);
+  ExitStatus run();
 
-ExitStatus run_pipeline(const Config& config, Sink& sink, Metrics& metrics, Reporter* reporter,
-                        Checkpointer* checkpoint) {
-  // The one record limit, handed down to the reader, the checker and the Batcher.
-  const RecordLimit limit = RecordLimit::of(config.max_bytes, config.format, config.text_input);
-  Batcher batcher({config.batch_size, config.max_bytes, config.interval}, config.format);
-  const uint64_t run_key = random_run_key();  // names the records of pipes for {record_id}
-  Backlog backlog(config.max_buffer);
-  metrics.buffer_limit.set(static_cast<int64_t>(config.max_buffer));
-  const bool drop = config.drop_when_full;
-  DropReporter drops;
-  auto show_budget = [&] {
-    metrics.buffered_bytes.set(static_cast<int64_t>(backlog.used()));
-    metrics.buffered_records.set(static_cast<int64_t>(backlog.records()));
-  };
-  ExitStatus signalled = ExitStatus::Success;
-  CheckpointLedger* ledger = checkpoint ? &checkpoint->ledger() : nullptr;
+ private:
+  // The steps of a turn, in the order run() takes them.
+  void look_around();
+  void save_checkpoint(bool now_anyway);
+  void hand_over();
+  void wait();
+  void take_input();
+  void tick();
+  ExitStatus finish();
+
+  /// The commit step hands each batch back here, in batch order.
+  void spent(Batch&& b, bool settled);
+  /// Whether to take more input now (see the definition).
+  bool room();
+  void close_open_if_alone();
+  void make_room();
+  void show_budget();
+  bool budget_waits_for_checkpoint() const { return backlog_.full() && unwritten_cost_ > 0; }
+
+  const Config& config_;
+  Sink& sink_;
+  Metrics& metrics_;
+  Reporter* reporter_;
+  Checkpointer* checkpoint_;
+  CheckpointLedger* ledger_;
+  const RecordLimit limit_;  ///< the one record limit, handed down to the reader, the checker and the Batcher
+  Batcher batcher_;
+  const uint64_t run_key_;   ///< names the records of pipes for {record_id}
+  Backlog backlog_;
+  const bool drop_;          ///< --on-full drop
+  DropReporter drops_;
+  StopLatch stop_;
+  const size_t validators_;  ///< 0: the loop validates; --input text: nothing to validate
+  BlockQueue queue_;
+  InputReader reader_;
+  LineChecker checker_;
   // With --checkpoint, a committed batch leaves the budget once the
   // checkpoint that covers it is written: what a crash would send again
   // stays within --max-buffer.
-  uint64_t unwritten_cost = 0, unwritten_records = 0;
-  sink.on_spent([&](Batch&& b, bool settled) {
-    if (ledger) {
-      if (!settled && !ledger->frozen() && signalled == ExitStatus::Success && !sink.reader_gone())
-        diag::warning(fmt::format("--checkpoint: positions stay before batch {} for the rest of the run; the next "
-                                  "run sends its records again, and those after them",
-                                  b.number));
-      ledger->committed(b, settled);
-      unwritten_cost += batch_cost(b);
-      unwritten_records += b.records;
-    } else {
-      backlog.credit(batch_cost(b), b.records);
-    }
-    batcher.recycle(std::move(b));
-    show_budget();
-  });
-  // Writes the checkpoint when due (or `now_anyway`) and releases what it covers.
-  auto write_checkpoint = [&](bool now_anyway) {
-    if (!checkpoint) return;
-    TimePoint now = Clock::now();
-    bool dirty = checkpoint->dirty();
-    if (dirty && !now_anyway && now < *checkpoint->deadline()) return;
-    if (dirty) checkpoint->save(now);  // a failure is said; the budget moves on regardless
-    if (!checkpoint->dirty() || checkpoint->failing()) {
-      backlog.credit(unwritten_cost, unwritten_records);
-      unwritten_cost = unwritten_records = 0;
-      show_budget();
-    }
-  };
-  // Whether to take more input now: not while closed batches wait for the
-  // sink or the budget is spent (the producer then waits: backpressure),
-  // unless --on-full drop asks to keep reading and drop instead.
-  auto room = [&] {
-    backlog.hold_outside(sink.held_bytes());
-    return drop || (!batcher.has_closed() && !backlog.full());
-  };
-  // The open batch alone holds the budget when nothing else is held: it is
-  // closed early, or nothing would move.
-  auto close_open_if_alone = [&] {
-    if (!batcher.has_closed() && sink.idle()) batcher.flush();
-  };
-  // --on-full drop, before a record is dropped: what the sink has finished
-  // with is committed first, so that only a sink that is behind drops.
-  auto make_room = [&] {
-    close_open_if_alone();
-    deliver_closed(batcher, sink, metrics);
-    sink.flush();
-  };
-  StopLatch stop;
-  // 1: the loop validates; --input text: nothing to validate.
-  const size_t validators = config.threads > 1 && !config.text_input ? config.threads : 0;
-  BlockQueue queue(kPoolBlocks + validators, validators > 0);
-  ReaderOptions reader_options{config.inputs, limit.line, 1 << 20, config.text_input, config.follow, {}};
-  if (checkpoint) reader_options.resume = checkpoint->resume_points();
-  InputReader reader(std::move(reader_options), stop.fd());
-  LineChecker checker(config.on_invalid, limit, config.inputs, config.text_input);
+  uint64_t unwritten_cost_ = 0, unwritten_records_ = 0;
+  ExitStatus signalled_ = ExitStatus::Success;
+  ExitStatus input_status_ = ExitStatus::Success;  ///< of the inputs, as far as the run got
+  bool input_done_ = false, stopping_ = false, stopped_at_invalid_ = false;
+};
+
+ReaderOptions reader_options(const Config& config, const RecordLimit& limit, Checkpointer* checkpoint) {
+  ReaderOptions o{config.inputs, limit.line, 1 << 20, config.text_input, config.follow, {}};
+  if (checkpoint) o.resume = checkpoint->resume_points();
+  return o;
+}
+
+Pipeline::Pipeline(const Config& config, Sink& sink, Metrics& metrics, Reporter* reporter, Checkpointer* checkpoint)
+    : config_(config),
+      sink_(sink),
+      metrics_(metrics),
+      reporter_(reporter),
+      checkpoint_(checkpoint),
+      ledger_(checkpoint ? &checkpoint->ledger() : nullptr),
+      limit_(RecordLimit::of(config.max_bytes, config.format, config.text_input)),
+      batcher_({config.batch_size, config.max_bytes, config.interval}, config.format),
+      run_key_(random_run_key()),
+      backlog_(config.max_buffer),
+      drop_(config.drop_when_full),
+      validators_(config.threads > 1 && !config.text_input ? config.threads : 0),
+      queue_(kPoolBlocks + validators_, validators_ > 0),
+      reader_(reader_options(config, limit_, checkpoint), stop_.fd()),
+      checker_(config.on_invalid, limit_, config.inputs, config.text_input) {
+  metrics_.buffer_limit.set(static_cast<int64_t>(config.max_buffer));
+  sink_.on_spent([this](Batch&& b, bool settled) { spent(std::move(b), settled); });
+}
+
+ExitStatus Pipeline::run() {
   signals::on_info([&] {
-    print_stats(metrics, Clock::now() - metrics.started,
-                config.stats == StatsFormat::None ? StatsFormat::Human : config.stats);
+    print_stats(metrics_, Clock::now() - metrics_.started,
+                config_.stats == StatsFormat::None ? StatsFormat::Human : config_.stats);
   });
   signals::block_in_this_thread(true);  // signals are the loop's, not the input thread's
-  std::thread input([&] { read_all(reader, queue); });
+  std::thread input([&] { read_all(reader_, queue_); });
   signals::block_in_this_thread(false);
-  ValidationPool validation(queue, validators);
-
-  ExitStatus input_status = ExitStatus::Success;  // of the inputs, as far as the run got
-  bool input_done = false, stopping = false, stopped_at_invalid = false;
-  // Signals, and a sink that broke: looked at every turn and after every
-  // block, so that a reader that keeps up cannot keep them waiting.
-  auto look_around = [&] {
-    for (int sig : signals::take()) {
-      if (sig == SIGUSR1) {
-        batcher.flush();
-      } else if (sig == SIGUSR2) {
-        signals::report_info_if_asked();
-      } else {
-        sink.shutdown(signalled != ExitStatus::Success);  // a second signal ends the grace
-        if (signalled == ExitStatus::Success) signalled = status_for(sig);
-        stopping = true;
-        stop.raise();
-      }
-    }
-    if (sink.broken() && !stopping) {
-      stopping = true;  // what was read still goes to the sink, which accounts for it
-      stop.raise();
-    }
-  };
+  ValidationPool validation(queue_, validators_);
   for (;;) {
-    sink.flush();
+    sink_.flush();
     look_around();  // also signals that came while flush() was blocked
-    if (input_done && !batcher.has_closed() && sink.idle()) break;
-    write_checkpoint(backlog.full() && unwritten_cost > 0);
-    if (!drop && backlog.full()) close_open_if_alone();  // (drop mode does it in make_room)
-    deliver_closed(batcher, sink, metrics);
+    if (input_done_ && !batcher_.has_closed() && sink_.idle()) break;
+    save_checkpoint(budget_waits_for_checkpoint());
+    hand_over();
     // Nothing held back while we wait: a sink that keeps batches until
     // flush() (stdout) may hold the very batch whose commit frees the budget,
     // and with the budget spent no input would come to wake us. Likewise
     // for a checkpoint not yet written that covers it.
-    sink.flush();
-    write_checkpoint(backlog.full() && unwritten_cost > 0);
-    bool want_input = !input_done && room();
-    std::optional<TimePoint> deadline = batcher.deadline();
-    if (reporter && reporter->deadline() && (!deadline || *reporter->deadline() < *deadline))
-      deadline = reporter->deadline();
-    if (checkpoint && checkpoint->dirty() && (!deadline || *checkpoint->deadline() < *deadline))
-      deadline = checkpoint->deadline();
-    wait_for_events(want_input ? queue.ready_fd() : -1, sink.event_fd(), deadline);
+    sink_.flush();
+    save_checkpoint(budget_waits_for_checkpoint());
+    wait();
     look_around();
-    while (room()) {
-      InputBlock* block = queue.pop();
-      if (!block) break;
-      if (!stopped_at_invalid) {  // what was read after a bad line that stopped the run is dropped, unsaid
-        say(block->notes_before);
-        input_status = combine(input_status, block->status_before);
-        if (ledger && block->begins) ledger->began(block->input, block->identity, block->offset, block->first_line - 1);
-        if (add_block(*block, record_source(*block, run_key), checker, batcher, backlog, config.format, drop, metrics,
-                      ledger, make_room)) {
-          say(block->notes_after);
-          input_status = combine(input_status, block->status_after);
-        } else {
-          stopped_at_invalid = true;
-          stop.raise();
-        }
-      }
-      queue.release(block);
-      if (drop) drops.dropped(metrics.dropped.get(), Clock::now());
-      look_around();
-      batcher.tick(Clock::now());
-      if (reporter) reporter->tick(Clock::now());
-      deliver_closed(batcher, sink, metrics);
-    }
-    if (!input_done && queue.finished()) {
-      input_done = true;
-      batcher.flush();
-    }
-    batcher.tick(Clock::now());
-    if (reporter) reporter->tick(Clock::now());
-    deliver_closed(batcher, sink, metrics);
-    show_budget();
+    take_input();
+    tick();
   }
   input.join();
-  write_checkpoint(true);
-  drops.finish(metrics.dropped.get());
+  return finish();
+}
+
+/// Signals, and a sink that broke: looked at every turn and after every
+/// block, so that a reader that keeps up cannot keep them waiting.
+void Pipeline::look_around() {
+  for (int sig : signals::take()) {
+    if (sig == SIGUSR1) {
+      batcher_.flush();
+    } else if (sig == SIGUSR2) {
+      signals::report_info_if_asked();
+    } else {
+      sink_.shutdown(signalled_ != ExitStatus::Success);  // a second signal ends the grace
+      if (signalled_ == ExitStatus::Success) signalled_ = status_for(sig);
+      stopping_ = true;
+      stop_.raise();
+    }
+  }
+  if (sink_.broken() && !stopping_) {
+    stopping_ = true;  // what was read still goes to the sink, which accounts for it
+    stop_.raise();
+  }
+}
+
+/// Writes the checkpoint when due (or `now_anyway`) and releases what it covers.
+void Pipeline::save_checkpoint(bool now_anyway) {
+  if (!checkpoint_) return;
+  TimePoint now = Clock::now();
+  bool dirty = checkpoint_->dirty();
+  if (dirty && !now_anyway && now < *checkpoint_->deadline()) return;
+  if (dirty) checkpoint_->save(now);  // a failure is said; the budget moves on regardless
+  if (!checkpoint_->dirty() || checkpoint_->failing()) {
+    backlog_.credit(unwritten_cost_, unwritten_records_);
+    unwritten_cost_ = unwritten_records_ = 0;
+    show_budget();
+  }
+}
+
+/// Hands closed batches to the sink while it takes them; the open batch
+/// too when it alone holds a spent budget.
+void Pipeline::hand_over() {
+  if (!drop_ && backlog_.full()) close_open_if_alone();  // (drop mode does it in make_room)
+  deliver_closed(batcher_, sink_, metrics_);
+}
+
+/// Until input is ready (when there is room for it), a signal, news from
+/// the sink, or the next deadline: the open batch's, the reporter's, the
+/// checkpoint's.
+void Pipeline::wait() {
+  bool want_input = !input_done_ && room();
+  std::optional<TimePoint> deadline = batcher_.deadline();
+  if (reporter_ && reporter_->deadline() && (!deadline || *reporter_->deadline() < *deadline))
+    deadline = reporter_->deadline();
+  if (checkpoint_ && checkpoint_->dirty() && (!deadline || *checkpoint_->deadline() < *deadline))
+    deadline = checkpoint_->deadline();
+  wait_for_events(want_input ? queue_.ready_fd() : -1, sink_.event_fd(), deadline);
+}
+
+/// Takes the blocks read so far while there is room: checks their lines,
+/// batches the records, says what the reader noticed, in input order.
+void Pipeline::take_input() {
+  while (room()) {
+    InputBlock* block = queue_.pop();
+    if (!block) break;
+    if (!stopped_at_invalid_) {  // what was read after a bad line that stopped the run is dropped, unsaid
+      say(block->notes_before);
+      input_status_ = combine(input_status_, block->status_before);
+      if (ledger_ && block->begins)
+        ledger_->began(block->input, block->identity, block->offset, block->first_line - 1);
+      if (add_block(*block, record_source(*block, run_key_), checker_, batcher_, backlog_, config_.format, drop_,
+                    metrics_, ledger_, [this] { make_room(); })) {
+        say(block->notes_after);
+        input_status_ = combine(input_status_, block->status_after);
+      } else {
+        stopped_at_invalid_ = true;
+        stop_.raise();
+      }
+    }
+    queue_.release(block);
+    if (drop_) drops_.dropped(metrics_.dropped.get(), Clock::now());
+    look_around();
+    tick();
+  }
+  if (!input_done_ && queue_.finished()) {
+    input_done_ = true;
+    batcher_.flush();
+  }
+}
+
+/// The batch timer and the reports are handed the time; what closed goes on.
+void Pipeline::tick() {
+  batcher_.tick(Clock::now());
+  if (reporter_) reporter_->tick(Clock::now());
+  deliver_closed(batcher_, sink_, metrics_);
+  show_budget();
+}
+
+ExitStatus Pipeline::finish() {
+  save_checkpoint(true);
+  drops_.finish(metrics_.dropped.get());
   signals::on_info(nullptr);
   // A line cut short is worth a word where what was read is otherwise
   // accounted for (a signal, --on-error stop); after a bad line or a broken
   // stdout nothing further is delivered anyway.
-  bool accounted = signalled != ExitStatus::Success || sink.status() == ExitStatus::DeliveryStopped;
-  if (accounted && !reader.unfinished().empty()) diag::warning(reader.unfinished());
-  metrics.undelivered.add(sink.undelivered_records());
-  ExitStatus status = combine(combine(input_status, checker.status()), sink.status());
-  if (metrics.dropped.get()) status = combine(status, ExitStatus::Undelivered);
-  return combine(status, signalled);
+  bool accounted = signalled_ != ExitStatus::Success || sink_.status() == ExitStatus::DeliveryStopped;
+  if (accounted && !reader_.unfinished().empty()) diag::warning(reader_.unfinished());
+  metrics_.undelivered.add(sink_.undelivered_records());
+  ExitStatus status = combine(combine(input_status_, checker_.status()), sink_.status());
+  if (metrics_.dropped.get()) status = combine(status, ExitStatus::Undelivered);
+  return combine(status, signalled_);
+}
+
+void Pipeline::spent(Batch&& b, bool settled) {
+  if (ledger_) {
+    if (!settled && !ledger_->frozen() && signalled_ == ExitStatus::Success && !sink_.reader_gone())
+      diag::warning(fmt::format("--checkpoint: positions stay before batch {} for the rest of the run; the next "
+                                "run sends its records again, and those after them",
+                                b.number));
+    ledger_->committed(b, settled);
+    unwritten_cost_ += batch_cost(b);
+    unwritten_records_ += b.records;
+  } else {
+    backlog_.credit(batch_cost(b), b.records);
+  }
+  batcher_.recycle(std::move(b));
+  show_budget();
+}
+
+/// Not while closed batches wait for the sink or the budget is spent (the
+/// producer then waits: backpressure), unless --on-full drop asks to keep
+/// reading and drop instead.
+bool Pipeline::room() {
+  backlog_.hold_outside(sink_.held_bytes());
+  return drop_ || (!batcher_.has_closed() && !backlog_.full());
+}
+
+/// The open batch alone holds the budget when nothing else is held: it is
+/// closed early, or nothing would move.
+void Pipeline::close_open_if_alone() {
+  if (!batcher_.has_closed() && sink_.idle()) batcher_.flush();
+}
+
+/// --on-full drop, before a record is dropped: what the sink has finished
+/// with is committed first, so that only a sink that is behind drops.
+void Pipeline::make_room() {
+  close_open_if_alone();
+  deliver_closed(batcher_, sink_, metrics_);
+  sink_.flush();
+}
+
+void Pipeline::show_budget() {
+  metrics_.buffered_bytes.set(static_cast<int64_t>(backlog_.used()));
+  metrics_.buffered_records.set(static_cast<int64_t>(backlog_.records()));
+}
+
+}  // namespace
+
+ExitStatus run_pipeline(const Config& config, Sink& sink, Metrics& metrics, Reporter* reporter,
+                        Checkpointer* checkpoint) {
+  return Pipeline(config, sink, metrics, reporter, checkpoint).run();
 }
 
 }  // namespace batchpipe

@@ -1,5 +1,8 @@
 // The event loop: input blocks, the batch timer and signals in, batches out to
 // a sink. None of the three waits on another: input is read on its own thread.
+// In pipeline.cc, a Pipeline object holds what a run holds, and run() reads
+// as one turn of the loop: commit, look around, checkpoint, hand batches over,
+// wait, take input, tick.
 #pragma once
 
 #include "cli/config.h"
