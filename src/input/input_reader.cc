@@ -19,22 +19,17 @@
 namespace batchpipe {
 namespace {
 
-/// Whitespace around a record beyond --max-bytes that is still held, so that a
-/// record padded with a few spaces is not mistaken for an oversized one.
-constexpr uint64_t kSlack = 64;
-constexpr std::string_view kBom = "\xEF\xBB\xBF";
 /// Pipes are enlarged to this, so that each read moves more at once.
 constexpr int kPipeSize = 1 << 20;
 /// --follow: how often files are looked at when inotify says nothing.
 constexpr int kFollowPollMs = 1000;
 
-bool is_blank(char c) { return c == ' ' || c == '\t' || c == '\r'; }
-
 }  // namespace
 
 InputReader::InputReader(ReaderOptions options, int stop_fd)
-    : options_(std::move(options)), stop_fd_(stop_fd), cursors_(options_.inputs.size()) {
-  for (size_t i = 0; i < cursors_.size(); ++i) cursors_[i].input = static_cast<uint32_t>(i);
+    : options_(std::move(options)), stop_fd_(stop_fd) {
+  cursors_.reserve(options_.inputs.size());  // never reallocated: cur_ points into it
+  for (size_t i = 0; i < options_.inputs.size(); ++i) cursors_.emplace_back(options_, static_cast<uint32_t>(i));
 }
 
 InputReader::~InputReader() {
@@ -48,7 +43,8 @@ InputReader::~InputReader() {
 bool InputReader::open_cursor(Cursor& c) {
   const std::string& path = options_.inputs[c.input];
   cur_ = &c;
-  c.line = c.consumed = c.skip = 0;
+  c.framer.restart();
+  c.skip = 0;
   c.identity = FileIdentity{};
   c.begins = true;
   c.caught_up = c.rotated = false;
@@ -139,8 +135,7 @@ void InputReader::start_file(uint32_t input) {
     if (::lseek(cur_->fd, static_cast<off_t>(d.offset), SEEK_SET) < 0) return;  // read from the start then
     cur_->first_read = false;  // what comes first is no longer the file's start: no gzip magic to look for
   }
-  cur_->consumed = d.offset;
-  cur_->line = d.line;
+  cur_->framer.restart(d.offset, d.line);
 }
 
 void InputReader::start_following() {
@@ -193,9 +188,7 @@ bool InputReader::check(Cursor& c) {
     note(false, fmt::format("{}: truncated (now {} bytes, read up to {}): reading it again from the start", path,
                             static_cast<uint64_t>(open.st_size), static_cast<uint64_t>(at)));
     (void)::lseek(c.fd, 0, SEEK_SET);
-    c.line = c.consumed = 0;
-    c.carry.clear();
-    c.discarding = false;
+    c.framer.restart();
     c.first_read = true;
     c.identity = identify(c.fd);
     c.begins = true;
@@ -238,8 +231,6 @@ void InputReader::close_current() {
   cur_->fd = -1;
   cur_->first_read = true;
   cur_->gzip.reset();
-  cur_->carry.clear();
-  cur_->discarding = false;
 }
 
 void InputReader::note(bool error, std::string text, ExitStatus status) {
@@ -286,47 +277,26 @@ bool InputReader::next(InputBlock& block) {
     }
     Cursor& c = *cur_;
     block.input = c.input;
-    block.offset = c.consumed;
-    block.skew = 0;
-    block.framed = 0;
     if (c.identity.regular && c.identity.fingerprint_bytes < kFingerprintBytes) c.identity = identify(c.fd);  // it grew
     block.identity = c.identity;
-    // A carried partial line that fills the buffer grows it in fill(); otherwise
-    // buffers keep one size, so the allocator is not asked for ever-new sizes.
-    size_t want = std::max(options_.block_size, c.carry.size()) + kValidatorPadding;
-    if (block.buffer.size() < want || block.buffer.size() > 4 * want)
-      block.buffer = std::vector<char>(want);  // also gives back what a giant line took
-    std::memcpy(block.buffer.data(), c.carry.data(), c.carry.size());
-    size_t used = c.carry.size();
-    c.carry.clear();
+    c.framer.begin(block, options_.block_size);
 
-    Fill result = fill(block, used);
-    const char* buf = block.buffer.data();
-    size_t end = used;
-    if (result != Fill::EndOfFile) {
-      const char* nl = static_cast<const char*>(::memrchr(buf, '\n', used));
-      end = nl ? static_cast<size_t>(nl - buf) + 1 : 0;
-    }
+    Fill result = fill(block);
     bool ended = false;
     if (result == Fill::Lines || result == Fill::CaughtUp) {
-      end = frame(block, end, kMaxLinesPerBlock);
-      c.carry.assign(buf + end, used - end);
+      c.framer.frame(block, kMaxLinesPerBlock);
       if (result == Fill::CaughtUp) c.caught_up = true;
     } else {
-      end = frame(block, end, SIZE_MAX);
-      bool partial = std::any_of(buf + end, buf + used, [](char ch) { return !is_blank(ch); });
-      if (partial && !done_) {
+      size_t cut = c.framer.finish(block, result == Fill::EndOfFile);
+      if (cut && !done_) {
         std::string what = fmt::format("{}: stopped before the end of the line; its first {} bytes were dropped",
-                                       describe_line(options_.inputs, block.input, c.line + 1), used - end);
+                                       describe_line(options_.inputs, block.input, c.framer.line() + 1), cut);
         if (result == Fill::Stopped) unfinished_ = std::move(what);
         else note(false, std::move(what));
       }
       if (result == Fill::Stopped) done_ = true;
       ended = true;
     }
-    block.framed = static_cast<uint32_t>(end);
-    block.end_line = c.line;
-    c.consumed += block.input_bytes;
     block.begins = std::exchange(c.begins, false);
     if (ended) {
       close_current();
@@ -349,89 +319,18 @@ bool InputReader::next(InputBlock& block) {
   return false;
 }
 
-InputReader::Fill InputReader::fill(InputBlock& block, size_t& used) {
-  char* buf = block.buffer.data();
-  // Whole lines carried over (a block frames kMaxLinesPerBlock at most) are
-  // framed before anything more is read, so the carry cannot grow.
-  if (std::memchr(buf, '\n', used)) return Fill::Lines;
-  bool have_line = false;
-  // A line that fills the whole buffer is judged by its trimmed size, as
-  // frame() would judge it: blanks around it are dropped rather than held.
-  bool holding = false;         // the buffer holds such a line's content; only blanks came since
-  uint64_t held_blanks = 0;     // those blanks, dropped
-  uint64_t discard_blanks = 0;  // blanks ending what was discarded so far, not yet counted
-  auto count_discarded = [&](const char* p, size_t n) {
-    const char* q = p + n;
-    while (q > p && is_blank(q[-1])) --q;
-    if (q == p) {
-      discard_blanks += n;
-      return;
-    }
-    cur_->discard_size += discard_blanks + static_cast<uint64_t>(q - p);
-    discard_blanks = static_cast<uint64_t>(p + n - q);
-  };
-  // Everything consumed so far was dropped: buffer[0] is the next byte of the input.
-  auto dropped_all = [&] {
-    block.offset = cur_->consumed + block.input_bytes;
-    block.skew = 0;
-  };
-  // Where the partial line at the start of the buffer begins: after a BOM that
-  // frame() will strip, and after one blank that keeps a later BOM from
-  // looking like the first.
-  auto line_start = [&] {
-    size_t start = cur_->line == 0 && std::string_view(buf, used).starts_with(kBom) ? kBom.size() : 0;
-    if (cur_->line == 0 && start == 0 && used > 0 && is_blank(buf[0])) start = 1;
-    return start;
-  };
+InputReader::Fill InputReader::fill(InputBlock& block) {
+  LineFramer& framer = cur_->framer;
+  if (framer.has_line()) return Fill::Lines;
   for (;;) {
-    size_t cap = block.buffer.size() - kValidatorPadding;
-    if (used == cap && !have_line) {
-      // One line fills the whole buffer. Blanks before it are trimmed anyway.
-      size_t start = line_start();
-      size_t first = start;
-      while (first < used && is_blank(buf[first])) ++first;
-      if (first > start) {
-        std::memmove(buf + start, buf + first, used - first);
-        block.input_bytes += first - start;
-        block.skew += first - start;
-        used -= first - start;
-        continue;
-      }
-      // Keep it if it may still fit a batch.
-      if (cap < options_.max_record + kSlack) {
-        block.buffer.resize(std::min<uint64_t>(cap * 2, options_.max_record + kSlack) + kValidatorPadding);
-        buf = block.buffer.data();
-        continue;
-      }
-      size_t content_start = start;
-      while (content_start < used && is_blank(buf[content_start])) ++content_start;
-      size_t content_end = used;
-      while (content_end > content_start && is_blank(buf[content_end - 1])) --content_end;
-      if (content_end - content_start <= options_.max_record) {
-        // Its content fits, and blanks follow: drop those and see whether
-        // only blanks come until the end of the line.
-        holding = true;
-        held_blanks = used - content_end;
-        block.input_bytes += held_blanks;
-        block.skew += held_blanks;
-        used = content_end;
-        continue;
-      }
-      cur_->discarding = true;
-      cur_->discard_line = cur_->line + 1;
-      cur_->discard_size = content_end - content_start;
-      discard_blanks = used - content_end;
-      block.input_bytes += used;
-      dropped_all();
-      used = 0;
-    }
-    if (used == cap) return Fill::Lines;
+    std::span<char> room = framer.space(block);
+    if (room.empty()) return Fill::Lines;
     if (done_) return Fill::Lines;
 
     pollfd fds[2] = {{cur_->fd, POLLIN, 0}, {stop_fd_, POLLIN, 0}};
     bool decoded_ready = cur_->gzip && cur_->gzip->pending();  // compressed bytes already read: no need to wait
     // --follow never waits here: other files may have lines meanwhile (see wait_for_change()).
-    int ready = ::poll(fds, stop_fd_ >= 0 ? 2 : 1, have_line || decoded_ready || options_.follow ? 0 : -1);
+    int ready = ::poll(fds, stop_fd_ >= 0 ? 2 : 1, framer.has_line() || decoded_ready || options_.follow ? 0 : -1);
     if (ready < 0) {
       if (errno == EINTR) continue;
       note(true, fmt::format("{}: poll: {}", input_name(options_.inputs, block.input), std::strerror(errno)),
@@ -441,9 +340,9 @@ InputReader::Fill InputReader::fill(InputBlock& block, size_t& used) {
     if (stop_fd_ >= 0 && fds[1].revents) return Fill::Stopped;
     if (ready == 0 && !decoded_ready) return options_.follow ? Fill::CaughtUp : Fill::Lines;
 
-    ssize_t n = read_input(buf + used, cap - used, block.input);
+    ssize_t n = read_input(room.data(), room.size(), block.input);
     if (n == kReadAgain) {
-      if (have_line) return Fill::Lines;
+      if (framer.has_line()) return Fill::Lines;
       if (options_.follow && !cur_->gzip) return Fill::CaughtUp;
       continue;
     }
@@ -451,96 +350,11 @@ InputReader::Fill InputReader::fill(InputBlock& block, size_t& used) {
     // Followed, the end of a regular file is only where the writer is now.
     if (n == 0 && options_.follow && cur_->identity.regular && !cur_->gzip && !cur_->rotated) return Fill::CaughtUp;
     if (n == 0) {
-      if (cur_->discarding) {
-        ++cur_->line;
-        ++block.line_count;
-        reject(block, cur_->discard_line, cur_->discard_size);
-      }
+      framer.end_of_input(block);
       return Fill::EndOfFile;  // a held line is the buffer's last line, as it stands
     }
-    char* fresh = buf + used;
-    size_t got = static_cast<size_t>(n);
-    if (holding) {
-      size_t blanks = 0;
-      while (blanks < got && is_blank(fresh[blanks])) ++blanks;
-      if (blanks == got) {
-        held_blanks += got;
-        block.input_bytes += got;
-        block.skew += got;
-        continue;
-      }
-      holding = false;
-      if (fresh[blanks] == '\n') {
-        // Only blanks after the content: the line ends, with a record that fits.
-        std::memmove(fresh, fresh + blanks, got - blanks);
-        block.input_bytes += blanks;
-        block.skew += blanks;
-        got -= blanks;
-      } else {
-        // More content after the dropped blanks, which were inside the
-        // record after all: too big (content and blanks filled the buffer).
-        size_t start = line_start();
-        cur_->discarding = true;
-        cur_->discard_line = cur_->line + 1;
-        cur_->discard_size = used - start;
-        discard_blanks = held_blanks;
-        block.input_bytes += used;
-        dropped_all();
-        std::memmove(buf, fresh, got);
-        used = 0;
-        fresh = buf;
-      }
-    }
-    if (cur_->discarding) {
-      char* nl = static_cast<char*>(std::memchr(fresh, '\n', got));
-      size_t part = nl ? static_cast<size_t>(nl - fresh) : got;
-      count_discarded(fresh, part);
-      block.input_bytes += part + (nl ? 1 : 0);
-      dropped_all();
-      if (!nl) continue;
-      cur_->discarding = false;
-      ++cur_->line;
-      ++block.line_count;
-      reject(block, cur_->discard_line, cur_->discard_size);
-      size_t rest = static_cast<size_t>(fresh + got - (nl + 1));
-      std::memmove(buf + used, nl + 1, rest);
-      got = rest;
-      fresh = buf + used;
-    }
-    have_line = have_line || std::memchr(fresh, '\n', got) != nullptr;
-    used += got;
+    framer.fed(block, static_cast<size_t>(n));
   }
-}
-
-size_t InputReader::frame(InputBlock& block, size_t end, size_t max_lines) {
-  const char* buf = block.buffer.data();
-  block.first_line = cur_->line + 1;
-  size_t pos = 0;
-  for (size_t framed = 0; pos < end && framed < max_lines; ++framed) {
-    const char* nl = static_cast<const char*>(std::memchr(buf + pos, '\n', end - pos));
-    size_t line_end = nl ? static_cast<size_t>(nl - buf) : end;
-    ++cur_->line;
-    ++block.line_count;
-    size_t s = pos, e = line_end;
-    if (cur_->line == 1 && e - s >= kBom.size() && std::string_view(buf + s, kBom.size()) == kBom)
-      s += kBom.size();
-    if (options_.text) {
-      if (e > s && buf[e - 1] == '\r') --e;  // CRLF: the whole line ending goes, nothing else
-      if (nl || e > s)  // every line, empty ones too; not the nothing after a final newline
-        block.lines.push_back({static_cast<uint32_t>(s), static_cast<uint32_t>(e - s),
-                               static_cast<uint32_t>(cur_->line - block.first_line)});
-      pos = std::min(end, line_end + 1);
-      continue;
-    }
-    while (s < e && is_blank(buf[s])) ++s;
-    while (e > s && is_blank(buf[e - 1])) --e;
-    if (s < e)
-      block.lines.push_back({static_cast<uint32_t>(s), static_cast<uint32_t>(e - s),
-                             static_cast<uint32_t>(cur_->line - block.first_line)});
-    pos = std::min(end, line_end + 1);
-  }
-  block.input_bytes += pos;
-  return pos;
 }
 
 ssize_t InputReader::read_input(char* dst, size_t cap, uint32_t input) {
@@ -579,24 +393,6 @@ ssize_t InputReader::read_input(char* dst, size_t cap, uint32_t input) {
     }
   }
   return n;
-}
-
-void InputReader::reject(InputBlock& block, uint64_t line, uint64_t size) {
-  block.oversized.push_back({line, size});
-}
-
-uint64_t InputBlock::line_offset(const LineSpan& span) const {
-  // Only blanks (and a BOM) lie between a line's start and its record.
-  size_t p = span.offset;
-  while (p > 0 && buffer[p - 1] != '\n') --p;
-  return offset + p + (p > 0 ? skew : 0);
-}
-
-uint64_t InputBlock::line_end(const LineSpan& span) const {
-  size_t p = span.offset + span.size;
-  const void* nl = std::memchr(buffer.data() + p, '\n', framed > p ? framed - p : 0);
-  p = nl ? static_cast<size_t>(static_cast<const char*>(nl) - buffer.data()) + 1 : std::max<size_t>(p, framed);
-  return offset + p + skew;
 }
 
 std::string describe_line(const std::vector<std::string>& inputs, uint32_t input, uint64_t line) {
