@@ -15,16 +15,38 @@
 
 #include "base/diagnostics.h"
 #include "base/std_fds.h"
+#include "input/fd_source.h"
+#include "input/gzip_source.h"
+#include "input/line_framer.h"
 
 namespace batchpipe {
 namespace {
 
-/// Pipes are enlarged to this, so that each read moves more at once.
-constexpr int kPipeSize = 1 << 20;
 /// --follow: how often files are looked at when inotify says nothing.
 constexpr int kFollowPollMs = 1000;
 
 }  // namespace
+
+/// One input's reading state. Without --follow one input is read at a
+/// time, in order; with it every file stays open and is read as it grows.
+struct InputReader::Cursor {
+  explicit Cursor(const ReaderOptions& o, uint32_t i) : input(i), framer(o.max_record, o.text) {}
+  uint32_t input = 0;
+  std::unique_ptr<Source> source;     ///< null while not open
+  int fd() const { return source ? source->fd() : -1; }
+  bool first_read = true;             ///< nothing read yet from this input: gzip magic is looked for
+  bool gzip = false;                  ///< the source is a GzipSource
+  LineFramer framer;         ///< this input's lines, and its position
+  uint64_t skip = 0;         ///< decompressed bytes still to drop before reading (gzip resume)
+  FileIdentity identity;
+  bool begins = true;        ///< no block handed out yet since the file was (re)started
+  // --follow
+  bool caught_up = false;    ///< read to its end; waits for news
+  bool finished = false;     ///< not followed any further (stdin, a pipe, gzip, an error)
+  bool rotated = false;      ///< the name points to another file: finish this one, then open that
+  bool missing = false;      ///< the name named no file when last looked at
+  bool resumable = true;     ///< the checkpoint's position applies to the next open (the first)
+};
 
 InputReader::InputReader(ReaderOptions options, int stop_fd)
     : options_(std::move(options)), stop_fd_(stop_fd) {
@@ -55,17 +77,10 @@ bool InputReader::open_cursor(Cursor& c) {
     c.finished = true;
     return false;
   }
-  if (path == "-") {
-    c.fd = STDIN_FILENO;
-    (void)::fcntl(c.fd, F_SETPIPE_SZ, kPipeSize);  // fails harmlessly on non-pipes
-    return true;
-  }
-  // O_NONBLOCK: a FIFO without a writer must not block open(); fill()
-  // polls before every read, so the stop latch is heard while it waits.
-  c.fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-  if (c.fd < 0 && errno == ENOENT && open_moved_away(c)) errno = 0;  // moved away, no new file yet
-  if (c.fd >= 0) {
-    (void)::posix_fadvise(c.fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+  c.source = FdSource::open(path);
+  if (path == "-") return true;  // nothing to identify or resume
+  if (!c.source && errno == ENOENT && open_moved_away(c)) errno = 0;  // moved away, no new file yet
+  if (c.source) {
     start_file(c.input);
     c.missing = false;
     return true;
@@ -95,8 +110,7 @@ bool InputReader::open_moved_away(Cursor& c) {
   std::string found;
   int fd = open_moved(options_.inputs[c.input], saved.identity, found);
   if (fd < 0) return false;
-  if (c.fd > STDIN_FILENO) ::close(c.fd);
-  c.fd = fd;
+  c.source = std::make_unique<FdSource>(fd);
   c.rotated = true;  // then the file the name points to, from its start
   note(false, fmt::format("{}: rotated since the checkpoint: reading the rest of {} first", options_.inputs[c.input],
                           found));
@@ -104,7 +118,7 @@ bool InputReader::open_moved_away(Cursor& c) {
 }
 
 void InputReader::start_file(uint32_t input) {
-  cur_->identity = identify(cur_->fd);
+  cur_->identity = identify(cur_->fd());
   bool resumable = cur_->resumable;
   if (resumable && !cur_->identity.regular && !options_.resume.empty())  // --checkpoint in use
     note(false, fmt::format("{}: not a regular file: --checkpoint cannot resume it; what it sends is read once",
@@ -116,23 +130,23 @@ void InputReader::start_file(uint32_t input) {
   const ResumePoint& saved = *options_.resume[input];
   // Rotated while no run was reading: what was left of the file the
   // checkpoint saw comes before the new one.
-  if (!saved.identity.same_file(cur_->identity) && open_moved_away(*cur_)) cur_->identity = identify(cur_->fd);
+  if (!saved.identity.same_file(cur_->identity) && open_moved_away(*cur_)) cur_->identity = identify(cur_->fd());
   cur_->resumable = false;
   FileNow now;
   now.identity = cur_->identity;
   struct stat st {};
-  if (::fstat(cur_->fd, &st) == 0) now.size = static_cast<uint64_t>(st.st_size);
+  if (::fstat(cur_->fd(), &st) == 0) now.size = static_cast<uint64_t>(st.st_size);
   char magic[2];
-  now.gzip = ::pread(cur_->fd, magic, 2, 0) == 2 && looks_gzipped(magic, 2);
+  now.gzip = ::pread(cur_->fd(), magic, 2, 0) == 2 && looks_gzipped(magic, 2);
   if (saved.identity.fingerprint_bytes <= kFingerprintBytes)
-    now.saved_prefix_print = fingerprint_prefix(cur_->fd, saved.identity.fingerprint_bytes);
+    now.saved_prefix_print = fingerprint_prefix(cur_->fd(), saved.identity.fingerprint_bytes);
   ResumeDecision d = decide_resume(options_.inputs[input], saved, now);
   if (!d.warning.empty()) note(false, std::move(d.warning));
   if (d.offset == 0) return;
   if (now.gzip) {
     cur_->skip = d.offset;  // decompressed from the start, the first d.offset bytes dropped
   } else {
-    if (::lseek(cur_->fd, static_cast<off_t>(d.offset), SEEK_SET) < 0) return;  // read from the start then
+    if (::lseek(cur_->fd(), static_cast<off_t>(d.offset), SEEK_SET) < 0) return;  // read from the start then
     cur_->first_read = false;  // what comes first is no longer the file's start: no gzip magic to look for
   }
   cur_->framer.restart(d.offset, d.line);
@@ -161,7 +175,7 @@ InputReader::Cursor* InputReader::pick() {
       Cursor& c = cursors_[(turn_ + k) % n];
       if (c.finished) continue;
       if (pass == 1 && !check(c)) continue;
-      if (c.fd >= 0 && !c.caught_up) {
+      if (c.source && !c.caught_up) {
         turn_ = (turn_ + k + 1) % n;
         return &c;
       }
@@ -173,24 +187,24 @@ InputReader::Cursor* InputReader::pick() {
 
 bool InputReader::check(Cursor& c) {
   const std::string& path = options_.inputs[c.input];
-  if (c.fd < 0) return open_cursor(c);  // missing so far
+  if (!c.source) return open_cursor(c);  // missing so far
   if (!c.identity.regular || c.rotated) return !c.caught_up;
   struct stat by_name {}, open {};
-  if (::fstat(c.fd, &open) != 0) return false;
+  if (::fstat(c.fd(), &open) != 0) return false;
   bool named = ::stat(path.c_str(), &by_name) == 0;
   if (named && (by_name.st_dev != open.st_dev || by_name.st_ino != open.st_ino)) {
     c.rotated = true;  // read what is left of the old file, then open the new one
     c.caught_up = false;
     return true;
   }
-  off_t at = ::lseek(c.fd, 0, SEEK_CUR);
+  off_t at = ::lseek(c.fd(), 0, SEEK_CUR);
   if (!c.gzip && at > open.st_size) {
     note(false, fmt::format("{}: truncated (now {} bytes, read up to {}): reading it again from the start", path,
                             static_cast<uint64_t>(open.st_size), static_cast<uint64_t>(at)));
-    (void)::lseek(c.fd, 0, SEEK_SET);
+    (void)::lseek(c.fd(), 0, SEEK_SET);
     c.framer.restart();
     c.first_read = true;
-    c.identity = identify(c.fd);
+    c.identity = identify(c.fd());
     c.begins = true;
     c.caught_up = false;
     return true;
@@ -201,7 +215,7 @@ bool InputReader::check(Cursor& c) {
 bool InputReader::wait_for_change() {
   std::vector<pollfd> fds = {{stop_fd_, POLLIN, 0}, {inotify_fd_, POLLIN, 0}};
   for (const Cursor& c : cursors_)
-    if (c.fd >= 0 && !c.identity.regular && !c.finished) fds.push_back({c.fd, POLLIN, 0});
+    if (c.source && !c.identity.regular && !c.finished) fds.push_back({c.fd(), POLLIN, 0});
   // Without word from inotify, files are looked at again every so often
   // (appends it cannot see, a directory it could not watch).
   int ready = ::poll(fds.data(), fds.size(), kFollowPollMs);
@@ -216,21 +230,11 @@ bool InputReader::wait_for_change() {
   return true;
 }
 
-ssize_t InputReader::skip_decoded(char* dst, ssize_t made) {
-  if (cur_->skip == 0 || made <= 0) return made;
-  uint64_t drop = std::min<uint64_t>(cur_->skip, static_cast<uint64_t>(made));
-  cur_->skip -= drop;
-  std::memmove(dst, dst + drop, static_cast<size_t>(made) - drop);
-  made -= static_cast<ssize_t>(drop);
-  return made == 0 ? kReadAgain : made;
-}
-
 void InputReader::close_current() {
   if (!cur_) return;
-  if (cur_->fd > STDIN_FILENO) ::close(cur_->fd);
-  cur_->fd = -1;
+  cur_->source.reset();
   cur_->first_read = true;
-  cur_->gzip.reset();
+  cur_->gzip = false;
 }
 
 void InputReader::note(bool error, std::string text, ExitStatus status) {
@@ -268,7 +272,7 @@ bool InputReader::next(InputBlock& block) {
         continue;
       }
     } else {
-      opened = (cur_ && cur_->fd >= 0) || open_next();
+      opened = (cur_ && cur_->source) || open_next();
     }
     hand_out(block.notes_before, block.status_before);
     if (!opened) {
@@ -277,7 +281,7 @@ bool InputReader::next(InputBlock& block) {
     }
     Cursor& c = *cur_;
     block.input = c.input;
-    if (c.identity.regular && c.identity.fingerprint_bytes < kFingerprintBytes) c.identity = identify(c.fd);  // it grew
+    if (c.identity.regular && c.identity.fingerprint_bytes < kFingerprintBytes) c.identity = identify(c.fd());  // it grew
     block.identity = c.identity;
     c.framer.begin(block, options_.block_size);
 
@@ -311,7 +315,7 @@ bool InputReader::next(InputBlock& block) {
     bool empty = block.lines.empty() && block.oversized.empty() && block.notes_before.empty() &&
                  block.notes_after.empty() && block.input_bytes == 0;
     if (options_.follow && empty && !done_) {
-      if (block.begins && c.fd >= 0) c.begins = true;  // still to be said with the first lines
+      if (block.begins && c.source) c.begins = true;  // still to be said with the first lines
       continue;  // nothing new here: look at the other files, or wait
     }
     return true;
@@ -327,8 +331,8 @@ InputReader::Fill InputReader::fill(InputBlock& block) {
     if (room.empty()) return Fill::Lines;
     if (done_) return Fill::Lines;
 
-    pollfd fds[2] = {{cur_->fd, POLLIN, 0}, {stop_fd_, POLLIN, 0}};
-    bool decoded_ready = cur_->gzip && cur_->gzip->pending();  // compressed bytes already read: no need to wait
+    pollfd fds[2] = {{cur_->fd(), POLLIN, 0}, {stop_fd_, POLLIN, 0}};
+    bool decoded_ready = cur_->source->ready();  // e.g. compressed bytes already read: no need to wait
     // --follow never waits here: other files may have lines meanwhile (see wait_for_change()).
     int ready = ::poll(fds, stop_fd_ >= 0 ? 2 : 1, framer.has_line() || decoded_ready || options_.follow ? 0 : -1);
     if (ready < 0) {
@@ -358,39 +362,23 @@ InputReader::Fill InputReader::fill(InputBlock& block) {
 }
 
 ssize_t InputReader::read_input(char* dst, size_t cap, uint32_t input) {
-  constexpr size_t kCompressedChunk = 256 << 10;
-  auto fail = [&](std::string_view what) {
-    std::string where = cur_->gzip ? fmt::format(" (after {} compressed bytes, {} bytes decompressed)",
-                                            cur_->gzip->compressed_bytes(), cur_->gzip->decompressed_bytes())
-                              : std::string();
-    note(true, fmt::format("{}: {}{}", input_name(options_.inputs, input), what, where), ExitStatus::InputUnreadable);
-    return kReadError;
-  };
+  Cursor& c = *cur_;
   std::string error;
-  if (cur_->gzip) {
-    if (!cur_->gzip->pending()) {
-      ssize_t r = ::read(cur_->fd, cur_->gzip->space(kCompressedChunk), kCompressedChunk);
-      if (r < 0) return errno == EINTR || errno == EAGAIN ? kReadAgain : fail(fmt::format("read error: {}", std::strerror(errno)));
-      if (r == 0) return cur_->gzip->finish(error) ? 0 : fail(error);
-      cur_->gzip->fed(static_cast<size_t>(r));
-    }
-    ssize_t made = cur_->gzip->inflate_into(dst, cap, error);
-    if (made < 0) return fail(error);
-    return made == 0 ? kReadAgain : skip_decoded(dst, made);
-  }
-  ssize_t n = ::read(cur_->fd, dst, cap);
-  if (n < 0) return errno == EINTR || errno == EAGAIN ? kReadAgain : fail(fmt::format("read error: {}", std::strerror(errno)));
-  if (cur_->first_read && n > 0) {
-    cur_->first_read = false;
+  ssize_t n = c.source->read(dst, cap, error);
+  if (n > 0 && c.first_read) {
+    c.first_read = false;
     if (looks_gzipped(dst, static_cast<size_t>(n))) {  // from here on, this input is decompressed
-      cur_->gzip = std::make_unique<GzipDecoder>();
-      if (!cur_->gzip->init(error)) return fail(error);
-      std::memcpy(cur_->gzip->space(static_cast<size_t>(n)), dst, static_cast<size_t>(n));
-      cur_->gzip->fed(static_cast<size_t>(n));
-      ssize_t made = cur_->gzip->inflate_into(dst, cap, error);
-      if (made < 0) return fail(error);
-      return made == 0 ? kReadAgain : skip_decoded(dst, made);
+      auto gzip = std::make_unique<GzipSource>(std::move(c.source), c.skip);
+      bool started = gzip->start(dst, static_cast<size_t>(n), error);
+      c.source = std::move(gzip);
+      c.gzip = true;
+      n = started ? c.source->read(dst, cap, error) : Source::kError;
     }
+  }
+  if (n == Source::kAgain) return kReadAgain;
+  if (n == Source::kError) {
+    note(true, fmt::format("{}: {}", input_name(options_.inputs, input), error), ExitStatus::InputUnreadable);
+    return kReadError;
   }
   return n;
 }

@@ -11,8 +11,6 @@
 #include "cli/config.h"
 #include "base/exit_status.h"
 #include "input/input_block.h"
-#include "input/gzip_decoder.h"
-#include "input/line_framer.h"
 #include "input/resume.h"
 #include "json/line_validator.h"
 
@@ -68,8 +66,6 @@ class InputReader {
   /// checkpoint says reading starts again.
   void start_file(uint32_t input);
 
-  /// Drops the first skip_ bytes of decompressed gzip data (a resume).
-  ssize_t skip_decoded(char* dst, ssize_t made);
   void close_current();
   /// Reads into the block (through the current input's framer) until whole
   /// lines are there and nothing more is ready, or the input ends.
@@ -82,25 +78,8 @@ class InputReader {
   /// Keeps a message for the block being filled (see InputNote).
   void note(bool error, std::string text, ExitStatus status = ExitStatus::Success);
 
-  /// One input's reading state. Without --follow one input is read at a
-  /// time, in order; with it every file stays open and is read as it grows.
-  struct Cursor {
-    explicit Cursor(const ReaderOptions& o, uint32_t i) : input(i), framer(o.max_record, o.text) {}
-    uint32_t input = 0;
-    int fd = -1;
-    bool first_read = true;             ///< nothing read yet from this input
-    std::unique_ptr<GzipDecoder> gzip;  ///< the input is gzip
-    LineFramer framer;         ///< this input's lines, and its position
-    uint64_t skip = 0;         ///< decompressed bytes still to drop before reading (gzip resume)
-    FileIdentity identity;
-    bool begins = true;        ///< no block handed out yet since the file was (re)started
-    // --follow
-    bool caught_up = false;    ///< read to its end; waits for news
-    bool finished = false;     ///< not followed any further (stdin, a pipe, gzip, an error)
-    bool rotated = false;      ///< the name points to another file: finish this one, then open that
-    bool missing = false;      ///< the name named no file when last looked at
-    bool resumable = true;     ///< the checkpoint's position applies to the next open (the first)
-  };
+  /// One input's reading state (see input_reader.cc).
+  struct Cursor;
 
   /// At the first open of `c`: if the checkpoint's file for it now has
   /// another name in the same directory (rotated while no run read it),
