@@ -2,7 +2,6 @@
 
 #include <fcntl.h>
 #include <poll.h>
-#include <sys/inotify.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -16,14 +15,13 @@
 #include "base/diagnostics.h"
 #include "base/std_fds.h"
 #include "input/fd_source.h"
+#include "input/follower.h"
 #include "input/gzip_source.h"
 #include "input/line_framer.h"
 
 namespace batchpipe {
 namespace {
 
-/// --follow: how often files are looked at when inotify says nothing.
-constexpr int kFollowPollMs = 1000;
 
 }  // namespace
 
@@ -59,7 +57,6 @@ InputReader::~InputReader() {
     cur_ = &c;
     close_current();
   }
-  if (inotify_fd_ >= 0) ::close(inotify_fd_);
 }
 
 bool InputReader::open_cursor(Cursor& c) {
@@ -153,17 +150,9 @@ void InputReader::start_file(uint32_t input) {
 }
 
 void InputReader::start_following() {
-  following_ = true;
-  inotify_fd_ = ::inotify_init1(IN_NONBLOCK | IN_CLOEXEC);  // without it, the slow stat poll alone
+  follower_ = std::make_unique<Follower>(stop_fd_);
   for (Cursor& c : cursors_) {
-    const std::string& path = options_.inputs[c.input];
-    if (inotify_fd_ >= 0 && path != "-") {
-      // The directory, not the file: it also tells of files created, renamed or removed.
-      std::string dir = std::filesystem::path(path).parent_path().string();
-      (void)::inotify_add_watch(inotify_fd_, dir.empty() ? "." : dir.c_str(),
-                                IN_MODIFY | IN_CREATE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE | IN_ATTRIB |
-                                    IN_CLOSE_WRITE);
-    }
+    if (options_.inputs[c.input] != "-") follower_->watch(options_.inputs[c.input]);
     open_cursor(c);
   }
 }
@@ -189,18 +178,16 @@ bool InputReader::check(Cursor& c) {
   const std::string& path = options_.inputs[c.input];
   if (!c.source) return open_cursor(c);  // missing so far
   if (!c.identity.regular || c.rotated) return !c.caught_up;
-  struct stat by_name {}, open {};
-  if (::fstat(c.fd(), &open) != 0) return false;
-  bool named = ::stat(path.c_str(), &by_name) == 0;
-  if (named && (by_name.st_dev != open.st_dev || by_name.st_ino != open.st_ino)) {
+  FileNews news = Follower::look(path, c.fd(), !c.gzip);
+  if (news.kind == FileNews::Unknown) return false;
+  if (news.kind == FileNews::Rotated) {
     c.rotated = true;  // read what is left of the old file, then open the new one
     c.caught_up = false;
     return true;
   }
-  off_t at = ::lseek(c.fd(), 0, SEEK_CUR);
-  if (!c.gzip && at > open.st_size) {
+  if (news.kind == FileNews::Truncated) {
     note(false, fmt::format("{}: truncated (now {} bytes, read up to {}): reading it again from the start", path,
-                            static_cast<uint64_t>(open.st_size), static_cast<uint64_t>(at)));
+                            news.size, news.read_to));
     (void)::lseek(c.fd(), 0, SEEK_SET);
     c.framer.restart();
     c.first_read = true;
@@ -213,19 +200,10 @@ bool InputReader::check(Cursor& c) {
 }
 
 bool InputReader::wait_for_change() {
-  std::vector<pollfd> fds = {{stop_fd_, POLLIN, 0}, {inotify_fd_, POLLIN, 0}};
+  std::vector<int> pipes;
   for (const Cursor& c : cursors_)
-    if (c.source && !c.identity.regular && !c.finished) fds.push_back({c.fd(), POLLIN, 0});
-  // Without word from inotify, files are looked at again every so often
-  // (appends it cannot see, a directory it could not watch).
-  int ready = ::poll(fds.data(), fds.size(), kFollowPollMs);
-  if (ready < 0 && errno != EINTR) return true;
-  if (fds[0].revents) return false;
-  if (fds[1].revents) {
-    char events[4096];
-    while (::read(inotify_fd_, events, sizeof events) > 0) {
-    }
-  }
+    if (c.source && !c.identity.regular && !c.finished) pipes.push_back(c.fd());
+  if (!follower_->wait(pipes)) return false;
   for (Cursor& c : cursors_) c.caught_up = false;  // one read each tells whether there is more
   return true;
 }
@@ -250,7 +228,7 @@ bool InputReader::next(InputBlock& block) {
     status = combine(status, notes_status_);
     notes_status_ = ExitStatus::Success;
   };
-  if (options_.follow && !following_) start_following();
+  if (options_.follow && !follower_) start_following();
   while (!done_) {
     block.lines.clear();
     block.oversized.clear();

@@ -16,6 +16,8 @@
 
 namespace batchpipe {
 
+class Follower;
+
 struct ReaderOptions {
   std::vector<std::string> inputs;  ///< "-" is stdin
   uint64_t max_record = 0;          ///< longer lines are not held: read through and reported
@@ -104,8 +106,7 @@ class InputReader {
   std::vector<Cursor> cursors_;
   Cursor* cur_ = nullptr;
   size_t turn_ = 0;           ///< --follow: where pick() looks first, so files take turns
-  bool following_ = false;    ///< --follow: every file opened, watches set
-  int inotify_fd_ = -1;
+  std::unique_ptr<Follower> follower_;  ///< --follow, once every file is opened and watched
   bool done_ = false;
   std::string unfinished_;
   ExitStatus status_ = ExitStatus::Success;
