@@ -2,7 +2,6 @@
 
 #include <fcntl.h>
 #include <poll.h>
-#include <sys/inotify.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -15,26 +14,42 @@
 
 #include "base/diagnostics.h"
 #include "base/std_fds.h"
+#include "input/fd_source.h"
+#include "input/follower.h"
+#include "input/gzip_source.h"
+#include "input/line_framer.h"
 
 namespace batchpipe {
 namespace {
 
-/// Whitespace around a record beyond --max-bytes that is still held, so that a
-/// record padded with a few spaces is not mistaken for an oversized one.
-constexpr uint64_t kSlack = 64;
-constexpr std::string_view kBom = "\xEF\xBB\xBF";
-/// Pipes are enlarged to this, so that each read moves more at once.
-constexpr int kPipeSize = 1 << 20;
-/// --follow: how often files are looked at when inotify says nothing.
-constexpr int kFollowPollMs = 1000;
-
-bool is_blank(char c) { return c == ' ' || c == '\t' || c == '\r'; }
 
 }  // namespace
 
+/// One input's reading state. Without --follow one input is read at a
+/// time, in order; with it every file stays open and is read as it grows.
+struct InputReader::Cursor {
+  explicit Cursor(const ReaderOptions& o, uint32_t i) : input(i), framer(o.max_record, o.text) {}
+  uint32_t input = 0;
+  std::unique_ptr<Source> source;     ///< null while not open
+  int fd() const { return source ? source->fd() : -1; }
+  bool first_read = true;             ///< nothing read yet from this input: gzip magic is looked for
+  bool gzip = false;                  ///< the source is a GzipSource
+  LineFramer framer;         ///< this input's lines, and its position
+  uint64_t skip = 0;         ///< decompressed bytes still to drop before reading (gzip resume)
+  FileIdentity identity;
+  bool begins = true;        ///< no block handed out yet since the file was (re)started
+  // --follow
+  bool caught_up = false;    ///< read to its end; waits for news
+  bool finished = false;     ///< not followed any further (stdin, a pipe, gzip, an error)
+  bool rotated = false;      ///< the name points to another file: finish this one, then open that
+  bool missing = false;      ///< the name named no file when last looked at
+  bool resumable = true;     ///< the checkpoint's position applies to the next open (the first)
+};
+
 InputReader::InputReader(ReaderOptions options, int stop_fd)
-    : options_(std::move(options)), stop_fd_(stop_fd), cursors_(options_.inputs.size()) {
-  for (size_t i = 0; i < cursors_.size(); ++i) cursors_[i].input = static_cast<uint32_t>(i);
+    : options_(std::move(options)), stop_fd_(stop_fd) {
+  cursors_.reserve(options_.inputs.size());  // never reallocated: cur_ points into it
+  for (size_t i = 0; i < options_.inputs.size(); ++i) cursors_.emplace_back(options_, static_cast<uint32_t>(i));
 }
 
 InputReader::~InputReader() {
@@ -42,13 +57,13 @@ InputReader::~InputReader() {
     cur_ = &c;
     close_current();
   }
-  if (inotify_fd_ >= 0) ::close(inotify_fd_);
 }
 
 bool InputReader::open_cursor(Cursor& c) {
   const std::string& path = options_.inputs[c.input];
   cur_ = &c;
-  c.line = c.consumed = c.skip = 0;
+  c.framer.restart();
+  c.skip = 0;
   c.identity = FileIdentity{};
   c.begins = true;
   c.caught_up = c.rotated = false;
@@ -59,17 +74,10 @@ bool InputReader::open_cursor(Cursor& c) {
     c.finished = true;
     return false;
   }
-  if (path == "-") {
-    c.fd = STDIN_FILENO;
-    (void)::fcntl(c.fd, F_SETPIPE_SZ, kPipeSize);  // fails harmlessly on non-pipes
-    return true;
-  }
-  // O_NONBLOCK: a FIFO without a writer must not block open(); fill()
-  // polls before every read, so the stop latch is heard while it waits.
-  c.fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-  if (c.fd < 0 && errno == ENOENT && open_moved_away(c)) errno = 0;  // moved away, no new file yet
-  if (c.fd >= 0) {
-    (void)::posix_fadvise(c.fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+  c.source = FdSource::open(path);
+  if (path == "-") return true;  // nothing to identify or resume
+  if (!c.source && errno == ENOENT && open_moved_away(c)) errno = 0;  // moved away, no new file yet
+  if (c.source) {
     start_file(c.input);
     c.missing = false;
     return true;
@@ -99,8 +107,7 @@ bool InputReader::open_moved_away(Cursor& c) {
   std::string found;
   int fd = open_moved(options_.inputs[c.input], saved.identity, found);
   if (fd < 0) return false;
-  if (c.fd > STDIN_FILENO) ::close(c.fd);
-  c.fd = fd;
+  c.source = std::make_unique<FdSource>(fd);
   c.rotated = true;  // then the file the name points to, from its start
   note(false, fmt::format("{}: rotated since the checkpoint: reading the rest of {} first", options_.inputs[c.input],
                           found));
@@ -108,7 +115,7 @@ bool InputReader::open_moved_away(Cursor& c) {
 }
 
 void InputReader::start_file(uint32_t input) {
-  cur_->identity = identify(cur_->fd);
+  cur_->identity = identify(cur_->fd());
   bool resumable = cur_->resumable;
   if (resumable && !cur_->identity.regular && !options_.resume.empty())  // --checkpoint in use
     note(false, fmt::format("{}: not a regular file: --checkpoint cannot resume it; what it sends is read once",
@@ -120,41 +127,32 @@ void InputReader::start_file(uint32_t input) {
   const ResumePoint& saved = *options_.resume[input];
   // Rotated while no run was reading: what was left of the file the
   // checkpoint saw comes before the new one.
-  if (!saved.identity.same_file(cur_->identity) && open_moved_away(*cur_)) cur_->identity = identify(cur_->fd);
+  if (!saved.identity.same_file(cur_->identity) && open_moved_away(*cur_)) cur_->identity = identify(cur_->fd());
   cur_->resumable = false;
   FileNow now;
   now.identity = cur_->identity;
   struct stat st {};
-  if (::fstat(cur_->fd, &st) == 0) now.size = static_cast<uint64_t>(st.st_size);
+  if (::fstat(cur_->fd(), &st) == 0) now.size = static_cast<uint64_t>(st.st_size);
   char magic[2];
-  now.gzip = ::pread(cur_->fd, magic, 2, 0) == 2 && looks_gzipped(magic, 2);
+  now.gzip = ::pread(cur_->fd(), magic, 2, 0) == 2 && looks_gzipped(magic, 2);
   if (saved.identity.fingerprint_bytes <= kFingerprintBytes)
-    now.saved_prefix_print = fingerprint_prefix(cur_->fd, saved.identity.fingerprint_bytes);
+    now.saved_prefix_print = fingerprint_prefix(cur_->fd(), saved.identity.fingerprint_bytes);
   ResumeDecision d = decide_resume(options_.inputs[input], saved, now);
   if (!d.warning.empty()) note(false, std::move(d.warning));
   if (d.offset == 0) return;
   if (now.gzip) {
     cur_->skip = d.offset;  // decompressed from the start, the first d.offset bytes dropped
   } else {
-    if (::lseek(cur_->fd, static_cast<off_t>(d.offset), SEEK_SET) < 0) return;  // read from the start then
+    if (::lseek(cur_->fd(), static_cast<off_t>(d.offset), SEEK_SET) < 0) return;  // read from the start then
     cur_->first_read = false;  // what comes first is no longer the file's start: no gzip magic to look for
   }
-  cur_->consumed = d.offset;
-  cur_->line = d.line;
+  cur_->framer.restart(d.offset, d.line);
 }
 
 void InputReader::start_following() {
-  following_ = true;
-  inotify_fd_ = ::inotify_init1(IN_NONBLOCK | IN_CLOEXEC);  // without it, the slow stat poll alone
+  follower_ = std::make_unique<Follower>(stop_fd_);
   for (Cursor& c : cursors_) {
-    const std::string& path = options_.inputs[c.input];
-    if (inotify_fd_ >= 0 && path != "-") {
-      // The directory, not the file: it also tells of files created, renamed or removed.
-      std::string dir = std::filesystem::path(path).parent_path().string();
-      (void)::inotify_add_watch(inotify_fd_, dir.empty() ? "." : dir.c_str(),
-                                IN_MODIFY | IN_CREATE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE | IN_ATTRIB |
-                                    IN_CLOSE_WRITE);
-    }
+    if (options_.inputs[c.input] != "-") follower_->watch(options_.inputs[c.input]);
     open_cursor(c);
   }
 }
@@ -166,7 +164,7 @@ InputReader::Cursor* InputReader::pick() {
       Cursor& c = cursors_[(turn_ + k) % n];
       if (c.finished) continue;
       if (pass == 1 && !check(c)) continue;
-      if (c.fd >= 0 && !c.caught_up) {
+      if (c.source && !c.caught_up) {
         turn_ = (turn_ + k + 1) % n;
         return &c;
       }
@@ -178,26 +176,22 @@ InputReader::Cursor* InputReader::pick() {
 
 bool InputReader::check(Cursor& c) {
   const std::string& path = options_.inputs[c.input];
-  if (c.fd < 0) return open_cursor(c);  // missing so far
+  if (!c.source) return open_cursor(c);  // missing so far
   if (!c.identity.regular || c.rotated) return !c.caught_up;
-  struct stat by_name {}, open {};
-  if (::fstat(c.fd, &open) != 0) return false;
-  bool named = ::stat(path.c_str(), &by_name) == 0;
-  if (named && (by_name.st_dev != open.st_dev || by_name.st_ino != open.st_ino)) {
+  FileNews news = Follower::look(path, c.fd(), !c.gzip);
+  if (news.kind == FileNews::Unknown) return false;
+  if (news.kind == FileNews::Rotated) {
     c.rotated = true;  // read what is left of the old file, then open the new one
     c.caught_up = false;
     return true;
   }
-  off_t at = ::lseek(c.fd, 0, SEEK_CUR);
-  if (!c.gzip && at > open.st_size) {
+  if (news.kind == FileNews::Truncated) {
     note(false, fmt::format("{}: truncated (now {} bytes, read up to {}): reading it again from the start", path,
-                            static_cast<uint64_t>(open.st_size), static_cast<uint64_t>(at)));
-    (void)::lseek(c.fd, 0, SEEK_SET);
-    c.line = c.consumed = 0;
-    c.carry.clear();
-    c.discarding = false;
+                            news.size, news.read_to));
+    (void)::lseek(c.fd(), 0, SEEK_SET);
+    c.framer.restart();
     c.first_read = true;
-    c.identity = identify(c.fd);
+    c.identity = identify(c.fd());
     c.begins = true;
     c.caught_up = false;
     return true;
@@ -206,40 +200,19 @@ bool InputReader::check(Cursor& c) {
 }
 
 bool InputReader::wait_for_change() {
-  std::vector<pollfd> fds = {{stop_fd_, POLLIN, 0}, {inotify_fd_, POLLIN, 0}};
+  std::vector<int> pipes;
   for (const Cursor& c : cursors_)
-    if (c.fd >= 0 && !c.identity.regular && !c.finished) fds.push_back({c.fd, POLLIN, 0});
-  // Without word from inotify, files are looked at again every so often
-  // (appends it cannot see, a directory it could not watch).
-  int ready = ::poll(fds.data(), fds.size(), kFollowPollMs);
-  if (ready < 0 && errno != EINTR) return true;
-  if (fds[0].revents) return false;
-  if (fds[1].revents) {
-    char events[4096];
-    while (::read(inotify_fd_, events, sizeof events) > 0) {
-    }
-  }
+    if (c.source && !c.identity.regular && !c.finished) pipes.push_back(c.fd());
+  if (!follower_->wait(pipes)) return false;
   for (Cursor& c : cursors_) c.caught_up = false;  // one read each tells whether there is more
   return true;
 }
 
-ssize_t InputReader::skip_decoded(char* dst, ssize_t made) {
-  if (cur_->skip == 0 || made <= 0) return made;
-  uint64_t drop = std::min<uint64_t>(cur_->skip, static_cast<uint64_t>(made));
-  cur_->skip -= drop;
-  std::memmove(dst, dst + drop, static_cast<size_t>(made) - drop);
-  made -= static_cast<ssize_t>(drop);
-  return made == 0 ? kReadAgain : made;
-}
-
 void InputReader::close_current() {
   if (!cur_) return;
-  if (cur_->fd > STDIN_FILENO) ::close(cur_->fd);
-  cur_->fd = -1;
+  cur_->source.reset();
   cur_->first_read = true;
-  cur_->gzip.reset();
-  cur_->carry.clear();
-  cur_->discarding = false;
+  cur_->gzip = false;
 }
 
 void InputReader::note(bool error, std::string text, ExitStatus status) {
@@ -255,7 +228,7 @@ bool InputReader::next(InputBlock& block) {
     status = combine(status, notes_status_);
     notes_status_ = ExitStatus::Success;
   };
-  if (options_.follow && !following_) start_following();
+  if (options_.follow && !follower_) start_following();
   while (!done_) {
     block.lines.clear();
     block.oversized.clear();
@@ -277,7 +250,7 @@ bool InputReader::next(InputBlock& block) {
         continue;
       }
     } else {
-      opened = (cur_ && cur_->fd >= 0) || open_next();
+      opened = (cur_ && cur_->source) || open_next();
     }
     hand_out(block.notes_before, block.status_before);
     if (!opened) {
@@ -286,47 +259,26 @@ bool InputReader::next(InputBlock& block) {
     }
     Cursor& c = *cur_;
     block.input = c.input;
-    block.offset = c.consumed;
-    block.skew = 0;
-    block.framed = 0;
-    if (c.identity.regular && c.identity.fingerprint_bytes < kFingerprintBytes) c.identity = identify(c.fd);  // it grew
+    if (c.identity.regular && c.identity.fingerprint_bytes < kFingerprintBytes) c.identity = identify(c.fd());  // it grew
     block.identity = c.identity;
-    // A carried partial line that fills the buffer grows it in fill(); otherwise
-    // buffers keep one size, so the allocator is not asked for ever-new sizes.
-    size_t want = std::max(options_.block_size, c.carry.size()) + kValidatorPadding;
-    if (block.buffer.size() < want || block.buffer.size() > 4 * want)
-      block.buffer = std::vector<char>(want);  // also gives back what a giant line took
-    std::memcpy(block.buffer.data(), c.carry.data(), c.carry.size());
-    size_t used = c.carry.size();
-    c.carry.clear();
+    c.framer.begin(block, options_.block_size);
 
-    Fill result = fill(block, used);
-    const char* buf = block.buffer.data();
-    size_t end = used;
-    if (result != Fill::EndOfFile) {
-      const char* nl = static_cast<const char*>(::memrchr(buf, '\n', used));
-      end = nl ? static_cast<size_t>(nl - buf) + 1 : 0;
-    }
+    Fill result = fill(block);
     bool ended = false;
     if (result == Fill::Lines || result == Fill::CaughtUp) {
-      end = frame(block, end, kMaxLinesPerBlock);
-      c.carry.assign(buf + end, used - end);
+      c.framer.frame(block, kMaxLinesPerBlock);
       if (result == Fill::CaughtUp) c.caught_up = true;
     } else {
-      end = frame(block, end, SIZE_MAX);
-      bool partial = std::any_of(buf + end, buf + used, [](char ch) { return !is_blank(ch); });
-      if (partial && !done_) {
+      size_t cut = c.framer.finish(block, result == Fill::EndOfFile);
+      if (cut && !done_) {
         std::string what = fmt::format("{}: stopped before the end of the line; its first {} bytes were dropped",
-                                       describe_line(options_.inputs, block.input, c.line + 1), used - end);
+                                       describe_line(options_.inputs, block.input, c.framer.line() + 1), cut);
         if (result == Fill::Stopped) unfinished_ = std::move(what);
         else note(false, std::move(what));
       }
       if (result == Fill::Stopped) done_ = true;
       ended = true;
     }
-    block.framed = static_cast<uint32_t>(end);
-    block.end_line = c.line;
-    c.consumed += block.input_bytes;
     block.begins = std::exchange(c.begins, false);
     if (ended) {
       close_current();
@@ -341,7 +293,7 @@ bool InputReader::next(InputBlock& block) {
     bool empty = block.lines.empty() && block.oversized.empty() && block.notes_before.empty() &&
                  block.notes_after.empty() && block.input_bytes == 0;
     if (options_.follow && empty && !done_) {
-      if (block.begins && c.fd >= 0) c.begins = true;  // still to be said with the first lines
+      if (block.begins && c.source) c.begins = true;  // still to be said with the first lines
       continue;  // nothing new here: look at the other files, or wait
     }
     return true;
@@ -349,89 +301,18 @@ bool InputReader::next(InputBlock& block) {
   return false;
 }
 
-InputReader::Fill InputReader::fill(InputBlock& block, size_t& used) {
-  char* buf = block.buffer.data();
-  // Whole lines carried over (a block frames kMaxLinesPerBlock at most) are
-  // framed before anything more is read, so the carry cannot grow.
-  if (std::memchr(buf, '\n', used)) return Fill::Lines;
-  bool have_line = false;
-  // A line that fills the whole buffer is judged by its trimmed size, as
-  // frame() would judge it: blanks around it are dropped rather than held.
-  bool holding = false;         // the buffer holds such a line's content; only blanks came since
-  uint64_t held_blanks = 0;     // those blanks, dropped
-  uint64_t discard_blanks = 0;  // blanks ending what was discarded so far, not yet counted
-  auto count_discarded = [&](const char* p, size_t n) {
-    const char* q = p + n;
-    while (q > p && is_blank(q[-1])) --q;
-    if (q == p) {
-      discard_blanks += n;
-      return;
-    }
-    cur_->discard_size += discard_blanks + static_cast<uint64_t>(q - p);
-    discard_blanks = static_cast<uint64_t>(p + n - q);
-  };
-  // Everything consumed so far was dropped: buffer[0] is the next byte of the input.
-  auto dropped_all = [&] {
-    block.offset = cur_->consumed + block.input_bytes;
-    block.skew = 0;
-  };
-  // Where the partial line at the start of the buffer begins: after a BOM that
-  // frame() will strip, and after one blank that keeps a later BOM from
-  // looking like the first.
-  auto line_start = [&] {
-    size_t start = cur_->line == 0 && std::string_view(buf, used).starts_with(kBom) ? kBom.size() : 0;
-    if (cur_->line == 0 && start == 0 && used > 0 && is_blank(buf[0])) start = 1;
-    return start;
-  };
+InputReader::Fill InputReader::fill(InputBlock& block) {
+  LineFramer& framer = cur_->framer;
+  if (framer.has_line()) return Fill::Lines;
   for (;;) {
-    size_t cap = block.buffer.size() - kValidatorPadding;
-    if (used == cap && !have_line) {
-      // One line fills the whole buffer. Blanks before it are trimmed anyway.
-      size_t start = line_start();
-      size_t first = start;
-      while (first < used && is_blank(buf[first])) ++first;
-      if (first > start) {
-        std::memmove(buf + start, buf + first, used - first);
-        block.input_bytes += first - start;
-        block.skew += first - start;
-        used -= first - start;
-        continue;
-      }
-      // Keep it if it may still fit a batch.
-      if (cap < options_.max_record + kSlack) {
-        block.buffer.resize(std::min<uint64_t>(cap * 2, options_.max_record + kSlack) + kValidatorPadding);
-        buf = block.buffer.data();
-        continue;
-      }
-      size_t content_start = start;
-      while (content_start < used && is_blank(buf[content_start])) ++content_start;
-      size_t content_end = used;
-      while (content_end > content_start && is_blank(buf[content_end - 1])) --content_end;
-      if (content_end - content_start <= options_.max_record) {
-        // Its content fits, and blanks follow: drop those and see whether
-        // only blanks come until the end of the line.
-        holding = true;
-        held_blanks = used - content_end;
-        block.input_bytes += held_blanks;
-        block.skew += held_blanks;
-        used = content_end;
-        continue;
-      }
-      cur_->discarding = true;
-      cur_->discard_line = cur_->line + 1;
-      cur_->discard_size = content_end - content_start;
-      discard_blanks = used - content_end;
-      block.input_bytes += used;
-      dropped_all();
-      used = 0;
-    }
-    if (used == cap) return Fill::Lines;
+    std::span<char> room = framer.space(block);
+    if (room.empty()) return Fill::Lines;
     if (done_) return Fill::Lines;
 
-    pollfd fds[2] = {{cur_->fd, POLLIN, 0}, {stop_fd_, POLLIN, 0}};
-    bool decoded_ready = cur_->gzip && cur_->gzip->pending();  // compressed bytes already read: no need to wait
+    pollfd fds[2] = {{cur_->fd(), POLLIN, 0}, {stop_fd_, POLLIN, 0}};
+    bool decoded_ready = cur_->source->ready();  // e.g. compressed bytes already read: no need to wait
     // --follow never waits here: other files may have lines meanwhile (see wait_for_change()).
-    int ready = ::poll(fds, stop_fd_ >= 0 ? 2 : 1, have_line || decoded_ready || options_.follow ? 0 : -1);
+    int ready = ::poll(fds, stop_fd_ >= 0 ? 2 : 1, framer.has_line() || decoded_ready || options_.follow ? 0 : -1);
     if (ready < 0) {
       if (errno == EINTR) continue;
       note(true, fmt::format("{}: poll: {}", input_name(options_.inputs, block.input), std::strerror(errno)),
@@ -441,9 +322,9 @@ InputReader::Fill InputReader::fill(InputBlock& block, size_t& used) {
     if (stop_fd_ >= 0 && fds[1].revents) return Fill::Stopped;
     if (ready == 0 && !decoded_ready) return options_.follow ? Fill::CaughtUp : Fill::Lines;
 
-    ssize_t n = read_input(buf + used, cap - used, block.input);
+    ssize_t n = read_input(room.data(), room.size(), block.input);
     if (n == kReadAgain) {
-      if (have_line) return Fill::Lines;
+      if (framer.has_line()) return Fill::Lines;
       if (options_.follow && !cur_->gzip) return Fill::CaughtUp;
       continue;
     }
@@ -451,152 +332,33 @@ InputReader::Fill InputReader::fill(InputBlock& block, size_t& used) {
     // Followed, the end of a regular file is only where the writer is now.
     if (n == 0 && options_.follow && cur_->identity.regular && !cur_->gzip && !cur_->rotated) return Fill::CaughtUp;
     if (n == 0) {
-      if (cur_->discarding) {
-        ++cur_->line;
-        ++block.line_count;
-        reject(block, cur_->discard_line, cur_->discard_size);
-      }
+      framer.end_of_input(block);
       return Fill::EndOfFile;  // a held line is the buffer's last line, as it stands
     }
-    char* fresh = buf + used;
-    size_t got = static_cast<size_t>(n);
-    if (holding) {
-      size_t blanks = 0;
-      while (blanks < got && is_blank(fresh[blanks])) ++blanks;
-      if (blanks == got) {
-        held_blanks += got;
-        block.input_bytes += got;
-        block.skew += got;
-        continue;
-      }
-      holding = false;
-      if (fresh[blanks] == '\n') {
-        // Only blanks after the content: the line ends, with a record that fits.
-        std::memmove(fresh, fresh + blanks, got - blanks);
-        block.input_bytes += blanks;
-        block.skew += blanks;
-        got -= blanks;
-      } else {
-        // More content after the dropped blanks, which were inside the
-        // record after all: too big (content and blanks filled the buffer).
-        size_t start = line_start();
-        cur_->discarding = true;
-        cur_->discard_line = cur_->line + 1;
-        cur_->discard_size = used - start;
-        discard_blanks = held_blanks;
-        block.input_bytes += used;
-        dropped_all();
-        std::memmove(buf, fresh, got);
-        used = 0;
-        fresh = buf;
-      }
-    }
-    if (cur_->discarding) {
-      char* nl = static_cast<char*>(std::memchr(fresh, '\n', got));
-      size_t part = nl ? static_cast<size_t>(nl - fresh) : got;
-      count_discarded(fresh, part);
-      block.input_bytes += part + (nl ? 1 : 0);
-      dropped_all();
-      if (!nl) continue;
-      cur_->discarding = false;
-      ++cur_->line;
-      ++block.line_count;
-      reject(block, cur_->discard_line, cur_->discard_size);
-      size_t rest = static_cast<size_t>(fresh + got - (nl + 1));
-      std::memmove(buf + used, nl + 1, rest);
-      got = rest;
-      fresh = buf + used;
-    }
-    have_line = have_line || std::memchr(fresh, '\n', got) != nullptr;
-    used += got;
+    framer.fed(block, static_cast<size_t>(n));
   }
-}
-
-size_t InputReader::frame(InputBlock& block, size_t end, size_t max_lines) {
-  const char* buf = block.buffer.data();
-  block.first_line = cur_->line + 1;
-  size_t pos = 0;
-  for (size_t framed = 0; pos < end && framed < max_lines; ++framed) {
-    const char* nl = static_cast<const char*>(std::memchr(buf + pos, '\n', end - pos));
-    size_t line_end = nl ? static_cast<size_t>(nl - buf) : end;
-    ++cur_->line;
-    ++block.line_count;
-    size_t s = pos, e = line_end;
-    if (cur_->line == 1 && e - s >= kBom.size() && std::string_view(buf + s, kBom.size()) == kBom)
-      s += kBom.size();
-    if (options_.text) {
-      if (e > s && buf[e - 1] == '\r') --e;  // CRLF: the whole line ending goes, nothing else
-      if (nl || e > s)  // every line, empty ones too; not the nothing after a final newline
-        block.lines.push_back({static_cast<uint32_t>(s), static_cast<uint32_t>(e - s),
-                               static_cast<uint32_t>(cur_->line - block.first_line)});
-      pos = std::min(end, line_end + 1);
-      continue;
-    }
-    while (s < e && is_blank(buf[s])) ++s;
-    while (e > s && is_blank(buf[e - 1])) --e;
-    if (s < e)
-      block.lines.push_back({static_cast<uint32_t>(s), static_cast<uint32_t>(e - s),
-                             static_cast<uint32_t>(cur_->line - block.first_line)});
-    pos = std::min(end, line_end + 1);
-  }
-  block.input_bytes += pos;
-  return pos;
 }
 
 ssize_t InputReader::read_input(char* dst, size_t cap, uint32_t input) {
-  constexpr size_t kCompressedChunk = 256 << 10;
-  auto fail = [&](std::string_view what) {
-    std::string where = cur_->gzip ? fmt::format(" (after {} compressed bytes, {} bytes decompressed)",
-                                            cur_->gzip->compressed_bytes(), cur_->gzip->decompressed_bytes())
-                              : std::string();
-    note(true, fmt::format("{}: {}{}", input_name(options_.inputs, input), what, where), ExitStatus::InputUnreadable);
-    return kReadError;
-  };
+  Cursor& c = *cur_;
   std::string error;
-  if (cur_->gzip) {
-    if (!cur_->gzip->pending()) {
-      ssize_t r = ::read(cur_->fd, cur_->gzip->space(kCompressedChunk), kCompressedChunk);
-      if (r < 0) return errno == EINTR || errno == EAGAIN ? kReadAgain : fail(fmt::format("read error: {}", std::strerror(errno)));
-      if (r == 0) return cur_->gzip->finish(error) ? 0 : fail(error);
-      cur_->gzip->fed(static_cast<size_t>(r));
-    }
-    ssize_t made = cur_->gzip->inflate_into(dst, cap, error);
-    if (made < 0) return fail(error);
-    return made == 0 ? kReadAgain : skip_decoded(dst, made);
-  }
-  ssize_t n = ::read(cur_->fd, dst, cap);
-  if (n < 0) return errno == EINTR || errno == EAGAIN ? kReadAgain : fail(fmt::format("read error: {}", std::strerror(errno)));
-  if (cur_->first_read && n > 0) {
-    cur_->first_read = false;
+  ssize_t n = c.source->read(dst, cap, error);
+  if (n > 0 && c.first_read) {
+    c.first_read = false;
     if (looks_gzipped(dst, static_cast<size_t>(n))) {  // from here on, this input is decompressed
-      cur_->gzip = std::make_unique<GzipDecoder>();
-      if (!cur_->gzip->init(error)) return fail(error);
-      std::memcpy(cur_->gzip->space(static_cast<size_t>(n)), dst, static_cast<size_t>(n));
-      cur_->gzip->fed(static_cast<size_t>(n));
-      ssize_t made = cur_->gzip->inflate_into(dst, cap, error);
-      if (made < 0) return fail(error);
-      return made == 0 ? kReadAgain : skip_decoded(dst, made);
+      auto gzip = std::make_unique<GzipSource>(std::move(c.source), c.skip);
+      bool started = gzip->start(dst, static_cast<size_t>(n), error);
+      c.source = std::move(gzip);
+      c.gzip = true;
+      n = started ? c.source->read(dst, cap, error) : Source::kError;
     }
+  }
+  if (n == Source::kAgain) return kReadAgain;
+  if (n == Source::kError) {
+    note(true, fmt::format("{}: {}", input_name(options_.inputs, input), error), ExitStatus::InputUnreadable);
+    return kReadError;
   }
   return n;
-}
-
-void InputReader::reject(InputBlock& block, uint64_t line, uint64_t size) {
-  block.oversized.push_back({line, size});
-}
-
-uint64_t InputBlock::line_offset(const LineSpan& span) const {
-  // Only blanks (and a BOM) lie between a line's start and its record.
-  size_t p = span.offset;
-  while (p > 0 && buffer[p - 1] != '\n') --p;
-  return offset + p + (p > 0 ? skew : 0);
-}
-
-uint64_t InputBlock::line_end(const LineSpan& span) const {
-  size_t p = span.offset + span.size;
-  const void* nl = std::memchr(buffer.data() + p, '\n', framed > p ? framed - p : 0);
-  p = nl ? static_cast<size_t>(static_cast<const char*>(nl) - buffer.data()) + 1 : std::max<size_t>(p, framed);
-  return offset + p + skew;
 }
 
 std::string describe_line(const std::vector<std::string>& inputs, uint32_t input, uint64_t line) {
