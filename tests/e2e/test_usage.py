@@ -158,6 +158,7 @@ class UrlTest(Case):
             ("http://127.0.0.1:0/", "--post http://127.0.0.1:0/: bad port '0'"),
             ("ftp://127.0.0.1/", "--post ftp://127.0.0.1/: ftp:// is not supported"),
             ("", "--post: the URL is empty"),
+            ("http//127.0.0.1/", "--post http//127.0.0.1/: malformed URL; expected http://HOST[:PORT][/PATH] or https://"),
         ]
         for url, message in cases:
             with self.subTest(url=url):
@@ -210,6 +211,11 @@ class OwnWordsTest(Case):
             (["--size", "99999999999999999999"], "batchpipe: --size: 99999999999999999999 is too large"),
             (["--threads", "65"], "batchpipe: --threads: 65 is too large (at most 64)"),
             (["--exec", "cat", "-j", "257"], "batchpipe: --parallel: 257 is too large (at most 256)"),
+            # An option is not the value of the one before it.
+            (["--compress", "--post", "http://h/"], "batchpipe: --compress: missing value before --post; expected gzip"),
+            (["--post", "http://h/", "-H", "--method", "PUT"],
+             "batchpipe: --header: missing value before --method; expected 'Name: value' or @FILE"),
+            (["--size", "--interval=1s"], "batchpipe: --size: missing value before --interval; expected a whole number"),
         ]
         for args, start in cases:
             with self.subTest(args=args):
