@@ -512,6 +512,19 @@ class DocsTest(Case):
                 self.assertEqual(sorted(options - names), [], "options missing")
                 self.assertEqual(sorted(names - options), [], "options that --help does not know")
 
+    def test_synopsis_names_every_option(self):
+        import re
+        _, options = self.help_options()
+        text = self.read("man/batchpipe.1").replace("\\-", "-")
+        synopsis = re.sub(r"\\f[A-Z]", "", text[text.index(".SH SYNOPSIS"):text.index(".SH DESCRIPTION")])
+        named = set(re.findall(self.NAME, synopsis))
+        self.assertEqual(sorted(named - options), [])
+        for line in self.run_ok(["--help"]).stdout.decode().splitlines():
+            m = re.match(self.HELP_LINE, line)
+            if m:
+                with self.subTest(option=m.group(1)):
+                    self.assertTrue(named & set(m.group(1).split(",")), "not in SYNOPSIS")
+
     def test_defaults_agree_with_help(self):
         import re
         defaults, _ = self.help_options()
