@@ -415,21 +415,35 @@ CliResult parse_cli(int argc, const char* const* argv) {
   try {
     app.parse(argc, argv);
     check_no_option_taken_as_value(argc, argv);
-    // The option text under the names the checks below have always used.
-    const std::string &size = args.text("--size"), &interval = args.text("--interval"),
-                      &max_bytes = args.text("--max-bytes"), &retries = args.text("--retries"),
-                      &retry_delay = args.text("--retry-delay"), &retry_max_delay = args.text("--retry-max-delay"),
-                      &retry_max_time = args.text("--retry-max-time"), &timeout = args.text("--timeout"),
-                      &grace = args.text("--grace"), &on_error = args.text("--on-error"),
-                      &compress = args.text("--compress"), &connect_timeout = args.text("--connect-timeout"),
-                      &permanent_status = args.text("--permanent-status"),
-                      &retryable_status = args.text("--retryable-status"), &rate = args.text("--rate"),
-                      &parallel = args.text("--parallel"), &max_buffer = args.text("--max-buffer"),
-                      &on_full = args.text("--on-full"), &threads = args.text("--threads"),
-                      &input_format = args.text("--input"), &stats = args.text("--stats"),
-                      &format = args.text("--format"), &wrap = args.text("--wrap"),
-                      &bulk_action = args.text("--bulk-action"), &bisect_on = args.text("--bisect-on");
-    std::string on_invalid = args.text("--on-invalid"), method = args.text("--method");
+    // Each option's text (given, or the table's fallback), one a line, under the names the
+    // conversions below have always used.
+    const std::string& size = args.text("--size");
+    const std::string& interval = args.text("--interval");
+    const std::string& max_bytes = args.text("--max-bytes");
+    const std::string& retries = args.text("--retries");
+    const std::string& retry_delay = args.text("--retry-delay");
+    const std::string& retry_max_delay = args.text("--retry-max-delay");
+    const std::string& retry_max_time = args.text("--retry-max-time");
+    const std::string& timeout = args.text("--timeout");
+    const std::string& grace = args.text("--grace");
+    const std::string& on_error = args.text("--on-error");
+    const std::string& compress = args.text("--compress");
+    const std::string& connect_timeout = args.text("--connect-timeout");
+    const std::string& permanent_status = args.text("--permanent-status");
+    const std::string& retryable_status = args.text("--retryable-status");
+    const std::string& rate = args.text("--rate");
+    const std::string& parallel = args.text("--parallel");
+    const std::string& max_buffer = args.text("--max-buffer");
+    const std::string& on_full = args.text("--on-full");
+    const std::string& threads = args.text("--threads");
+    const std::string& input_format = args.text("--input");
+    const std::string& stats = args.text("--stats");
+    const std::string& format = args.text("--format");
+    const std::string& wrap = args.text("--wrap");
+    const std::string& bulk_action = args.text("--bulk-action");
+    const std::string& bisect_on = args.text("--bisect-on");
+    std::string on_invalid = args.text("--on-invalid");
+    std::string method = args.text("--method");
     const std::vector<std::string>& headers = args.list("--header");
     // Options whose text is the setting.
     config.exec_command = args.text("--exec");
