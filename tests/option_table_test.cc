@@ -96,8 +96,8 @@ TEST_CASE("option table: sections name the sink the options need", "[cli]") {
     std::string value = row.fallback.empty() ? "1" : std::string(row.fallback);
     if (row.kind == ValueKind::One || row.kind == ValueKind::Repeated) argv.push_back(value.c_str());
     CliResult r = parse_cli(static_cast<int>(argv.size()), argv.data());
-    CHECK(r.err == std::string(long_name(row)) +
-                       (row.section == Section::Http ? ": only applies with --post" : ": only applies with --exec or --post"));
+    std::string needs = row.section == Section::Http ? "--post" : "--exec or --post";
+    CHECK(r.err == std::string(long_name(row)) + ": only applies with " + needs);
     if (row.section == Section::Http) {
       argv.push_back("--exec");
       argv.push_back("cat");
