@@ -526,9 +526,13 @@ class DocsTest(Case):
                     self.assertTrue(named & set(m.group(1).split(",")), "not in SYNOPSIS")
 
     def test_defaults_agree_with_help(self):
+        """A default --help shows as one word is the man page's "Default:",
+        README's Default cell, fish's "[DEFAULT]" and zsh's "(default DEFAULT)"."""
         import re
         defaults, _ = self.help_options()
         man, readme = self.man_options(), self.readme_rows()
+        fish = self.read("completions/batchpipe.fish").split("\ncomplete ")
+        zsh = self.read("completions/_batchpipe").replace("\\:", ":").splitlines()
         checked = 0
         for option, default in defaults.items():
             if not default or " " in default:
@@ -539,6 +543,9 @@ class DocsTest(Case):
                 self.assertTrue(re.search(r"Default:? " + re.escape(bare) + r"(?=[\s.,;)]|$)", man[option])
                                 or bare + " (the default)" in man[option], man[option])
                 self.assertIn(f"`{default}`", readme[option])
+                self.assertTrue([c for c in fish if f" -l {option[2:]} " in c and f"[{default}]" in c], "fish")
+                self.assertTrue([s for s in zsh if re.search(re.escape(option) + r"[=\[]", s)
+                                 and f"(default {default})" in s], "zsh")
         self.assertGreater(checked, 15)
 
 if __name__ == "__main__":
