@@ -6,6 +6,8 @@
 #include <charconv>
 #include <cstring>
 #include <map>
+#include <memory>
+#include <stdexcept>
 
 #include <fcntl.h>
 #include <sys/stat.h>
