@@ -1,6 +1,6 @@
 # bash completion for batchpipe(1)                          -*- shell-script -*-
 # Installed as share/bash-completion/completions/batchpipe; keep in step with
-# src/cli.cc and man/batchpipe.1.
+# src/cli/option_table.cc and man/batchpipe.1.
 
 _batchpipe()
 {

@@ -1,5 +1,5 @@
 # fish completion for batchpipe(1). Installed in share/fish/vendor_completions.d;
-# keep in step with src/cli.cc and man/batchpipe.1.
+# keep in step with src/cli/option_table.cc and man/batchpipe.1.
 
 # Arguments are input files ("-" is stdin): fish completes file names by default.
 

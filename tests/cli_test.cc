@@ -260,3 +260,18 @@ TEST_CASE("--parallel auto and auto:MAX") {
   CHECK_FALSE(parse({"-j", "automatic"}).config);
   CHECK_FALSE(parse({"-j", "99999999999"}).config);
 }
+
+TEST_CASE("an option is not taken as the value of the option before it", "[cli]") {
+  CHECK(error_of({"--compress", "--post", "http://h/"}) ==
+        "--compress: missing value before --post; expected gzip (try 'batchpipe --help')");
+  CHECK(error_of({"--exec", "--size", "5"}) ==
+        "--exec: missing value before --size; expected a shell command (try 'batchpipe --help')");
+  CHECK(error_of({"--post", "http://h/", "-H", "--x=1"}).starts_with("--header: missing value before --x;"));
+  // Given with '=', or after "--", such a value is meant.
+  CHECK(error_of({"--post", "http://h/", "--compress=--post"}) == "--compress: expected gzip, got '--post'");
+  CliResult r = parse({"--size", "5", "--", "--size"});
+  REQUIRE(r.config);
+  CHECK(r.config->inputs == std::vector<std::string>{"--size"});
+  // A value that merely starts with one '-' is still a value.
+  CHECK(error_of({"--size", "-3"}).starts_with("--size: expected a whole number"));
+}

@@ -1,5 +1,7 @@
 #include <catch2/catch.hpp>
 
+#include <fmt/format.h>
+
 #include "cli/url_check.h"
 
 using namespace batchpipe;
@@ -33,6 +35,14 @@ TEST_CASE("check_post_url says what is wrong and how to fix it", "[cli]") {
   CHECK_THAT(error_of("http://h:80x/"), Catch::Contains("bad port"));
   CHECK_THAT(error_of("ftp://h/"), Catch::Contains("ftp:// is not supported"));
   CHECK_THAT(error_of("http:/h"), Catch::Contains("expected http://HOST"));
+  CHECK(error_of("127.0.0.1:8080") == "--post 127.0.0.1:8080: add a scheme, e.g. http://127.0.0.1:8080");
+  CHECK(error_of("[::1]:8080/x") == "--post [::1]:8080/x: add a scheme, e.g. http://[::1]:8080/x");
+  CHECK(error_of("ann:pw@h:80/") == "--post ***@h:80/: add a scheme, e.g. http://***@h:80/");
+  // A misspelt scheme is not a host to put http:// in front of.
+  for (const char* url : {"http//host", "http//host/x", "HTTPS//host", "http:host", "https:/h", "http:8080",
+                          "h//x", "a b", "h:", "h:port/"})
+    CHECK(error_of(url) ==
+          fmt::format("--post {}: malformed URL; expected http://HOST[:PORT][/PATH] or https://...", url));
   CHECK_THAT(error_of("http://[::1/"), Catch::Contains("bad host"));
   CHECK_THAT(error_of("http://h h/"), Catch::Contains("not a usable URL"));
 }

@@ -6,6 +6,8 @@
 #include <charconv>
 #include <cstring>
 #include <map>
+#include <memory>
+#include <stdexcept>
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -15,6 +17,7 @@
 #include <fmt/format.h>
 
 #include "cli/format_options.h"
+#include "cli/option_table.h"
 #include "cli/suggest.h"
 #include "base/unique_fd.h"
 #include "cli/url_check.h"
@@ -35,9 +38,6 @@ struct BadValue {
   std::string message;
 };
 
-/// How a size or duration is written, for messages.
-constexpr const char* kSizeForms = "a size such as 65536, 64K, 8M or 1G";
-constexpr const char* kDurationForms = "a duration such as 250ms, 2s, 1.5s or 5m (a bare number is seconds)";
 
 uint64_t to_count(const std::string& flag, const std::string& text, uint64_t minimum = 1) {
   uint64_t value = 0;
@@ -252,19 +252,16 @@ bool bare_number(const std::string& text) {
   return !text.empty() && text.find_first_not_of("0123456789.") == std::string::npos;
 }
 
-/// Every option name the app knows, "--size" and "-q" alike.
-std::vector<std::string> option_names(const CLI::App& app) {
+/// Every option name, "--size" and "-q" alike, for "did you mean".
+std::vector<std::string> all_option_names() {
   std::vector<std::string> names;
-  for (const CLI::Option* opt : app.get_options()) {
-    for (const std::string& l : opt->get_lnames()) names.push_back("--" + l);
-    for (const std::string& s : opt->get_snames()) names.push_back("-" + s);
-  }
+  for (const OptionRow& row : option_table())
+    for (std::string_view name : option_names(row)) names.emplace_back(name);
   return names;
 }
 
 /// CLI11's complaint in our own words: the flag, and what it takes.
-std::string usage_message(const CLI::App& app, const CLI::ParseError& e,
-                          const std::map<std::string, std::string>& forms) {
+std::string usage_message(const CLI::App& app, const CLI::ParseError& e) {
   std::string what = e.what();
   std::string name = what.substr(0, what.find(':'));
   if (dynamic_cast<const CLI::ExtrasError*>(&e)) {
@@ -272,15 +269,15 @@ std::string usage_message(const CLI::App& app, const CLI::ParseError& e,
     for (const std::string& arg : rest) {
       if (arg.size() < 2 || arg[0] != '-') continue;
       std::string flag = arg.substr(0, arg.find('='));
-      auto near = closest_name(flag, option_names(app));
+      auto near = closest_name(flag, all_option_names());
       return near ? fmt::format("unknown option {}; did you mean {}?", flag, *near)
                   : fmt::format("unknown option {}", flag);
     }
     return fmt::format("unexpected argument '{}'", rest.empty() ? what : rest.front());
   }
   if (dynamic_cast<const CLI::ArgumentMismatch*>(&e) && what.find(" missing") != std::string::npos) {
-    auto form = forms.find(name);
-    if (form != forms.end()) return fmt::format("{}: missing value; expected {}", name, form->second);
+    const OptionRow* row = find_option(name);
+    if (row && !row->expects.empty()) return fmt::format("{}: missing value; expected {}", name, row->expects);
   }
   if (dynamic_cast<const CLI::ConversionError*>(&e)) {
     // "Could not convert: --stats = abc": only flags get here, as every option's value is taken as text.
@@ -292,6 +289,105 @@ std::string usage_message(const CLI::App& app, const CLI::ParseError& e,
   }
   return what;
 }
+
+/// Refuses `--compress --post URL`: CLI11 takes the argument after an option
+/// that needs a value whatever it is, so "--post" would become the codec and
+/// the URL an input file. An argument that starts with "--" is an option, not
+/// a value; `--compress=--x` still gives such a value on purpose. Runs after
+/// CLI11 has parsed, so that --help and --version win.
+void check_no_option_taken_as_value(int argc, const char* const* argv) {
+  for (int i = 1; i + 1 < argc; ++i) {
+    std::string_view arg = argv[i];
+    if (arg == "--") return;  // the rest are files
+    const OptionRow* row = arg.starts_with('-') ? find_option(arg) : nullptr;
+    if (!row || (row->kind != ValueKind::One && row->kind != ValueKind::Repeated)) continue;
+    std::string_view next = argv[i + 1];
+    if (next.starts_with("--"))
+      throw BadValue{fmt::format("{}: missing value before {}; expected {} (try 'batchpipe --help')", long_name(*row),
+                                 next.substr(0, next.find('=')), row->expects)};
+    ++i;  // the value, whatever it looks like
+  }
+}
+
+/// --help drawn from the option table: the names and placeholder of each
+/// row as the table writes them, and its default in brackets after the help.
+class TableFormatter : public CLI::Formatter {
+ public:
+  std::string make_option_name(const CLI::Option* opt, bool positional) const override {
+    const OptionRow* row = positional ? nullptr : find_option(opt->get_name());
+    if (!row) return CLI::Formatter::make_option_name(opt, positional);
+    if (row->kind == ValueKind::Optional) return fmt::format("{}[{}]", row->names, row->placeholder);
+    return std::string(row->names);
+  }
+  std::string make_option_opts(const CLI::Option* opt) const override {
+    const OptionRow* row = opt->get_positional() ? nullptr : find_option(opt->get_name());
+    if (!row) return CLI::Formatter::make_option_opts(opt);
+    bool takes_value = row->kind == ValueKind::One || row->kind == ValueKind::Repeated;
+    return takes_value ? fmt::format(" {}", row->placeholder) : std::string();
+  }
+  std::string make_option_desc(const CLI::Option* opt) const override {
+    const OptionRow* row = opt->get_positional() ? nullptr : find_option(opt->get_name());
+    if (!row || shown_default(*row).empty()) return opt->get_description();
+    return fmt::format("{} [{}]", opt->get_description(), shown_default(*row));
+  }
+};
+
+/// What the parser collected for each option of the table, as text, before
+/// it is converted: the value given, or the table's fallback.
+class Args {
+ public:
+  /// Adds every row of the table to `app`, in the table's order.
+  void register_with(CLI::App& app) {
+    for (const OptionRow& row : option_table()) {
+      std::string_view key = long_name(row);
+      std::string names(row.names), help(row.help);
+      CLI::Option* opt = nullptr;
+      if (key == "--help") {
+        opt = app.set_help_flag(names, help);
+      } else if (key == "--version") {
+        opt = app.set_version_flag(names, "batchpipe " BATCHPIPE_VERSION, help);
+      } else if (row.kind == ValueKind::None) {
+        opt = app.add_flag(names, flags_[key], help);
+      } else if (row.kind == ValueKind::Optional) {
+        // CLI11 writes "--stats{human}": the bare flag's value.
+        opt = app.add_flag(fmt::format("{}{{{}}}", names, row.fallback), text_[key], help);
+      } else if (row.kind == ValueKind::One) {
+        text_[key] = std::string(row.fallback);
+        opt = app.add_option(names, text_[key], help);
+      } else {
+        opt = app.add_option(names, lists_[key], help)
+                  ->expected(1)
+                  ->allow_extra_args(false)  // `-H 'A: b' FILE`: FILE is an input, not a second header
+                  ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+      }
+      opt->group(std::string(section_title(row.section)));
+      options_[key] = opt;
+    }
+  }
+
+  bool given(std::string_view name) const { return option(name)->count() > 0; }
+  /// The last value given, or the fallback; "" for neither.
+  const std::string& text(std::string_view name) const { return at(text_, name); }
+  /// Every value given, in order (ValueKind::Repeated).
+  std::vector<std::string>& list(std::string_view name) { return at(lists_, name); }
+  bool flag(std::string_view name) const { return at(flags_, name); }
+  const CLI::Option* option(std::string_view name) const { return at(options_, name); }
+
+ private:
+  /// The entry of `map` for `name`; a name the table lacks is a mistake in cli.cc.
+  template <typename Map>
+  static auto at(Map& map, std::string_view name) -> decltype((map.find(name)->second)) {
+    auto it = map.find(name);
+    if (it == map.end()) throw std::logic_error(fmt::format("{} is not an option of this kind in the table", name));
+    return it->second;
+  }
+
+  // Keyed by long name; the values are bound to CLI11, so they must not move (std::map nodes do not).
+  std::map<std::string_view, CLI::Option*, std::less<>> options_;
+  std::map<std::string_view, std::string, std::less<>> text_;
+  std::map<std::string_view, std::vector<std::string>, std::less<>> lists_;
+  std::map<std::string_view, bool, std::less<>> flags_;
+};
 
 /// Validation threads when --threads is not given: one a CPU, up to the
 /// point where more stopped helping (see README, Performance).
@@ -305,189 +401,69 @@ uint32_t default_threads() {
 CliResult parse_cli(int argc, const char* const* argv) {
   CliResult result;
   Config config;
-  std::string size = "1000", interval = "500ms", max_bytes = "8M", on_invalid = "skip";
-  std::string retries = "5", retry_delay = "500ms", retry_max_delay = "30s", retry_max_time = "0",
-              timeout, grace = "10s", on_error = "continue", compress, connect_timeout = "10s";
-  std::string permanent_status, retryable_status, rate, parallel = "1", max_buffer = "64M", on_full = "block", threads,
-      input_format = "json", stats;
-  std::string format = "array", wrap, bulk_action, method = "POST", bisect_on;
-  std::vector<std::string> headers;
-
   CLI::App app{"Read NDJSON records and deliver them in batches: JSON arrays, NDJSON or Elasticsearch _bulk bodies.",
                "batchpipe"};
+  app.formatter(std::make_shared<TableFormatter>());
   app.get_formatter()->column_width(24);
   app.footer(kFooter);
   // A scalar option given twice: the last one wins, as with curl and GNU tools.
   app.option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
-  app.set_version_flag("-V,--version", "batchpipe " BATCHPIPE_VERSION);
-
-  // What each option's value looks like, for "missing value" messages.
-  std::map<std::string, std::string> forms;
-  auto takes = [&](CLI::Option* opt, std::string what) {
-    forms[opt->get_name()] = std::move(what);
-    return opt;
-  };
   app.add_option("FILE", config.inputs, "Input files, read in order; '-' or none reads stdin")
       ->type_name("")
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
-  takes(app.add_option("--size", size, "Close a batch when it holds N records [1000]")->type_name("N"),
-        "a whole number of at least 1");
-  takes(app.add_option("--interval", interval,
-                       "Close a batch when its oldest record is DUR old; a bare number is seconds; 0 = off [500ms]")
-            ->type_name("DUR"),
-        kDurationForms);
-  takes(app.add_option("--max-bytes", max_bytes,
-                       "Largest batch as written or sent, newline included (K/M/G = KiB/MiB/GiB) [8M]")
-            ->type_name("SIZE"),
-        kSizeForms);
-  takes(app.add_option("--format", format,
-                       "Batch body: array ([r1,r2] and a newline), ndjson (each record and a newline) or bulk "
-                       "(Elasticsearch _bulk: an action line before each) [array]")
-            ->type_name("FORMAT"),
-        "array, ndjson or bulk");
-  takes(app.add_option("--wrap", wrap, "Put the array where @ stands in PREFIX@SUFFIX, e.g. '{\"events\":@}'")
-            ->type_name("PREFIX@SUFFIX"),
-        "JSON with @ where the array goes, e.g. '{\"events\":@}'");
-  takes(app.add_option("--bulk-action", bulk_action,
-                       "--format bulk's action line; {record_id} gives a stable id [{\"index\":{}}]")
-            ->type_name("JSON"),
-        "a JSON object such as '{\"create\":{\"_id\":\"{record_id}\"}}'");
-  takes(app.add_option("--input", input_format,
-                       "json: each line is a JSON value; text: each line is a record as a JSON string [json]")
-             ->type_name("FORMAT"),
-        "json or text");
-  takes(app.add_option("--on-invalid", on_invalid,
-                       "On an invalid line: skip (report, exit 1), fail (exit 3), quote (send as a JSON string) [skip]")
-            ->type_name("MODE"),
-        "skip, fail or quote");
-  takes(app.add_option("--max-buffer", max_buffer, "Hold at most SIZE of records read but not yet delivered [64M]")
-            ->type_name("SIZE"),
-        kSizeForms);
-  takes(app.add_option("--on-full", on_full,
-                       "When --max-buffer is full: block (stop reading) or drop (new records, exit 4) [block]")
-            ->type_name("MODE"),
-        "block or drop");
-  takes(app.add_option("--threads", threads, "Validate on N threads; 1 = on the loop's own [online CPUs, at most 4]")
-            ->type_name("N"),
-        "a whole number of at least 1");
-  app.add_flag("--stats{human}", stats, "Print a summary on stderr at the end; --stats=json: one JSON object")
-      ->type_name("[=json]");
-  app.add_flag("--progress", config.progress,
-               "Show progress on stderr: a status line on a terminal, else a line every 10s");
-  takes(app.add_option("--metrics-file", config.metrics_file,
-                       "Write Prometheus metrics to FILE every 5s and at exit, atomically")
-            ->type_name("FILE"),
-        "a file name");
-  app.add_flag("-q,--quiet", config.quiet, "Do not report invalid lines and retries one by one");
-  takes(app.add_option("--checkpoint", config.checkpoint,
-                       "Keep in FILE how far each input file was delivered; start there next time (not stdin)")
-            ->type_name("FILE"),
-        "a file name");
-  app.add_flag("-F,--follow", config.follow,
-               "Keep reading files as they grow, as tail -F does, across rotation and truncation");
-
-  std::vector<CLI::Option*> delivery, http;
-  auto* exec = takes(app.add_option("--exec", config.exec_command,
-                                    "Run '/bin/sh -c CMD' once per batch, the batch on its stdin; a pipeline's "
-                                    "status is its last command's (see batchpipe(1))")
-                         ->type_name("CMD"),
-                     "a shell command");
-  auto* post = takes(app.add_option("--post", config.post_urls,
-                                    "Send each batch to an http:// or https:// URL ({batch_id}, {batch} and "
-                                    "{attempt} are filled in, also in -H); several: round-robin over those that answer")
-                         ->type_name("URL")
-                         ->expected(1)
-                         ->allow_extra_args(false)  // `--post URL FILE`: FILE is an input, not a second URL
-                         ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll),
-                     "an http:// or https:// URL");
-  http.push_back(takes(app.add_option("-H,--header", headers,
-                                      "Add a request header; @FILE reads one a line; not Idempotency-Key")
-                           ->type_name("'NAME: VALUE'|@FILE")
-                           ->expected(1)
-                           ->allow_extra_args(false)  // `-H 'A: b' FILE`: FILE is an input, not a header
-                           ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll),
-                       "'Name: value' or @FILE"));
-  http.push_back(takes(app.add_option("--bisect-on", bisect_on,
-                                      "Split a batch refused with these HTTP statuses until the bad records are "
-                                      "alone, e.g. 400,422 [off; 413 always splits]")
-                           ->type_name("LIST"),
-                       "HTTP statuses such as 400,422"));
-  http.push_back(takes(app.add_option("--method", method, "HTTP method: POST or PUT [POST]")->type_name("METHOD"),
-                       "POST or PUT"));
-  http.push_back(takes(app.add_option("--compress", compress, "Compress request bodies: gzip")->type_name("METHOD"),
-                       "gzip"));
-  http.push_back(takes(app.add_option("--connect-timeout", connect_timeout, "Limit on connecting [10s]")
-                           ->type_name("DUR"),
-                       kDurationForms));
-  http.push_back(takes(app.add_option("--cacert", config.cacert, "Trust the CA certificates in FILE (PEM)")
-                           ->type_name("FILE"),
-                       "a file of PEM certificates"));
-  http.push_back(app.add_flag("--insecure", config.insecure, "Do not verify TLS certificates (warns)"));
-  delivery.push_back(takes(app.add_option("-j,--parallel", parallel,
-                                          "Deliver up to N batches at once, committed in input order [1]; auto[:MAX]: "
-                                          "adapt to the receiver, from 1 up to MAX [32]")
-                               ->type_name("N|auto[:MAX]"),
-                           "a whole number from 1 to 256, or auto, or auto:MAX"));
-  delivery.push_back(takes(app.add_option("--rate", rate,
-                                          "Start at most N requests a second (N/s) or a minute (N/m), evenly "
-                                          "spaced, over all workers; retries count [no limit]")
-                               ->type_name("N/s|N/m"),
-                           "a rate such as 20/s or 600/m"));
-  delivery.push_back(takes(app.add_option("--permanent-status", permanent_status,
-                                          "Give a batch up without retries on these exit statuses (--exec) or "
-                                          "HTTP statuses (--post), e.g. 3 or 409,422")
-                               ->type_name("LIST"),
-                           "statuses such as 3 or 409,500-502"));
-  delivery.push_back(takes(app.add_option("--retryable-status", retryable_status,
-                                          "Retry on these statuses, even ones that stop the run (127, 404)")
-                               ->type_name("LIST"),
-                           "statuses such as 3 or 409,500-502"));
-  delivery.push_back(app.add_flag("-v,--verbose", config.verbose, "Log every delivery attempt on stderr"));
-  delivery.push_back(app.add_flag("--map", config.map,
-                                  "The answer is a JSON array, one element per record: print each record's, in order"));
-  delivery.push_back(app.add_flag("--map-with-input", config.map_with_input,
-                                  "As --map, printing {\"in\":RECORD,\"out\":ANSWER} for each record"));
-  delivery.push_back(takes(app.add_option("--retries", retries,
-                                          "Retries after a failed attempt; inf = until delivered, usually with "
-                                          "--retry-max-time [5]")
-                               ->type_name("N|inf"),
-                           "a whole number, 0 for none, or inf"));
-  delivery.push_back(takes(app.add_option("--retry-delay", retry_delay, "First retry delay, doubled each time [500ms]")
-                               ->type_name("DUR"),
-                           kDurationForms));
-  delivery.push_back(takes(app.add_option("--retry-max-delay", retry_max_delay, "Longest delay between retries [30s]")
-                               ->type_name("DUR"),
-                           kDurationForms));
-  delivery.push_back(takes(app.add_option("--retry-max-time", retry_max_time,
-                                          "Give a batch up after this long; 0 = no limit [0]")
-                               ->type_name("DUR"),
-                           kDurationForms));
-  delivery.push_back(takes(app.add_option("--timeout", timeout,
-                                          "Limit on each attempt; 0 = none [--exec: 0, --post: 30s]")
-                               ->type_name("DUR"),
-                           kDurationForms));
-  delivery.push_back(takes(app.add_option("--on-error", on_error,
-                                          "After retries run out: continue (exit 4) or stop (exit 5) [continue]")
-                               ->type_name("MODE"),
-                           "continue or stop"));
-  delivery.push_back(takes(app.add_option("--dead-letter", config.dead_letter,
-                                          "Append undelivered records to FILE as NDJSON (mode 0600); not an input")
-                               ->type_name("FILE"),
-                           "a file name"));
-  delivery.push_back(takes(app.add_option("--grace", grace,
-                                          "After SIGTERM/SIGINT/SIGHUP, time left for deliveries under way [10s]")
-                               ->type_name("DUR"),
-                           kDurationForms));
-
-  for (CLI::Option* opt : delivery) opt->group("Delivery (with --exec or --post)");
-  for (CLI::Option* opt : http) opt->group("HTTP (with --post)");
-  exec->group("Sinks (default: stdout)");
-  post->group("Sinks (default: stdout)");
+  Args args;
+  args.register_with(app);
 
   try {
     app.parse(argc, argv);
+    check_no_option_taken_as_value(argc, argv);
+    // Each option's text (given, or the table's fallback), one a line, under the names the
+    // conversions below have always used.
+    const std::string& size = args.text("--size");
+    const std::string& interval = args.text("--interval");
+    const std::string& max_bytes = args.text("--max-bytes");
+    const std::string& retries = args.text("--retries");
+    const std::string& retry_delay = args.text("--retry-delay");
+    const std::string& retry_max_delay = args.text("--retry-max-delay");
+    const std::string& retry_max_time = args.text("--retry-max-time");
+    const std::string& timeout = args.text("--timeout");
+    const std::string& grace = args.text("--grace");
+    const std::string& on_error = args.text("--on-error");
+    const std::string& compress = args.text("--compress");
+    const std::string& connect_timeout = args.text("--connect-timeout");
+    const std::string& permanent_status = args.text("--permanent-status");
+    const std::string& retryable_status = args.text("--retryable-status");
+    const std::string& rate = args.text("--rate");
+    const std::string& parallel = args.text("--parallel");
+    const std::string& max_buffer = args.text("--max-buffer");
+    const std::string& on_full = args.text("--on-full");
+    const std::string& threads = args.text("--threads");
+    const std::string& input_format = args.text("--input");
+    const std::string& stats = args.text("--stats");
+    const std::string& format = args.text("--format");
+    const std::string& wrap = args.text("--wrap");
+    const std::string& bulk_action = args.text("--bulk-action");
+    const std::string& bisect_on = args.text("--bisect-on");
+    std::string on_invalid = args.text("--on-invalid");
+    std::string method = args.text("--method");
+    const std::vector<std::string>& headers = args.list("--header");
+    // Options whose text is the setting.
+    config.exec_command = args.text("--exec");
+    config.post_urls = args.list("--post");
+    config.cacert = args.text("--cacert");
+    config.dead_letter = args.text("--dead-letter");
+    config.metrics_file = args.text("--metrics-file");
+    config.checkpoint = args.text("--checkpoint");
+    config.progress = args.flag("--progress");
+    config.quiet = args.flag("--quiet");
+    config.follow = args.flag("--follow");
+    config.insecure = args.flag("--insecure");
+    config.verbose = args.flag("--verbose");
+    config.map = args.flag("--map");
+    config.map_with_input = args.flag("--map-with-input");
+
     if (!config.post_urls.empty()) config.post_url = config.post_urls.front();
-    if (exec->count() && post->count())
+    if (args.given("--exec") && args.given("--post"))
       throw BadValue{"--exec and --post cannot be used together: batches go to one place"};
     config.batch_size = to_count("--size", size);
     config.interval = to_duration("--interval", interval);
@@ -499,14 +475,14 @@ CliResult parse_cli(int argc, const char* const* argv) {
     config.on_invalid = on_invalid == "fail"    ? InvalidMode::Fail
                         : on_invalid == "quote" ? InvalidMode::Quote
                                                 : InvalidMode::Skip;
-    for (CLI::Option* opt : delivery)
-      if (opt->count() && !config.delivers())
-        throw BadValue{fmt::format("{}: only applies with --exec or --post", opt->get_name())};
-    for (CLI::Option* opt : http)
-      if (opt->count() && config.post_url.empty())
-        throw BadValue{fmt::format("{}: only applies with --post", opt->get_name())};
-    if (exec->count() && config.exec_command.empty()) throw BadValue{"--exec: the command is empty"};
-    if (post->count()) {
+    for (const OptionRow& row : option_table())
+      if (row.section == Section::Delivery && args.given(long_name(row)) && !config.delivers())
+        throw BadValue{fmt::format("{}: only applies with --exec or --post", long_name(row))};
+    for (const OptionRow& row : option_table())
+      if (row.section == Section::Http && args.given(long_name(row)) && config.post_url.empty())
+        throw BadValue{fmt::format("{}: only applies with --post", long_name(row))};
+    if (args.given("--exec") && config.exec_command.empty()) throw BadValue{"--exec: the command is empty"};
+    if (args.given("--post")) {
       bool any_https = false;
       for (size_t i = 0; i < config.post_urls.size(); ++i) {
         const std::string& u = config.post_urls[i];
@@ -526,8 +502,8 @@ CliResult parse_cli(int argc, const char* const* argv) {
       if (!any_https && !config.cacert.empty())
         result.warnings.push_back("--cacert: has no effect on an http:// URL, which has no TLS");
     }
-    if (app.count("--metrics-file") && config.metrics_file.empty()) throw BadValue{"--metrics-file: the path is empty"};
-    if (app.count("--checkpoint") && config.checkpoint.empty()) throw BadValue{"--checkpoint: the path is empty"};
+    if (args.given("--metrics-file") && config.metrics_file.empty()) throw BadValue{"--metrics-file: the path is empty"};
+    if (args.given("--checkpoint") && config.checkpoint.empty()) throw BadValue{"--checkpoint: the path is empty"};
     config.headers = to_headers(headers, config.secrets);
     if (!config.cacert.empty()) check_cacert(config.cacert);
     if (compress.size()) to_mode("--compress", compress, {"gzip"});
@@ -551,7 +527,7 @@ CliResult parse_cli(int argc, const char* const* argv) {
     }
     if (!rate.empty()) config.rate = to_rate(rate);
     config.status_rules = to_status_rules(permanent_status, retryable_status, !config.exec_command.empty());
-    if (app.count("--bisect-on") && bisect_on.empty())
+    if (args.given("--bisect-on") && bisect_on.empty())
       throw BadValue{"--bisect-on: expected HTTP statuses such as 400,422, got ''"};
     if (!bisect_on.empty()) {
       std::string error;
@@ -564,7 +540,7 @@ CliResult parse_cli(int argc, const char* const* argv) {
     config.max_buffer = to_size("--max-buffer", max_buffer, 1 << 20, uint64_t{1} << 40, "1T");
     // The default --max-bytes (8M) follows a smaller --max-buffer; a value
     // the user gave must fit in it.
-    if (!app.count("--max-bytes") && config.max_bytes > config.max_buffer) config.max_bytes = config.max_buffer;
+    if (!args.given("--max-bytes") && config.max_bytes > config.max_buffer) config.max_bytes = config.max_buffer;
     if (config.max_bytes > config.max_buffer)
       throw BadValue{fmt::format("--max-bytes {} is larger than --max-buffer {}: a batch must fit in the buffer; "
                                  "raise --max-buffer or lower --max-bytes",
@@ -605,7 +581,7 @@ CliResult parse_cli(int argc, const char* const* argv) {
     return result;
   } catch (const CLI::ParseError& e) {
     result.status = ExitStatus::Usage;
-    result.err = fmt::format("{} (try 'batchpipe --help')", usage_message(app, e, forms));
+    result.err = fmt::format("{} (try 'batchpipe --help')", usage_message(app, e));
     result.warnings.clear();
     return result;
   } catch (const BadValue& e) {

@@ -33,6 +33,40 @@ std::string masked(std::string_view url) {
   return fmt::format("{}***{}", url.substr(0, start), url.substr(at));
 }
 
+/// True when `url`, which has no "://", reads as HOST[:PORT] with an optional
+/// path, query or fragment, so that putting "http://" in front is the fix.
+/// A misspelt scheme ("http//h", "https:h", "http:/h") is not a host: putting
+/// "http://" in front of it would make a URL whose host is "http".
+bool host_without_scheme(std::string_view url) {
+  std::string_view authority = url.substr(0, url.find_first_of("/?#"));
+  std::string_view rest = url.substr(authority.size());
+  if (rest.starts_with("//")) return false;
+  if (size_t at = authority.rfind('@'); at != std::string_view::npos) authority = authority.substr(at + 1);
+  std::string_view host = authority, port;
+  if (authority.starts_with('[')) {
+    size_t close = authority.find(']');
+    if (close == std::string_view::npos) return false;
+    host = authority.substr(0, close + 1);
+    port = authority.substr(close + 1);
+    if (!port.empty() && !port.starts_with(':')) return false;
+    if (!port.empty()) port = port.substr(1);
+  } else {
+    size_t colon = authority.find(':');
+    if (colon != std::string_view::npos) {
+      host = authority.substr(0, colon);
+      port = authority.substr(colon + 1);
+      if (port.empty()) return false;
+    }
+    if (host.empty() || !std::all_of(host.begin(), host.end(), [](unsigned char c) {
+          return std::isalnum(c) || c == '.' || c == '-' || c == '_';
+        }))
+      return false;
+    std::string name = lower(host);
+    if (name == "http" || name == "https") return false;
+  }
+  return std::all_of(port.begin(), port.end(), [](unsigned char c) { return std::isdigit(c); });
+}
+
 }  // namespace
 
 UrlCheck check_post_url(std::string_view url) {
@@ -47,10 +81,8 @@ UrlCheck check_post_url(std::string_view url) {
   }
   size_t sep = url.find("://");
   if (sep == std::string_view::npos) {
-    std::string l = lower(url);
-    if (l.starts_with("http:") || l.starts_with("https:"))
-      return fail("expected http://HOST[:PORT][/PATH] or https://...");
-    return fail(fmt::format("add a scheme, e.g. http://{}", masked(url)));
+    if (host_without_scheme(url)) return fail(fmt::format("add a scheme, e.g. http://{}", masked(url)));
+    return fail("malformed URL; expected http://HOST[:PORT][/PATH] or https://...");
   }
   std::string scheme = lower(url.substr(0, sep));
   if (scheme != "http" && scheme != "https")

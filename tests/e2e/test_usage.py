@@ -158,6 +158,7 @@ class UrlTest(Case):
             ("http://127.0.0.1:0/", "--post http://127.0.0.1:0/: bad port '0'"),
             ("ftp://127.0.0.1/", "--post ftp://127.0.0.1/: ftp:// is not supported"),
             ("", "--post: the URL is empty"),
+            ("http//127.0.0.1/", "--post http//127.0.0.1/: malformed URL; expected http://HOST[:PORT][/PATH] or https://"),
         ]
         for url, message in cases:
             with self.subTest(url=url):
@@ -210,6 +211,11 @@ class OwnWordsTest(Case):
             (["--size", "99999999999999999999"], "batchpipe: --size: 99999999999999999999 is too large"),
             (["--threads", "65"], "batchpipe: --threads: 65 is too large (at most 64)"),
             (["--exec", "cat", "-j", "257"], "batchpipe: --parallel: 257 is too large (at most 256)"),
+            # An option is not the value of the one before it.
+            (["--compress", "--post", "http://h/"], "batchpipe: --compress: missing value before --post; expected gzip"),
+            (["--post", "http://h/", "-H", "--method", "PUT"],
+             "batchpipe: --header: missing value before --method; expected 'Name: value' or @FILE"),
+            (["--size", "--interval=1s"], "batchpipe: --size: missing value before --interval; expected a whole number"),
         ]
         for args, start in cases:
             with self.subTest(args=args):
@@ -415,19 +421,132 @@ class DocsTest(Case):
                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60)
         self.assertEqual((checked.returncode, checked.stderr), (0, b""))
 
-    def test_every_option_is_documented_and_completed(self):
-        import re
-        help_text = self.run_ok(["--help"]).stdout.decode()
-        options = sorted(set(re.findall(r"--[a-z][a-z-]+", help_text)))
-        docs = {path: self.read(path) for path in ("completions/batchpipe.bash", "completions/_batchpipe",
-                                                   "completions/batchpipe.fish")}
-        docs["man/batchpipe.1"] = self.read("man/batchpipe.1").replace("\\-", "-")
-        for option in options:
-            for path, text in docs.items():
-                with self.subTest(option=option, path=path):
-                    name = option[2:] if path.endswith(".fish") else option
-                    self.assertIn(name, text)
+    # An option's name as written: -q, --max-bytes.
+    NAME = r"(?<![\w-])(--[a-z][a-z0-9-]*|-[A-Za-z])(?![\w-])"
+    # The names at the start of an option line of --help: "  -j,--parallel N ...".
+    HELP_LINE = r"^  ((?:-[A-Za-z]|--[a-z][a-z0-9-]*)(?:,(?:-[A-Za-z]|--[a-z][a-z0-9-]*))*)"
 
+    def help_options(self):
+        """{long name: default in --help's brackets, or None}, and every name.
+        --help is drawn from the option table (src/cli/option_table.cc), and
+        tests/option_table_test.cc checks it against the table."""
+        import re
+        defaults, names, current = {}, set(), None
+        for line in self.run_ok(["--help"]).stdout.decode().splitlines():
+            m = re.match(self.HELP_LINE, line)
+            if m:
+                names.update(m.group(1).split(","))
+                current = m.group(1).split(",")[-1]
+                defaults[current] = None
+            elif not line.startswith("  "):
+                current = None
+            bracket = re.search(r" \[([^\]]*)\]$", line)
+            if bracket and current:
+                defaults[current] = bracket.group(1)
+        return defaults, names
+
+    def man_options(self):
+        """{long name: the text of its entry} for each tagged paragraph of
+        OPTIONS whose tag is an option, font escapes and macros dropped."""
+        import re
+        text = self.read("man/batchpipe.1").replace("\\-", "-")
+        section = text[text.index("\n.SH OPTIONS\n") + 1:]
+        section = section[: section.index("\n.SH ")]
+        entries = {}
+        for entry in section.split("\n.TP\n")[1:]:
+            tag = re.sub(r"\\f[A-Z]", "", entry.split("\n")[0])
+            if not re.match(r'\.(B|BI|BR) "?-', tag):
+                continue  # FILE
+            flat = re.sub(r"\\f[A-Z]|\\\(aq|\\&", "", entry)
+            flat = re.sub(r"^\.(B|BR|BI|I|RB|IR)\s+", "", flat, flags=re.M)
+            flat = " ".join(flat.replace('"', "").split())
+            for name in re.findall(self.NAME, tag):
+                entries[name] = entries.get(name, "") + " " + flat
+        return entries
+
+    def completion_options(self):
+        """{file: the option names it completes}."""
+        import re
+        bash = re.search(r"local opts='([^']*)'", self.read("completions/batchpipe.bash")).group(1)
+        zsh = set()
+        for line in self.read("completions/_batchpipe").splitlines():
+            spec = line.strip()
+            if not spec.startswith("'"):
+                continue
+            spec = re.sub(r"^'\([^)]*\)'?", "", spec).lstrip("'*")  # the exclusion list and '*'
+            both = re.match(r"\{([^}]*)\}", spec)
+            one = re.match(r"(--?[A-Za-z][A-Za-z0-9-]*)", spec)
+            if both:
+                zsh.update(n.rstrip("+=") for n in both.group(1).split(","))
+            elif one:
+                zsh.add(one.group(1))
+        fish = set()
+        for line in self.read("completions/batchpipe.fish").splitlines():
+            if line.startswith("complete -c batchpipe"):
+                fish.update("-" + s for s in re.findall(r" -s (\S)", line))
+                fish.update("--" + l for l in re.findall(r" -l (\S+)", line))
+        return {"completions/batchpipe.bash": {w.split("=")[0] for w in bash.split()},
+                "completions/_batchpipe": zsh, "completions/batchpipe.fish": fish}
+
+    def readme_rows(self):
+        """{name: [Default cells]} of README's options table."""
+        import re
+        text = self.read("README.md")
+        section = text[text.index("\n## Options\n") + 1:]
+        section = section[: section.index("\n## ")]
+        rows = {}
+        for line in section.splitlines():
+            if line.startswith("| `"):
+                cells = line.split("|")
+                for name in re.findall(self.NAME, cells[1]):
+                    rows.setdefault(name, []).append(cells[2].strip())
+        return rows
+
+    def test_every_option_is_documented_and_completed_and_nothing_else(self):
+        _, options = self.help_options()
+        self.assertIn("--max-bytes", options)
+        places = {"man/batchpipe.1 (OPTIONS)": set(self.man_options()), "README.md (Options)": set(self.readme_rows())}
+        places.update(self.completion_options())
+        for place, names in places.items():
+            with self.subTest(place=place):
+                self.assertEqual(sorted(options - names), [], "options missing")
+                self.assertEqual(sorted(names - options), [], "options that --help does not know")
+
+    def test_synopsis_names_every_option(self):
+        import re
+        _, options = self.help_options()
+        text = self.read("man/batchpipe.1").replace("\\-", "-")
+        synopsis = re.sub(r"\\f[A-Z]", "", text[text.index(".SH SYNOPSIS"):text.index(".SH DESCRIPTION")])
+        named = set(re.findall(self.NAME, synopsis))
+        self.assertEqual(sorted(named - options), [])
+        for line in self.run_ok(["--help"]).stdout.decode().splitlines():
+            m = re.match(self.HELP_LINE, line)
+            if m:
+                with self.subTest(option=m.group(1)):
+                    self.assertTrue(named & set(m.group(1).split(",")), "not in SYNOPSIS")
+
+    def test_defaults_agree_with_help(self):
+        """A default --help shows as one word is the man page's "Default:",
+        README's Default cell, fish's "[DEFAULT]" and zsh's "(default DEFAULT)"."""
+        import re
+        defaults, _ = self.help_options()
+        man, readme = self.man_options(), self.readme_rows()
+        fish = self.read("completions/batchpipe.fish").split("\ncomplete ")
+        zsh = self.read("completions/_batchpipe").replace("\\:", ":").splitlines()
+        checked = 0
+        for option, default in defaults.items():
+            if not default or " " in default:
+                continue  # none, or words ("online CPUs, at most 4")
+            checked += 1
+            with self.subTest(option=option):
+                bare = default.replace('"', "")  # as man_options leaves it
+                self.assertTrue(re.search(r"Default:? " + re.escape(bare) + r"(?=[\s.,;)]|$)", man[option])
+                                or bare + " (the default)" in man[option], man[option])
+                self.assertIn(f"`{default}`", readme[option])
+                self.assertTrue([c for c in fish if f" -l {option[2:]} " in c and f"[{default}]" in c], "fish")
+                self.assertTrue([s for s in zsh if re.search(re.escape(option) + r"[=\[]", s)
+                                 and f"(default {default})" in s], "zsh")
+        self.assertGreater(checked, 15)
 
 if __name__ == "__main__":
     unittest.main()

@@ -1,0 +1,168 @@
+#include "cli/option_table.h"
+
+#include <array>
+
+namespace batchpipe {
+namespace {
+
+using enum ValueKind;
+using enum Section;
+
+constexpr const char* kStatusForms = "statuses such as 3 or 409,500-502";
+
+// Sections are kept together, in --help's order; within one, rows are in --help's order too.
+// A row names only what it has; the rest keep OptionRow's defaults. GCC 12 warns
+// about fields left out of a designated initializer even so (GCC 14 no longer does).
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmissing-field-initializers"
+// clang-format off
+constexpr std::array kOptions = std::to_array<OptionRow>({
+  {.names = "-h,--help", .help = "Print this help message and exit"},
+  {.names = "-V,--version", .help = "Display program version information and exit"},
+  {.names = "--size", .kind = One, .placeholder = "N", .fallback = "1000",
+   .help = "Close a batch when it holds N records", .expects = "a whole number of at least 1"},
+  {.names = "--interval", .kind = One, .placeholder = "DUR", .fallback = "500ms",
+   .help = "Close a batch when its oldest record is DUR old; a bare number is seconds; 0 = off",
+   .expects = kDurationForms},
+  {.names = "--max-bytes", .kind = One, .placeholder = "SIZE", .fallback = "8M",
+   .help = "Largest batch as written or sent, newline included (K/M/G = KiB/MiB/GiB)", .expects = kSizeForms},
+  {.names = "--format", .kind = One, .placeholder = "FORMAT", .fallback = "array",
+   .help = "Batch body: array ([r1,r2] and a newline), ndjson (each record and a newline) or bulk "
+           "(Elasticsearch _bulk: an action line before each)",
+   .expects = "array, ndjson or bulk"},
+  {.names = "--wrap", .kind = One, .placeholder = "PREFIX@SUFFIX",
+   .help = "Put the array where @ stands in PREFIX@SUFFIX, e.g. '{\"events\":@}'",
+   .expects = "JSON with @ where the array goes, e.g. '{\"events\":@}'"},
+  {.names = "--bulk-action", .kind = One, .placeholder = "JSON", .shown_default = "{\"index\":{}}",
+   .help = "--format bulk's action line; {record_id} gives a stable id",
+   .expects = "a JSON object such as '{\"create\":{\"_id\":\"{record_id}\"}}'"},
+  {.names = "--input", .kind = One, .placeholder = "FORMAT", .fallback = "json",
+   .help = "json: each line is a JSON value; text: each line is a record as a JSON string",
+   .expects = "json or text"},
+  {.names = "--on-invalid", .kind = One, .placeholder = "MODE", .fallback = "skip",
+   .help = "On an invalid line: skip (report, exit 1), fail (exit 3), quote (send as a JSON string)",
+   .expects = "skip, fail or quote"},
+  {.names = "--max-buffer", .kind = One, .placeholder = "SIZE", .fallback = "64M",
+   .help = "Hold at most SIZE of records read but not yet delivered", .expects = kSizeForms},
+  {.names = "--on-full", .kind = One, .placeholder = "MODE", .fallback = "block",
+   .help = "When --max-buffer is full: block (stop reading) or drop (new records, exit 4)",
+   .expects = "block or drop"},
+  {.names = "--threads", .kind = One, .placeholder = "N", .shown_default = "online CPUs, at most 4",
+   .help = "Validate on N threads; 1 = on the loop's own", .expects = "a whole number of at least 1"},
+  {.names = "--stats", .kind = Optional, .placeholder = "=json", .fallback = "human",
+   .help = "Print a summary on stderr at the end; --stats=json: one JSON object", .expects = "human or json"},
+  {.names = "--progress", .help = "Show progress on stderr: a status line on a terminal, else a line every 10s"},
+  {.names = "--metrics-file", .kind = One, .placeholder = "FILE",
+   .help = "Write Prometheus metrics to FILE every 5s and at exit, atomically", .expects = "a file name"},
+  {.names = "-q,--quiet", .help = "Do not report invalid lines and retries one by one"},
+  {.names = "--checkpoint", .kind = One, .placeholder = "FILE",
+   .help = "Keep in FILE how far each input file was delivered; start there next time (not stdin)",
+   .expects = "a file name"},
+  {.names = "-F,--follow", .help = "Keep reading files as they grow, as tail -F does, across rotation and truncation"},
+
+  {.names = "--exec", .kind = One, .placeholder = "CMD", .section = Sink,
+   .help = "Run '/bin/sh -c CMD' once per batch, the batch on its stdin; a pipeline's status is its last "
+           "command's (see batchpipe(1))",
+   .expects = "a shell command"},
+  {.names = "--post", .kind = Repeated, .placeholder = "URL", .section = Sink,
+   .help = "Send each batch to an http:// or https:// URL ({batch_id}, {batch} and {attempt} are filled in, also "
+           "in -H); several: round-robin over those that answer",
+   .expects = "an http:// or https:// URL"},
+
+  {.names = "-H,--header", .kind = Repeated, .placeholder = "'NAME: VALUE'|@FILE", .section = Http,
+   .help = "Add a request header; @FILE reads one a line; not Idempotency-Key", .expects = "'Name: value' or @FILE"},
+  {.names = "--bisect-on", .kind = One, .placeholder = "LIST", .shown_default = "off; 413 always splits",
+   .section = Http,
+   .help = "Split a batch refused with these HTTP statuses until the bad records are alone, e.g. 400,422",
+   .expects = "HTTP statuses such as 400,422"},
+  {.names = "--method", .kind = One, .placeholder = "METHOD", .fallback = "POST", .section = Http,
+   .help = "HTTP method: POST or PUT", .expects = "POST or PUT"},
+  {.names = "--compress", .kind = One, .placeholder = "METHOD", .section = Http,
+   .help = "Compress request bodies: gzip", .expects = "gzip"},
+  {.names = "--connect-timeout", .kind = One, .placeholder = "DUR", .fallback = "10s", .section = Http,
+   .help = "Limit on connecting", .expects = kDurationForms},
+  {.names = "--cacert", .kind = One, .placeholder = "FILE", .section = Http,
+   .help = "Trust the CA certificates in FILE (PEM)", .expects = "a file of PEM certificates"},
+  {.names = "--insecure", .section = Http, .help = "Do not verify TLS certificates (warns)"},
+
+  {.names = "-j,--parallel", .kind = One, .placeholder = "N|auto[:MAX]", .fallback = "1",
+   .shown_default = "1; MAX: 32", .section = Delivery,
+   .help = "Deliver up to N batches at once, committed in input order; auto[:MAX]: adapt to the receiver, from 1 "
+           "up to MAX",
+   .expects = "a whole number from 1 to 256, or auto, or auto:MAX"},
+  {.names = "--rate", .kind = One, .placeholder = "N/s|N/m", .shown_default = "no limit", .section = Delivery,
+   .help = "Start at most N requests a second (N/s) or a minute (N/m), evenly spaced, over all workers; retries "
+           "count",
+   .expects = "a rate such as 20/s or 600/m"},
+  {.names = "--permanent-status", .kind = One, .placeholder = "LIST", .section = Delivery,
+   .help = "Give a batch up without retries on these exit statuses (--exec) or HTTP statuses (--post), e.g. 3 or "
+           "409,422",
+   .expects = kStatusForms},
+  {.names = "--retryable-status", .kind = One, .placeholder = "LIST", .section = Delivery,
+   .help = "Retry on these statuses, even ones that stop the run (127, 404)", .expects = kStatusForms},
+  {.names = "-v,--verbose", .section = Delivery, .help = "Log every delivery attempt on stderr"},
+  {.names = "--map", .section = Delivery,
+   .help = "The answer is a JSON array, one element per record: print each record's, in order"},
+  {.names = "--map-with-input", .section = Delivery,
+   .help = "As --map, printing {\"in\":RECORD,\"out\":ANSWER} for each record"},
+  {.names = "--retries", .kind = One, .placeholder = "N|inf", .fallback = "5", .section = Delivery,
+   .help = "Retries after a failed attempt; inf = until delivered, usually with --retry-max-time",
+   .expects = "a whole number, 0 for none, or inf"},
+  {.names = "--retry-delay", .kind = One, .placeholder = "DUR", .fallback = "500ms", .section = Delivery,
+   .help = "First retry delay, doubled each time", .expects = kDurationForms},
+  {.names = "--retry-max-delay", .kind = One, .placeholder = "DUR", .fallback = "30s", .section = Delivery,
+   .help = "Longest delay between retries", .expects = kDurationForms},
+  {.names = "--retry-max-time", .kind = One, .placeholder = "DUR", .fallback = "0", .section = Delivery,
+   .help = "Give a batch up after this long; 0 = no limit", .expects = kDurationForms},
+  {.names = "--timeout", .kind = One, .placeholder = "DUR", .shown_default = "--exec: 0, --post: 30s",
+   .section = Delivery, .help = "Limit on each attempt; 0 = none", .expects = kDurationForms},
+  {.names = "--on-error", .kind = One, .placeholder = "MODE", .fallback = "continue", .section = Delivery,
+   .help = "After retries run out: continue (exit 4) or stop (exit 5)", .expects = "continue or stop"},
+  {.names = "--dead-letter", .kind = One, .placeholder = "FILE", .section = Delivery,
+   .help = "Append undelivered records to FILE as NDJSON (mode 0600); not an input", .expects = "a file name"},
+  {.names = "--grace", .kind = One, .placeholder = "DUR", .fallback = "10s", .section = Delivery,
+   .help = "After SIGTERM/SIGINT/SIGHUP, time left for deliveries under way", .expects = kDurationForms},
+});
+// clang-format on
+#pragma GCC diagnostic pop
+
+}  // namespace
+
+std::span<const OptionRow> option_table() { return kOptions; }
+
+std::vector<std::string_view> option_names(const OptionRow& row) {
+  std::vector<std::string_view> names;
+  std::string_view rest = row.names;
+  while (!rest.empty()) {
+    size_t comma = rest.find(',');
+    names.push_back(rest.substr(0, comma));
+    rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
+  }
+  return names;
+}
+
+std::string_view long_name(const OptionRow& row) { return option_names(row).back(); }
+
+const OptionRow* find_option(std::string_view name) {
+  for (const OptionRow& row : kOptions)
+    for (std::string_view n : option_names(row))
+      if (n == name) return &row;
+  return nullptr;
+}
+
+std::string_view section_title(Section section) {
+  switch (section) {
+    case General: return "Options";
+    case Sink: return "Sinks (default: stdout)";
+    case Delivery: return "Delivery (with --exec or --post)";
+    case Http: return "HTTP (with --post)";
+  }
+  return "";
+}
+
+std::string_view shown_default(const OptionRow& row) {
+  if (!row.shown_default.empty()) return row.shown_default;
+  return row.kind == Optional ? std::string_view() : row.fallback;
+}
+
+}  // namespace batchpipe
