@@ -38,7 +38,6 @@ struct BadValue {
   std::string message;
 };
 
-
 uint64_t to_count(const std::string& flag, const std::string& text, uint64_t minimum = 1) {
   uint64_t value = 0;
   auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
@@ -357,7 +356,7 @@ class Args {
       } else {
         opt = app.add_option(names, lists_[key], help)
                   ->expected(1)
-                  ->allow_extra_args(false)  // `-H 'A: b' FILE`: FILE is an input, not a second header
+                  ->allow_extra_args(false)  // `-H 'A: b' FILE`, `--post URL FILE`: FILE is an input
                   ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
       }
       opt->group(std::string(section_title(row.section)));
