@@ -18,6 +18,7 @@
 #include "cli/suggest.h"
 #include "base/unique_fd.h"
 #include "cli/url_check.h"
+#include "sinks/codec_options.h"
 #include "sinks/reply_quote.h"
 #include "sinks/request_template.h"
 
@@ -414,8 +415,11 @@ CliResult parse_cli(int argc, const char* const* argv) {
                        "HTTP statuses such as 400,422"));
   http.push_back(takes(app.add_option("--method", method, "HTTP method: POST or PUT [POST]")->type_name("METHOD"),
                        "POST or PUT"));
-  http.push_back(takes(app.add_option("--compress", compress, "Compress request bodies: gzip")->type_name("METHOD"),
-                       "gzip"));
+  http.push_back(takes(app.add_option("--compress", compress,
+                                      "Compress request bodies: gzip (libdeflate, LEVEL 1-12 [6]) or zstd (LEVEL "
+                                      "1-22 [3]), on the worker threads")
+                           ->type_name("METHOD[:LEVEL]"),
+                       codec_forms()));
   http.push_back(takes(app.add_option("--connect-timeout", connect_timeout, "Limit on connecting [10s]")
                            ->type_name("DUR"),
                        kDurationForms));
@@ -486,6 +490,15 @@ CliResult parse_cli(int argc, const char* const* argv) {
 
   try {
     app.parse(argc, argv);
+    // First: CLI11 takes the word after --compress whatever it is, so in
+    // `--compress --post URL` the value is "--post", and that must be said
+    // before anything about --post.
+    if (app.count("--compress")) {
+      std::string error;
+      auto codec = parse_codec(compress, error);
+      if (!codec) throw BadValue{error};
+      config.compress = *codec;
+    }
     if (!config.post_urls.empty()) config.post_url = config.post_urls.front();
     if (exec->count() && post->count())
       throw BadValue{"--exec and --post cannot be used together: batches go to one place"};
@@ -530,8 +543,6 @@ CliResult parse_cli(int argc, const char* const* argv) {
     if (app.count("--checkpoint") && config.checkpoint.empty()) throw BadValue{"--checkpoint: the path is empty"};
     config.headers = to_headers(headers, config.secrets);
     if (!config.cacert.empty()) check_cacert(config.cacert);
-    if (compress.size()) to_mode("--compress", compress, {"gzip"});
-    config.gzip = compress == "gzip";
     config.connect_timeout = to_duration("--connect-timeout", connect_timeout);
     config.retry.retries = to_retries(retries);
     config.retry.delay = to_duration("--retry-delay", retry_delay);
