@@ -160,8 +160,14 @@ TEST_CASE("a large body is compressed in memory bounded by its compressed size p
     size_t grown = resident_bytes() - std::min(before, resident_bytes());
     CHECK(out.capacity() >= out.size());
     CHECK(out.size() * 4 < in.size());
-    // The bound the buffer was allocated at is not touched past what was written.
-    CHECK(grown < out.size() + (8u << 20));
+    // The bound the buffer was allocated at is not touched past what was
+    // written. AddressSanitizer adds its shadow of the whole allocation (1/8).
+#if defined(__SANITIZE_ADDRESS__)
+    const size_t slack = (8u << 20) + in.size() / 8 + out.capacity() / 8;
+#else
+    const size_t slack = 8u << 20;
+#endif
+    CHECK(grown < out.size() + slack);
     CHECK(decode(*codec, out.view()) == in);
   }
 }

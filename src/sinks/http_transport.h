@@ -48,8 +48,8 @@ class HttpTransport : public Transport {
  private:
   HttpTransport(HttpOptions options, std::string endpoint);
   /// The bytes to send for `batch`: the batch itself, or its compressed form
-  /// made once per request id (`info.batch_id`). Null, with `error` set, if
-  /// it cannot be compressed.
+  /// made once per request id (`info.batch_id`). Nothing, with `error` set,
+  /// if it cannot be compressed (out of memory).
   std::optional<std::string_view> body(const Batch& batch, const AttemptInfo& info, std::string& error);
   static size_t on_response(char* data, size_t size, size_t count, void* self);
 
