@@ -126,7 +126,7 @@ _batchpipe()
             return 0
             ;;
         --compress)
-            mapfile -t COMPREPLY < <(compgen -W 'gzip' -- "$cur")
+            mapfile -t COMPREPLY < <(compgen -W 'gzip zstd gzip:1 gzip:6 gzip:9 gzip:12 zstd:1 zstd:3 zstd:9 zstd:19' -- "$cur")
             return 0
             ;;
         --format)

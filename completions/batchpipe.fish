@@ -53,7 +53,7 @@ complete -c batchpipe -s H -l header -x -d 'Add a request header; @FILE reads on
 complete -c batchpipe -l bisect-on -x -d 'Split a batch refused with these HTTP statuses until the bad records are alone' -a '400 400,422'
 complete -c batchpipe -l method -x -d 'HTTP method [POST]' -a 'POST PUT'
 complete -c batchpipe -l compress -x -d 'Compress request bodies' \
-    -a 'gzip\t"Content-Encoding: gzip"'
+    -a 'gzip\t"Content-Encoding: gzip, level 6" gzip:1\t"gzip, fastest" gzip:12\t"gzip, smallest" zstd\t"Content-Encoding: zstd, level 3" zstd:1\t"zstd, fastest" zstd:19\t"zstd, small and slow"'
 complete -c batchpipe -l connect-timeout -x -d 'Limit on connecting [10s]' \
     -a '0\t"libcurl\'s own limit (300s)" 1s\t"1 second" 5s\t"5 seconds" 10s\t"10 seconds (default)" 30s\t"30 seconds"'
 complete -c batchpipe -l cacert -r -F -d 'Trust the CA certificates in FILE (PEM)'

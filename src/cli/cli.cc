@@ -21,6 +21,7 @@
 #include "cli/suggest.h"
 #include "base/unique_fd.h"
 #include "cli/url_check.h"
+#include "sinks/codec_options.h"
 #include "sinks/reply_quote.h"
 #include "sinks/request_template.h"
 
@@ -416,6 +417,12 @@ CliResult parse_cli(int argc, const char* const* argv) {
   try {
     app.parse(argc, argv);
     check_no_option_taken_as_value(argc, argv);
+    if (!args.text("--compress").empty() || app.count("--compress")) {
+      std::string error;
+      auto codec = parse_codec(args.text("--compress"), error);
+      if (!codec) throw BadValue{error};
+      config.compress = *codec;
+    }
     // Each option's text (given, or the table's fallback), one a line, under the names the
     // conversions below have always used.
     const std::string& size = args.text("--size");
@@ -428,7 +435,6 @@ CliResult parse_cli(int argc, const char* const* argv) {
     const std::string& timeout = args.text("--timeout");
     const std::string& grace = args.text("--grace");
     const std::string& on_error = args.text("--on-error");
-    const std::string& compress = args.text("--compress");
     const std::string& connect_timeout = args.text("--connect-timeout");
     const std::string& permanent_status = args.text("--permanent-status");
     const std::string& retryable_status = args.text("--retryable-status");
@@ -505,8 +511,6 @@ CliResult parse_cli(int argc, const char* const* argv) {
     if (args.given("--checkpoint") && config.checkpoint.empty()) throw BadValue{"--checkpoint: the path is empty"};
     config.headers = to_headers(headers, config.secrets);
     if (!config.cacert.empty()) check_cacert(config.cacert);
-    if (compress.size()) to_mode("--compress", compress, {"gzip"});
-    config.gzip = compress == "gzip";
     config.connect_timeout = to_duration("--connect-timeout", connect_timeout);
     config.retry.retries = to_retries(retries);
     config.retry.delay = to_duration("--retry-delay", retry_delay);

@@ -10,6 +10,7 @@
 #include "deliver/status_rules.h"
 #include "deliver/token_bucket.h"
 #include "report/stats.h"
+#include "sinks/codec_options.h"
 #include "base/units.h"
 
 namespace batchpipe {
@@ -40,7 +41,7 @@ struct Config {
   std::vector<std::string> headers;    ///< -H/--header, @FILE already read
   std::vector<std::string> secrets;    ///< never quoted back: pieces of the values of Authorization,
                                        ///< Cookie, Proxy-Authorization and every header from @FILE
-  bool gzip = false;                   ///< --compress gzip
+  CodecChoice compress;                ///< --compress METHOD[:LEVEL]; CodecKind::None = off
   Duration connect_timeout = std::chrono::seconds(10);  ///< --connect-timeout
   std::string cacert;                  ///< --cacert FILE
   bool insecure = false;               ///< --insecure

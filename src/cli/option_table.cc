@@ -77,8 +77,10 @@ constexpr std::array kOptions = std::to_array<OptionRow>({
    .expects = "HTTP statuses such as 400,422"},
   {.names = "--method", .kind = One, .placeholder = "METHOD", .fallback = "POST", .section = Http,
    .help = "HTTP method: POST or PUT", .expects = "POST or PUT"},
-  {.names = "--compress", .kind = One, .placeholder = "METHOD", .section = Http,
-   .help = "Compress request bodies: gzip", .expects = "gzip"},
+  {.names = "--compress", .kind = One, .placeholder = "METHOD[:LEVEL]", .section = Http,
+   .help = "Compress request bodies: gzip (libdeflate, LEVEL 1-12 [6]) or zstd (LEVEL 1-22 [3]), on the worker "
+           "threads",
+   .expects = "gzip[:LEVEL] (LEVEL 1-12, default 6) or zstd[:LEVEL] (LEVEL 1-22, default 3)"},
   {.names = "--connect-timeout", .kind = One, .placeholder = "DUR", .fallback = "10s", .section = Http,
    .help = "Limit on connecting", .expects = kDurationForms},
   {.names = "--cacert", .kind = One, .placeholder = "FILE", .section = Http,

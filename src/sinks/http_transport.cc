@@ -1,7 +1,6 @@
 #include "sinks/http_transport.h"
 
 #include <strings.h>
-#include <zlib.h>
 
 #include <algorithm>
 #include <tuple>
@@ -85,25 +84,6 @@ std::string redirect_note(std::string_view url, const std::string& redirect) {
 
 }  // namespace
 
-bool gzip_into(std::string_view data, std::string& out, std::string& error) {
-  z_stream z{};
-  int rc = deflateInit2(&z, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY);
-  if (rc != Z_OK) {
-    error = fmt::format("cannot gzip the batch: {}", z.msg ? z.msg : zError(rc));
-    return false;
-  }
-  out.resize(deflateBound(&z, data.size()) + 32);
-  z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
-  z.avail_in = static_cast<uInt>(data.size());
-  z.next_out = reinterpret_cast<Bytef*>(out.data());
-  z.avail_out = static_cast<uInt>(out.size());
-  rc = deflate(&z, Z_FINISH);  // the buffer holds deflateBound(): one call finishes
-  if (rc != Z_STREAM_END) error = fmt::format("cannot gzip the batch: {}", z.msg ? z.msg : zError(rc));
-  out.resize(rc == Z_STREAM_END ? z.total_out : 0);
-  deflateEnd(&z);
-  return rc == Z_STREAM_END;
-}
-
 std::unique_ptr<HttpTransport> HttpTransport::create(HttpOptions options, std::string& error) {
   if (CURLcode rc = curl_global_init(CURL_GLOBAL_DEFAULT); rc != CURLE_OK)
     throw StartupError(fmt::format("cannot set libcurl up: {}", curl_easy_strerror(rc)));
@@ -122,6 +102,13 @@ HttpTransport::HttpTransport(HttpOptions options, std::string endpoint)
     curl_multi_cleanup(multi_);  // both take null
     curl_easy_cleanup(easy_);
     throw StartupError("cannot set libcurl up: out of memory");
+  }
+  std::string codec_error;
+  codec_ = Codec::create(options_.compress, codec_error);
+  if (!codec_error.empty()) {
+    curl_multi_cleanup(multi_);
+    curl_easy_cleanup(easy_);
+    throw StartupError(codec_error);
   }
   curl_easy_setopt(easy_, CURLOPT_URL, options_.url.c_str());
   if (options_.method != "POST") curl_easy_setopt(easy_, CURLOPT_CUSTOMREQUEST, options_.method.c_str());
@@ -157,29 +144,29 @@ size_t HttpTransport::on_response(char* data, size_t size, size_t count, void* s
   return n;
 }
 
-const std::string* HttpTransport::body(const Batch& batch, const AttemptInfo& info, std::string& error) {
-  if (!options_.gzip) return &batch.bytes;
+std::optional<std::string_view> HttpTransport::body(const Batch& batch, const AttemptInfo& info, std::string& error) {
+  if (!codec_) return batch.bytes;
   // Keyed by the request's own id: a part of a split batch, or the records
   // a reply asked to send again, share the batch's number but not its body.
   if (compressed_for_ != info.batch_id) {
     compressed_for_.clear();
-    if (!gzip_into(batch.bytes, compressed_, error)) return nullptr;
+    if (!codec_->compress(batch.bytes, compressed_, error)) return std::nullopt;
     compressed_for_ = info.batch_id;
   }
-  return &compressed_;
+  return compressed_.view();
 }
 
 AttemptResult HttpTransport::attempt(const Batch& batch, const AttemptInfo& info, AttemptControl& control) {
-  std::string gzip_error;
-  const std::string* compressed = body(batch, info, gzip_error);
-  if (!compressed) return {Outcome::Retryable, gzip_error, std::nullopt};
-  const std::string& payload = *compressed;
+  std::string codec_error;
+  std::optional<std::string_view> sent = body(batch, info, codec_error);
+  if (!sent) return {Outcome::Retryable, codec_error, std::nullopt};
+  std::string_view payload = *sent;
   std::vector<std::string> lines;
   auto add_default = [&](std::string_view name, std::string value) {
     if (!has_header(options_.headers, name)) lines.push_back(fmt::format("{}: {}", name, value));
   };
   add_default("Content-Type", batch.format->content_type());  // a header the user gives replaces ours
-  if (options_.gzip) add_default("Content-Encoding", "gzip");
+  if (codec_) add_default("Content-Encoding", std::string(codec_->encoding()));
   add_default("Idempotency-Key", info.batch_id);
   lines.emplace_back("Expect:");  // no 100-continue round trip before large bodies
   TemplateValues fields{info.batch_id, info.batch, info.attempt};

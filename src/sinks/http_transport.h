@@ -10,6 +10,7 @@
 
 #include "deliver/status_rules.h"
 #include "deliver/transport.h"
+#include "sinks/codec.h"
 
 namespace batchpipe {
 
@@ -17,7 +18,7 @@ struct HttpOptions {
   std::string url;                  ///< http:// or https:// only; may hold template fields
   std::string method = "POST";      ///< --method: POST or PUT
   std::vector<std::string> headers; ///< "Name: value", from -H and --header @FILE; may hold template fields
-  bool gzip = false;                ///< --compress gzip
+  CodecChoice compress;             ///< --compress; CodecKind::None sends bodies as they are
   Duration connect_timeout = std::chrono::seconds(10);
   std::string cacert;               ///< --cacert FILE; empty = the system's CAs
   bool insecure = false;            ///< --insecure: no TLS verification
@@ -40,27 +41,28 @@ class HttpTransport : public Transport {
   /// failed attempt, with the secrets redacted.
   AttemptResult attempt(const Batch& batch, const AttemptInfo& info, AttemptControl& control) override;
 
+  /// Bytes held by the compressed body, reused from request to request (0
+  /// without --compress): what --max-buffer accounting may count.
+  size_t compressed_capacity() const { return compressed_.capacity(); }
+
  private:
   HttpTransport(HttpOptions options, std::string endpoint);
-  /// The bytes to send for `batch`: the batch itself, or its gzip form made
-  /// once per request id (`info.batch_id`). Null, with `error` set, if it
-  /// cannot be compressed.
-  const std::string* body(const Batch& batch, const AttemptInfo& info, std::string& error);
+  /// The bytes to send for `batch`: the batch itself, or its compressed form
+  /// made once per request id (`info.batch_id`). Nothing, with `error` set,
+  /// if it cannot be compressed (out of memory).
+  std::optional<std::string_view> body(const Batch& batch, const AttemptInfo& info, std::string& error);
   static size_t on_response(char* data, size_t size, size_t count, void* self);
 
   HttpOptions options_;
   std::string endpoint_;  ///< "host:port", for messages: never the userinfo
   CURL* easy_ = nullptr;
   CURLM* multi_ = nullptr;
-  std::string compressed_;
-  std::string compressed_for_;  ///< the request id compressed_ holds the body of
+  std::unique_ptr<Codec> codec_;  ///< this transport's own (so this worker's); null without --compress
+  CodecBuffer compressed_;        ///< the last compressed body, its memory kept for the next
+  std::string compressed_for_;    ///< the request id compressed_ holds the body of
   std::string response_;
   bool response_cut_ = false;  ///< the body went past reply_limit
   char error_[CURL_ERROR_SIZE] = {};  ///< CURLOPT_ERRORBUFFER: libcurl's own words for the last failure
 };
-
-/// Gzips `data` (RFC 1952) into `out`. Returns false, with zlib's reason in
-/// `error`, if zlib fails (out of memory).
-bool gzip_into(std::string_view data, std::string& out, std::string& error);
 
 }  // namespace batchpipe

@@ -23,7 +23,7 @@ namespace {
 
 std::unique_ptr<HttpTransport> make_http(const Config& config, const std::string& url, std::string& error) {
   bool keep_reply = config.map || config.format.kind() == FormatKind::Bulk;
-  return HttpTransport::create({url, config.method, config.headers, config.gzip, config.connect_timeout, config.cacert,
+  return HttpTransport::create({url, config.method, config.headers, config.compress, config.connect_timeout, config.cacert,
                                 config.insecure, config.secrets, keep_reply ? config.max_buffer : 0,
                                 config.status_rules},
                                error);

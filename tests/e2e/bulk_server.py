@@ -8,12 +8,14 @@ its "want" field: "400" is refused with a mapper_parsing_exception, "429" and
 anything else is stored. A document whose action carries an _id that is
 already stored gets 409 on create (version_conflict_engine_exception) and is
 overwritten on index. The response is what _bulk answers: 200 with
-{"took":..,"errors":..,"items":[...]}.
+{"took":..,"errors":..,"items":[...]}. A body with a Content-Encoding (gzip
+or zstd, from --compress) is decoded first, as Elasticsearch does with gzip.
 """
 
 import json
 import threading
 
+import content_coding
 from http_server import ScriptedServer
 
 
@@ -55,7 +57,7 @@ class BulkServer:
         return verb, 201, None
 
     def _answer(self, index, request):
-        lines = request.body.split(b"\n")
+        lines = content_coding.request_body(request).split(b"\n")
         if lines and lines[-1] == b"":
             lines.pop()
         if len(lines) % 2:

@@ -200,7 +200,8 @@ class OwnWordsTest(Case):
             (["--on-invalid", "ignore"], "batchpipe: --on-invalid: expected skip, fail or quote, got 'ignore'"),
             (["--on-full", "wait"], "batchpipe: --on-full: expected block or drop, got 'wait'"),
             (["--exec", "cat", "--on-error", "halt"], "batchpipe: --on-error: expected continue or stop, got 'halt'"),
-            (["--post", "http://h/", "--compress", "zstd"], "batchpipe: --compress: expected gzip, got 'zstd'"),
+            (["--post", "http://h/", "--compress", "brotli"], "batchpipe: --compress: unknown method 'brotli'; "
+             "expected gzip[:LEVEL] (LEVEL 1-12, default 6) or zstd[:LEVEL] (LEVEL 1-22, default 3)"),
             (["--exec", "cat", "--post", "http://h/"], "batchpipe: --exec and --post cannot be used together"),
             (["-H"], "batchpipe: --header: missing value; expected 'Name: value' or @FILE"),
             (["--stats=abc"], "batchpipe: --stats: expected human or json, got 'abc'"),
@@ -220,6 +221,23 @@ class OwnWordsTest(Case):
         for args, start in cases:
             with self.subTest(args=args):
                 self.assertTrue(self.usage_error(args, start.removeprefix("batchpipe: ")).startswith(start))
+
+    def test_compress_names_the_methods_and_level_ranges(self):
+        forms = "expected gzip[:LEVEL] (LEVEL 1-12, default 6) or zstd[:LEVEL] (LEVEL 1-22, default 3)"
+        for value, reason in (("brotli", "unknown method 'brotli'"),
+                              ("gzip:0", "gzip level must be a whole number from 1 to 12, got '0'"),
+                              ("gzip:13", "gzip level must be a whole number from 1 to 12, got '13'"),
+                              ("zstd:23", "zstd level must be a whole number from 1 to 22, got '23'"),
+                              ("gzip:x", "gzip level must be a whole number from 1 to 12, got 'x'")):
+            with self.subTest(value=value):
+                line = self.usage_error(["--post", "http://h/", "--compress", value], "--compress")
+                self.assertEqual(line, f"batchpipe: --compress: {reason}; {forms}")
+        # The option parser takes the word after --compress whatever it is:
+        # said as a missing value, not as "--compress only applies with --post".
+        line = self.usage_error(["--compress", "--post", "http://h/"], "--compress")
+        self.assertEqual(line, f"batchpipe: --compress: missing value before --post; {forms} (try 'batchpipe --help')")
+        line = self.usage_error(["--post", "http://h/", "--compress"], "--compress")
+        self.assertEqual(line, f"batchpipe: --compress: missing value; {forms} (try 'batchpipe --help')")
 
     def test_unknown_option_suggests_the_closest(self):
         for args, message in (
