@@ -15,6 +15,7 @@
 #include <fmt/format.h>
 
 #include "cli/format_options.h"
+#include "cli/output_clash.h"
 #include "cli/suggest.h"
 #include "base/unique_fd.h"
 #include "cli/url_check.h"
@@ -375,7 +376,7 @@ CliResult parse_cli(int argc, const char* const* argv) {
   app.add_flag("--progress", config.progress,
                "Show progress on stderr: a status line on a terminal, else a line every 10s");
   takes(app.add_option("--metrics-file", config.metrics_file,
-                       "Write Prometheus metrics to FILE every 5s and at exit, atomically")
+                       "Write Prometheus metrics to FILE every 5s and at exit, atomically; not an input")
             ->type_name("FILE"),
         "a file name");
   app.add_flag("-q,--quiet", config.quiet, "Do not report invalid lines and retries one by one");
@@ -471,7 +472,7 @@ CliResult parse_cli(int argc, const char* const* argv) {
                                ->type_name("MODE"),
                            "continue or stop"));
   delivery.push_back(takes(app.add_option("--dead-letter", config.dead_letter,
-                                          "Append undelivered records to FILE as NDJSON (mode 0600); not an input")
+                                          "Append undelivered records to FILE as NDJSON (mode 0600); not an input; yours alone")
                                ->type_name("FILE"),
                            "a file name"));
   delivery.push_back(takes(app.add_option("--grace", grace,
@@ -595,6 +596,7 @@ CliResult parse_cli(int argc, const char* const* argv) {
       result.warnings.push_back("--checkpoint: stdin cannot be resumed: what it sends is read once, and keeping it "
                                 "until delivered is up to its producer");
     if (!config.dead_letter.empty()) check_dead_letter_not_input(config.dead_letter, config.inputs);
+    if (std::string clash = check_output_files(config); !clash.empty()) throw BadValue{clash};
   } catch (const CLI::CallForHelp&) {
     result.out = app.help();
     result.warnings.clear();
