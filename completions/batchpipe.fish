@@ -26,7 +26,7 @@ complete -c batchpipe -l on-invalid -x -d 'What to do with an invalid line [skip
     -a 'skip\t"Report the line and leave it out (exit status 1)" fail\t"Report the line and stop reading (exit status 3)" quote\t"Deliver the line as a JSON string"'
 complete -c batchpipe -l stats -d 'Print a summary on stderr at the end (--stats=json: one JSON object)'
 complete -c batchpipe -l progress -d 'Show progress on stderr: a status line on a terminal, else a line every 10s'
-complete -c batchpipe -l metrics-file -r -F -d 'Write Prometheus metrics to FILE every 5s and at exit, atomically'
+complete -c batchpipe -l metrics-file -r -F -d 'Write Prometheus metrics to FILE every 5s and at exit, atomically; not an input'
 complete -c batchpipe -l checkpoint -r -F -d 'Keep in FILE how far each input file was delivered; start there next time (not stdin)'
 complete -c batchpipe -s F -l follow -d 'Keep reading files as they grow, as tail -F does, across rotation and truncation'
 complete -c batchpipe -s q -l quiet -d 'Do not report invalid lines and retries one by one'
@@ -72,7 +72,7 @@ complete -c batchpipe -l timeout -x -d 'Limit on each attempt; 0 = none [--exec:
     -a '0\t"No limit (default with --exec)" 10s\t"10 seconds" 30s\t"30 seconds (default with --post)" 1m\t"1 minute" 5m\t"5 minutes"'
 complete -c batchpipe -l on-error -x -d 'After retries run out [continue]' \
     -a 'continue\t"Give the batch up, go on with the next (exit status 4)" stop\t"Give the batch up, deliver nothing more (exit status 5)"'
-complete -c batchpipe -l dead-letter -r -F -d 'Append undelivered records to FILE as NDJSON (mode 0600); not an input'
+complete -c batchpipe -l dead-letter -r -F -d 'Append undelivered records to FILE as NDJSON (mode 0600); not an input; yours alone'
 complete -c batchpipe -l grace -x -d 'After SIGTERM/SIGINT, time left for deliveries under way [10s]' \
     -a '0\t"Give up at once" 5s\t"5 seconds" 10s\t"10 seconds (default)" 30s\t"30 seconds" 1m\t"1 minute"'
 complete -c batchpipe -s j -l parallel -x -d 'Deliver up to N batches at once (or auto[:MAX]: adapt), in input order [1]' \

@@ -263,12 +263,15 @@ TEST_CASE("--parallel auto and auto:MAX") {
 
 TEST_CASE("an option is not taken as the value of the option before it", "[cli]") {
   CHECK(error_of({"--compress", "--post", "http://h/"}) ==
-        "--compress: missing value before --post; expected gzip (try 'batchpipe --help')");
+        "--compress: missing value before --post; expected gzip[:LEVEL] (LEVEL 1-12, default 6) or zstd[:LEVEL] "
+        "(LEVEL 1-22, default 3) (try 'batchpipe --help')");
   CHECK(error_of({"--exec", "--size", "5"}) ==
         "--exec: missing value before --size; expected a shell command (try 'batchpipe --help')");
   CHECK(error_of({"--post", "http://h/", "-H", "--x=1"}).starts_with("--header: missing value before --x;"));
   // Given with '=', or after "--", such a value is meant.
-  CHECK(error_of({"--post", "http://h/", "--compress=--post"}) == "--compress: expected gzip, got '--post'");
+  CHECK(error_of({"--post", "http://h/", "--compress=--post"}) ==
+        "--compress: unknown method '--post'; expected gzip[:LEVEL] (LEVEL 1-12, default 6) or zstd[:LEVEL] "
+        "(LEVEL 1-22, default 3)");
   CliResult r = parse({"--size", "5", "--", "--size"});
   REQUIRE(r.config);
   CHECK(r.config->inputs == std::vector<std::string>{"--size"});

@@ -235,3 +235,36 @@ TEST_CASE("against 429 above 4 at once, one refusal a probe interval once settle
   auto at_four = std::count(settled.begin(), settled.end(), 4u);
   CHECK(static_cast<double>(at_four) / static_cast<double>(settled.size()) > 0.8);
 }
+
+TEST_CASE("failures that are not overloads neither cut the limit nor slow its rise") {
+  // A quarter of each window's attempts fail at random, as a 500 (answered
+  // late, 3x the latency) or a reset (at once); the rest succeed in 20 ms.
+  // The limit rises as it does with no failures at all.
+  ConcurrencyController clean({}, TimePoint{}), faulty({}, TimePoint{});
+  const Duration length = ConcurrencyOptions{}.min_window;
+  TimePoint start{};
+  uint32_t draw = 12345;  // a fixed LCG: the same "random" pattern every run
+  for (int w = 0; w < 20; ++w) {
+    for (int i = 0; i < 12; ++i) {
+      TimePoint began = start + length * i / 12;
+      draw = draw * 1103515245u + 12345u;
+      clean.record(began + 20ms, 20ms, AttemptSignal::Success, true);
+      switch ((draw >> 16) % 8) {
+        case 0: faulty.record(began + 60ms, 60ms, AttemptSignal::Other, true); break;  // 500, late
+        case 1: faulty.record(began + 1ms, 1ms, AttemptSignal::Other, true); break;    // reset
+        default: faulty.record(began + 20ms, 20ms, AttemptSignal::Success, true);
+      }
+    }
+    start += length + 20ms;
+    clean.record(start, 20ms, AttemptSignal::Success, true);
+    faulty.record(start, 20ms, AttemptSignal::Success, true);
+    CHECK(faulty.limit() == clean.limit());
+  }
+  CHECK(faulty.limit() == 21);
+  // A window of nothing but failures says nothing about load: no cut either.
+  for (int i = 0; i < 12; ++i) faulty.record(start + length * i / 12 + 1ms, 1ms, AttemptSignal::Other, true);
+  start += length + 1ms;
+  faulty.record(start, 1ms, AttemptSignal::Other, true);
+  faulty.record(start + 2ms, 1ms, AttemptSignal::Other, true);
+  CHECK(faulty.limit() == 21);
+}

@@ -16,7 +16,10 @@ TEST_CASE("transfer errors") {
   for (CURLcode c : {CURLE_COULDNT_CONNECT, CURLE_COULDNT_RESOLVE_HOST, CURLE_OPERATION_TIMEDOUT, CURLE_RECV_ERROR,
                      CURLE_SEND_ERROR, CURLE_GOT_NOTHING, CURLE_SSL_CONNECT_ERROR})
     CHECK(classify_transfer_error(c) == Outcome::Retryable);
-  for (CURLcode c : {CURLE_URL_MALFORMAT, CURLE_UNSUPPORTED_PROTOCOL, CURLE_PEER_FAILED_VERIFICATION,
+  // Malformed replies: not HTTP at all (HTTP/0.9 to libcurl), cut short, garbled.
+  for (CURLcode c : {CURLE_UNSUPPORTED_PROTOCOL, CURLE_PARTIAL_FILE, CURLE_WEIRD_SERVER_REPLY})
+    CHECK(classify_transfer_error(c) == Outcome::Retryable);
+  for (CURLcode c : {CURLE_URL_MALFORMAT, CURLE_PEER_FAILED_VERIFICATION,
                      CURLE_SSL_CACERT_BADFILE})
     CHECK(classify_transfer_error(c) == Outcome::Permanent);
 }

@@ -72,14 +72,40 @@ void set_action(int sig, void (*handler)(int)) {
   ::sigaction(sig, &sa, nullptr);
 }
 
-}  // namespace
-
-void install() {
-  if (g_pipe[0] < 0 && ::pipe2(g_pipe, O_CLOEXEC | O_NONBLOCK) != 0) checked_fd(-1, "the signal pipe");
+/// The counting handlers, for every handled signal but a SIGHUP that came
+/// ignored (nohup). Needs no descriptor, no allocation, nothing initialized:
+/// a handler that runs before the pipe exists counts the signal, and its
+/// write() to fd -1 fails harmlessly; install() then wakes the loop.
+void install_handlers() {
   struct sigaction hup {};
   ::sigaction(SIGHUP, nullptr, &hup);
   for (int sig : kHandled)
     if (sig != SIGHUP || hup.sa_handler != SIG_IGN) set_action(sig, on_signal);
+}
+
+/// DT_PREINIT_ARRAY: the first code of ours the dynamic loader runs, once it
+/// has mapped and relocated the shared libraries and before any of their
+/// initializers (libstdc++, libcurl, OpenSSL ...) or ours. From here on a
+/// SIGINT/SIGTERM/SIGHUP/SIGUSR1/SIGUSR2 is counted like any other; only one
+/// during the loader's own work (man page, SIGNALS) takes the default action.
+/// Only an executable honours .preinit_array; in a shared object it would be
+/// ignored, and install() still installs the handlers.
+void install_at_preinit(int, char**, char**) { install_handlers(); }
+[[gnu::section(".preinit_array"), gnu::used]] void (*g_preinit)(int, char**, char**) = &install_at_preinit;
+
+}  // namespace
+
+void install() {
+  if (g_pipe[0] < 0 && ::pipe2(g_pipe, O_CLOEXEC | O_NONBLOCK) != 0) checked_fd(-1, "the signal pipe");
+  install_handlers();
+  // A signal counted before the pipe existed wrote no wake-up byte: write it
+  // now (a second byte, if one races in meanwhile, only wakes the loop once more).
+  bool early = g_terminations.load() > 0;
+  for (const auto& count : g_count) early = early || count.load() > 0;
+  if (early) {
+    g_wake_pending.store(true);
+    (void)!::write(g_pipe[1], "s", 1);
+  }
   set_action(SIGPIPE, SIG_IGN);
   set_action(SIGALRM, SIG_IGN);  // nothing of ours uses alarm(): a stray one must not kill the run
   // Started with SIGCHLD ignored, children would be reaped before we could

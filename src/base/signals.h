@@ -14,8 +14,11 @@ namespace batchpipe::signals {
 /// SIGHUP, SIGUSR1 and SIGUSR2 (without SA_RESTART, so a blocked write
 /// returns and the loop sees the signal); ignores SIGPIPE and SIGALRM, and
 /// restores SIGCHLD's default, which waiting for commands needs. SIGHUP stays
-/// ignored if batchpipe was started with it ignored (nohup). Call first thing
-/// in main(): a signal before it would kill batchpipe. Throws StartupError
+/// ignored if batchpipe was started with it ignored (nohup). The counting
+/// handlers are already in place before main() (signals.cc installs them from
+/// .preinit_array, before any library initializer): signals counted before
+/// this call are taken as usual once it has made the pipe. Call it first
+/// thing in main(), before any descriptor is opened. Throws StartupError
 /// if the pipe cannot be created. Calling it again installs the handlers
 /// again (over a test framework's own, say) and keeps the pipe.
 void install();

@@ -18,6 +18,7 @@
 
 #include "cli/format_options.h"
 #include "cli/option_table.h"
+#include "cli/output_clash.h"
 #include "cli/suggest.h"
 #include "base/unique_fd.h"
 #include "cli/url_check.h"
@@ -417,12 +418,6 @@ CliResult parse_cli(int argc, const char* const* argv) {
   try {
     app.parse(argc, argv);
     check_no_option_taken_as_value(argc, argv);
-    if (!args.text("--compress").empty() || app.count("--compress")) {
-      std::string error;
-      auto codec = parse_codec(args.text("--compress"), error);
-      if (!codec) throw BadValue{error};
-      config.compress = *codec;
-    }
     // Each option's text (given, or the table's fallback), one a line, under the names the
     // conversions below have always used.
     const std::string& size = args.text("--size");
@@ -510,6 +505,12 @@ CliResult parse_cli(int argc, const char* const* argv) {
     if (args.given("--metrics-file") && config.metrics_file.empty()) throw BadValue{"--metrics-file: the path is empty"};
     if (args.given("--checkpoint") && config.checkpoint.empty()) throw BadValue{"--checkpoint: the path is empty"};
     config.headers = to_headers(headers, config.secrets);
+    if (app.count("--compress")) {
+      std::string error;
+      auto codec = parse_codec(args.text("--compress"), error);
+      if (!codec) throw BadValue{error};
+      config.compress = *codec;
+    }
     if (!config.cacert.empty()) check_cacert(config.cacert);
     config.connect_timeout = to_duration("--connect-timeout", connect_timeout);
     config.retry.retries = to_retries(retries);
@@ -574,6 +575,7 @@ CliResult parse_cli(int argc, const char* const* argv) {
       result.warnings.push_back("--checkpoint: stdin cannot be resumed: what it sends is read once, and keeping it "
                                 "until delivered is up to its producer");
     if (!config.dead_letter.empty()) check_dead_letter_not_input(config.dead_letter, config.inputs);
+    if (std::string clash = check_output_files(config); !clash.empty()) throw BadValue{clash};
   } catch (const CLI::CallForHelp&) {
     result.out = app.help();
     result.warnings.clear();

@@ -53,7 +53,7 @@ constexpr std::array kOptions = std::to_array<OptionRow>({
    .help = "Print a summary on stderr at the end; --stats=json: one JSON object", .expects = "human or json"},
   {.names = "--progress", .help = "Show progress on stderr: a status line on a terminal, else a line every 10s"},
   {.names = "--metrics-file", .kind = One, .placeholder = "FILE",
-   .help = "Write Prometheus metrics to FILE every 5s and at exit, atomically", .expects = "a file name"},
+   .help = "Write Prometheus metrics to FILE every 5s and at exit, atomically; not an input", .expects = "a file name"},
   {.names = "-q,--quiet", .help = "Do not report invalid lines and retries one by one"},
   {.names = "--checkpoint", .kind = One, .placeholder = "FILE",
    .help = "Keep in FILE how far each input file was delivered; start there next time (not stdin)",
@@ -121,7 +121,8 @@ constexpr std::array kOptions = std::to_array<OptionRow>({
   {.names = "--on-error", .kind = One, .placeholder = "MODE", .fallback = "continue", .section = Delivery,
    .help = "After retries run out: continue (exit 4) or stop (exit 5)", .expects = "continue or stop"},
   {.names = "--dead-letter", .kind = One, .placeholder = "FILE", .section = Delivery,
-   .help = "Append undelivered records to FILE as NDJSON (mode 0600); not an input", .expects = "a file name"},
+   .help = "Append undelivered records to FILE as NDJSON (mode 0600); not an input; yours alone",
+   .expects = "a file name"},
   {.names = "--grace", .kind = One, .placeholder = "DUR", .fallback = "10s", .section = Delivery,
    .help = "After SIGTERM/SIGINT/SIGHUP, time left for deliveries under way", .expects = kDurationForms},
 });

@@ -99,7 +99,10 @@ UrlCheck check_post_url(std::string_view url) {
         authority.substr(0, at).find(':') == std::string_view::npos ? "user name" : "user:password"));
     authority = authority.substr(at + 1);
   }
+  // has_port: a ':' introduces a port, so "HOST:" with nothing after it is a
+  // bad port too (libcurl would quietly use the scheme's default).
   std::string_view host = authority, port;
+  bool has_port = false;
   if (authority.starts_with('[')) {  // [IPv6]:port
     size_t close = authority.find(']');
     if (close == std::string_view::npos) return fail("bad host: no ']' after the IPv6 address");
@@ -107,16 +110,19 @@ UrlCheck check_post_url(std::string_view url) {
     if (close + 1 < authority.size()) {
       if (authority[close + 1] != ':') return fail("bad host: expected ':PORT' after the IPv6 address");
       port = authority.substr(close + 2);
+      has_port = true;
     }
   } else if (size_t colon = authority.rfind(':'); colon != std::string_view::npos) {
     host = authority.substr(0, colon);
     port = authority.substr(colon + 1);
+    has_port = true;
   }
   if (host.empty()) return fail(fmt::format("missing host; expected {}://HOST[:PORT][/PATH]", scheme));
-  if (!port.empty()) {
-    bool digits = port.size() <= 5 && std::all_of(port.begin(), port.end(), [](unsigned char c) { return std::isdigit(c); });
+  if (has_port) {
+    bool digits = !port.empty() && port.size() <= 5 && std::all_of(port.begin(), port.end(), [](unsigned char c) { return std::isdigit(c); });
     int number = 0;
     for (char c : port) number = digits ? number * 10 + (c - '0') : 0;
+    if (port.empty()) return fail("bad port: nothing after ':'; give a number from 1 to 65535 or drop the ':'");
     if (!digits || number < 1 || number > 65535)
       return fail(fmt::format("bad port '{}'; expected a number from 1 to 65535", port));
   }

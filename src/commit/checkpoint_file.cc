@@ -11,6 +11,8 @@
 
 #include <fmt/format.h>
 
+#include "base/safe_file.h"
+
 namespace batchpipe {
 namespace {
 
@@ -24,6 +26,19 @@ bool write_all(int fd, std::string_view text) {
   return true;
 }
 
+/// Why the open file `fd` must not steer the run, or "".
+std::string problem_of(int fd) {
+  struct stat st {};
+  return ::fstat(fd, &st) == 0 ? owner_problem(st, ::geteuid()) : "";
+}
+
+std::string link_aware_error(int error) {
+  if (error == ELOOP)
+    return "it is a symbolic link in a directory others can write, which batchpipe does not follow: give the "
+           "path of the file itself";
+  return std::strerror(error);
+}
+
 std::string directory_of(const std::string& path) {
   std::string dir = std::filesystem::path(path).parent_path().string();
   return dir.empty() ? "." : dir;
@@ -32,10 +47,18 @@ std::string directory_of(const std::string& path) {
 }  // namespace
 
 std::optional<CheckpointFile> CheckpointFile::open(const std::string& path, std::string& error) {
+  // The lock and the checkpoint are opened alike: no link planted in a
+  // directory others can write is followed, and neither may be another user's
+  // (whoever holds the lock stops every run; whoever writes the checkpoint
+  // decides which records are skipped).
   std::string lock_path = path + ".lock";
-  UniqueFd lock(::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
+  UniqueFd lock(open_no_planted_link(lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0600));
   if (!lock) {
-    error = fmt::format("--checkpoint: cannot create {}: {}", lock_path, std::strerror(errno));
+    error = fmt::format("--checkpoint: cannot create {}: {}", lock_path, link_aware_error(errno));
+    return std::nullopt;
+  }
+  if (std::string why = problem_of(lock.get()); !why.empty()) {
+    error = fmt::format("--checkpoint: {}: {}", lock_path, why);
     return std::nullopt;
   }
   if (::flock(lock.get(), LOCK_EX | LOCK_NB) != 0) {
@@ -47,12 +70,16 @@ std::optional<CheckpointFile> CheckpointFile::open(const std::string& path, std:
   }
   CheckpointFile file(path, std::move(lock));
   std::string text;
-  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  UniqueFd fd(open_no_planted_link(path, O_RDONLY | O_CLOEXEC));
   if (!fd && errno != ENOENT) {
-    error = fmt::format("--checkpoint: cannot read {}: {}", path, std::strerror(errno));
+    error = fmt::format("--checkpoint: cannot read {}: {}", path, link_aware_error(errno));
     return std::nullopt;
   }
   if (fd) {
+    if (std::string why = problem_of(fd.get()); !why.empty()) {
+      error = fmt::format("--checkpoint: {}: {}", path, why);
+      return std::nullopt;
+    }
     struct stat st {};
     if (::fstat(fd.get(), &st) == 0 && !S_ISREG(st.st_mode)) {
       error = fmt::format("--checkpoint: {} is not a regular file", path);
@@ -84,14 +111,17 @@ std::optional<CheckpointFile> CheckpointFile::open(const std::string& path, std:
 }
 
 bool CheckpointFile::save(const std::vector<CheckpointEntry>& entries, std::string& error) {
-  std::string tmp = path_ + ".tmp";
+  std::string tmp;
+  UniqueFd fd(create_temp_beside(path_, 0600, tmp));  // a fresh random name: nothing planted is written through
+  if (!fd) {
+    error = fmt::format("--checkpoint: cannot create a temporary file beside {}: {}", path_, std::strerror(errno));
+    return false;
+  }
   auto fail = [&](const char* what, const std::string& name) {
     error = fmt::format("--checkpoint: cannot {} {}: {}", what, name, std::strerror(errno));
     ::unlink(tmp.c_str());
     return false;
   };
-  UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
-  if (!fd) return fail("create", tmp);
   if (!write_all(fd.get(), format_checkpoint(entries))) return fail("write", tmp);
   if (::fsync(fd.get()) != 0) return fail("sync", tmp);
   fd.reset();

@@ -11,6 +11,7 @@
 
 #include <fmt/format.h>
 
+#include "base/safe_file.h"
 #include "base/signals.h"
 
 namespace batchpipe {
@@ -23,6 +24,21 @@ constexpr int kWaitSliceMs = 50;
 /// once full, write() (EAGAIN); either is waited for in slices instead.
 constexpr int kOpenFlags = O_WRONLY | O_APPEND | O_CLOEXEC | O_NONBLOCK;
 
+/// Why the file `fd` (just opened at `path`) must not get records, or "".
+std::string refusal(int fd) {
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) return "";
+  return private_file_problem(st, ::geteuid());
+}
+
+/// strerror(errno), but for a link that was not followed: what to do instead.
+std::string open_error(int error) {
+  if (error == ELOOP)
+    return "it is a symbolic link in a directory others can write, which batchpipe does not follow: give the "
+           "path of the file itself";
+  return std::strerror(error);
+}
+
 std::string directory_of(const std::string& path) {
   size_t slash = path.rfind('/');
   if (slash == std::string::npos) return ".";
@@ -32,15 +48,28 @@ std::string directory_of(const std::string& path) {
 }  // namespace
 
 std::optional<DeadLetter> DeadLetter::open(const std::string& path, std::string& error) {
-  int fd = ::open(path.c_str(), kOpenFlags);
+  int fd = open_no_planted_link(path, kOpenFlags);
+  if (fd >= 0) {
+    if (std::string why = refusal(fd); !why.empty()) {
+      ::close(fd);
+      error = fmt::format("--dead-letter {}: {}", path, why);
+      return std::nullopt;
+    }
+  }
   bool ok = fd >= 0;
   if (!ok && errno == ENOENT) {
     ok = ::access(directory_of(path).c_str(), W_OK | X_OK) == 0;  // created by the first write
   } else if (!ok && errno == ENXIO) {
     ok = ::access(path.c_str(), W_OK) == 0;  // a FIFO with no reader yet: opened by the first write
+    struct stat st {};
+    if (std::string why = ok && ::stat(path.c_str(), &st) == 0 ? private_file_problem(st, ::geteuid()) : "";
+        !why.empty()) {
+      error = fmt::format("--dead-letter {}: {}", path, why);
+      return std::nullopt;
+    }
   }
   if (!ok) {
-    error = fmt::format("--dead-letter {}: {}", path, std::strerror(errno));
+    error = fmt::format("--dead-letter {}: {}", path, open_error(errno));
     return std::nullopt;
   }
   return DeadLetter(path, fd);
@@ -95,13 +124,21 @@ bool DeadLetter::open_current(std::string& error) {
       return true;
     }
     if (errno == EEXIST) {
-      fd_ = ::open(path_.c_str(), kOpenFlags);
-      if (fd_ >= 0) return true;
+      // Someone else's now, maybe (a name reused after a rotation): judged as at start-up.
+      fd_ = open_no_planted_link(path_, kOpenFlags);
+      if (fd_ >= 0) {
+        std::string why = refusal(fd_);
+        if (why.empty()) return true;
+        ::close(fd_);
+        fd_ = -1;
+        error = fmt::format("dead-letter file {}: not used: {}", path_, why);
+        return false;
+      }
       if (errno == ENOENT) continue;  // gone again between the two opens
     }
     if (errno == EINTR) continue;
     if (errno != ENXIO) {
-      error = fmt::format("dead-letter file {}: cannot open: {}", path_, std::strerror(errno));
+      error = fmt::format("dead-letter file {}: cannot open: {}", path_, open_error(errno));
       return false;
     }
     if (const char* why = stop_waiting()) {  // a FIFO nobody has opened for reading

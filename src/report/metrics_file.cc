@@ -9,22 +9,22 @@
 
 #include <fmt/format.h>
 
+#include "base/safe_file.h"
+
 namespace batchpipe {
 
-MetricsFile::MetricsFile(std::string path) : path_(std::move(path)) {
-  size_t slash = path_.rfind('/');
-  std::string dir = slash == std::string::npos ? "" : path_.substr(0, slash + 1);
-  std::string name = slash == std::string::npos ? path_ : path_.substr(slash + 1);
-  temp_path_ = fmt::format("{}.{}.{}.tmp", dir, name, ::getpid());
-}
+MetricsFile::MetricsFile(std::string path) : path_(std::move(path)) {}
 
 std::string MetricsFile::write(std::string_view text) const {
+  std::string temp_path;
   auto fail = [&](int fd, int error) {
     if (fd >= 0) ::close(fd);
-    ::unlink(temp_path_.c_str());
+    ::unlink(temp_path.c_str());
     return fmt::format("cannot write {}: {}", path_, std::strerror(error));
   };
-  int fd = ::open(temp_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  // A fresh random name each time, created exclusively: a link planted where
+  // the temporary file will be is never written through.
+  int fd = create_temp_beside(path_, 0644, temp_path);
   if (fd < 0) return fmt::format("cannot write {}: {}", path_, std::strerror(errno));
   const char* p = text.data();
   size_t left = text.size();
@@ -37,7 +37,7 @@ std::string MetricsFile::write(std::string_view text) const {
   }
   if (::fsync(fd) != 0) return fail(fd, errno);
   if (::close(fd) != 0) return fail(-1, errno);
-  if (std::rename(temp_path_.c_str(), path_.c_str()) != 0) return fail(-1, errno);
+  if (std::rename(temp_path.c_str(), path_.c_str()) != 0) return fail(-1, errno);
   return "";
 }
 

@@ -12,7 +12,8 @@ class MetricsFile {
   explicit MetricsFile(std::string path);
 
   /// Replaces the file's content with `text`: writes a temporary file in the
-  /// same directory (named ".NAME.PID.tmp", so a collector that reads *.prom
+  /// same directory (created exclusively under a random name, ".NAME.RANDOM.tmp",
+  /// so nothing planted is written through and a collector that reads *.prom
   /// skips it), syncs it and renames it over the path, so a reader sees the
   /// old text or the new, never a mix. The file gets mode 0644 less the umask.
   /// Returns "" on success, else a message ("cannot write PATH: reason") and
@@ -23,7 +24,6 @@ class MetricsFile {
 
  private:
   std::string path_;
-  std::string temp_path_;
 };
 
 }  // namespace batchpipe

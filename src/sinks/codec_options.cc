@@ -13,10 +13,6 @@ std::string codec_forms() {
 }
 
 std::optional<CodecChoice> parse_codec(std::string_view text, std::string& error) {
-  if (text.starts_with("-")) {  // `--compress --post URL`: the option parser took the next option as the value
-    error = fmt::format("--compress: missing value before '{}'; expected {}", text, codec_forms());
-    return std::nullopt;
-  }
   size_t colon = text.find(':');
   std::string_view name = text.substr(0, colon);
   CodecChoice choice;

@@ -43,6 +43,11 @@ Outcome classify_transfer_error(CURLcode code) {
     case CURLE_HTTP2_STREAM:
     case CURLE_SSL_CONNECT_ERROR:
     case CURLE_WEIRD_SERVER_REPLY:
+    // libcurl's word for a reply that is not HTTP at all ("Received HTTP/0.9
+    // when not allowed", "Unsupported HTTP version in response"): the URL's
+    // scheme was checked at start-up, so here it can only be the reply, and a
+    // malformed reply is retried like a broken connection.
+    case CURLE_UNSUPPORTED_PROTOCOL:
       return Outcome::Retryable;
     default:
       return Outcome::Permanent;

@@ -20,9 +20,10 @@ namespace batchpipe {
 Outcome classify_status(long status);
 
 /// For a transfer that ended without an HTTP status. Refused or reset
-/// connections, name-resolution failures, timeouts and TLS handshake failures
-/// are retryable; a malformed URL, a refused certificate or an unsupported
-/// protocol will not get better and are permanent.
+/// connections, name-resolution failures, timeouts, TLS handshake failures
+/// and malformed replies (empty, cut short, not HTTP at all) are retryable;
+/// a malformed URL or a refused certificate will not get better and are
+/// permanent.
 Outcome classify_transfer_error(CURLcode code);
 
 /// Whether every later batch would fail as a request that got `status` did

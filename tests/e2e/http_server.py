@@ -16,6 +16,8 @@ all connections, in the order their requests were read); once it runs out,
     ("trickle", seconds)  send a status line and headers, then the body one
                           byte per 100 ms for `seconds`
     ("reset",)            read the request, then close with SO_LINGER 0 (RST)
+    ("raw", b"bytes")     read the request, send these bytes as they are (not
+                          HTTP, a reply cut short, or b"" for none), then close
     ("redirect", 302, "/elsewhere")                 status with a Location
     a callable f(index, request) returning one of the above, evaluated when
     the request has been read (so a Retry-After date can be computed then)
@@ -349,6 +351,9 @@ class ScriptedServer:
                     return False
                 sock.sendall(b".")
             return True
+        if kind == "raw":
+            sock.sendall(action[1])
+            return False  # _serve closes it: the reply ends there
         if kind == "reset":
             raw.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
             return False  # _serve closes it: with linger 0 that is an RST

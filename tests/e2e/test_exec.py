@@ -550,7 +550,8 @@ class DeadLetterFileTest(ExecCase):
         """batchpipe giving up a batch to a FIFO whose reader does not read,
         once the FIFO is full; returns (process, stderr name)."""
         fifo = self.path("dead.fifo")
-        os.mkfifo(fifo)
+        os.mkfifo(fifo, 0o600)  # one that others could open for reading is refused (test_file_safety)
+        os.chmod(fifo, 0o600)
         reader = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)  # open, never read
         self.addCleanup(os.close, reader)
         proc, out, err = self.start([*self.FAIL, "--dead-letter", fifo, *args], subprocess.PIPE)

@@ -100,7 +100,7 @@ class DeadLetterTest(Case):
         server = self.server()
         data = self.write("in.ndjson", RECORDS)
         self.run_ok(["--post", server.url("/"), "--dead-letter", self.path("new.ndjson"), data])
-        self.write("old.ndjson", b"")
+        self.write("old.ndjson", b"", mode=0o600)  # one that others could read is refused (test_file_safety)
         self.run_ok(["--post", server.url("/"), "--dead-letter", self.path("old.ndjson"), data])
         with open(os.devnull, "rb") as devnull:  # stdin from /dev/null, as under cron or systemd
             self.run_ok(["--post", server.url("/"), "--dead-letter", os.devnull], stdin=devnull)

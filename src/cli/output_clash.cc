@@ -1,0 +1,46 @@
+#include "cli/output_clash.h"
+
+#include <unistd.h>
+
+#include <fmt/format.h>
+
+namespace batchpipe {
+
+std::string find_output_clash(const std::vector<NamedFile>& outputs, const std::vector<NamedFile>& inputs) {
+  for (size_t i = 0; i < outputs.size(); ++i) {
+    const NamedFile& out = outputs[i];
+    for (const NamedFile& in : inputs)
+      if (out.key.same_file(in.key))
+        return fmt::format("{} is also {}: batchpipe would write over what it reads; give the file batchpipe "
+                           "writes a name of its own",
+                           out.what, in.what);
+    for (size_t j = 0; j < i; ++j)
+      if (out.key.same_file(outputs[j].key))
+        return fmt::format("{} and {} are the same file: each would destroy what the other wrote; give each a "
+                           "name of its own",
+                           outputs[j].what, out.what);
+  }
+  return "";
+}
+
+std::string check_output_files(const Config& config) {
+  std::vector<NamedFile> outputs;
+  auto output = [&](std::string what, const std::string& path) {
+    outputs.push_back({std::move(what), key_of_path(path)});
+  };
+  if (!config.dead_letter.empty()) output("--dead-letter " + config.dead_letter, config.dead_letter);
+  if (!config.checkpoint.empty()) {
+    output("--checkpoint " + config.checkpoint, config.checkpoint);
+    std::string lock = config.checkpoint + ".lock";
+    output(fmt::format("the checkpoint's lock {}", lock), lock);
+  }
+  if (!config.metrics_file.empty()) output("--metrics-file " + config.metrics_file, config.metrics_file);
+  if (outputs.empty()) return "";
+  std::vector<NamedFile> inputs;
+  for (const std::string& input : config.inputs)
+    inputs.push_back(input == "-" ? NamedFile{"the standard input", key_of_fd(STDIN_FILENO)}
+                                  : NamedFile{"the input " + input, key_of_path(input)});
+  return find_output_clash(outputs, inputs);
+}
+
+}  // namespace batchpipe
