@@ -19,6 +19,7 @@
 #include "json/line_checker.h"
 #include "json/validation_pool.h"
 #include "base/diagnostics.h"
+#include "base/memory.h"
 #include "report/reporter.h"
 #include "base/signals.h"
 #include "base/startup_error.h"
@@ -30,6 +31,12 @@ namespace {
 /// Blocks in flight between the threads: one being read, two waiting, and
 /// one more for each validation thread.
 constexpr size_t kPoolBlocks = 3;
+
+/// Read blocks of 1 MiB, or smaller so that the read-ahead takes a quarter
+/// of a small --max-buffer at most (it counts against it).
+size_t read_block_size(uint64_t budget, size_t blocks) {
+  return static_cast<size_t>(std::clamp<uint64_t>(budget / (4 * blocks), 64 << 10, 1 << 20));
+}
 
 /// A latch the loop raises to stop the input thread; stays readable once raised.
 class StopLatch {
@@ -102,8 +109,8 @@ bool add_block(const InputBlock& block, uint64_t source, LineChecker& checker, B
     uint64_t cost = record_cost(text.size(), format);
     // A record costs a little more than its share of a batch (--max-bytes
     // may equal --max-buffer): one alone may exceed the budget, and is then
-    // still taken into an empty buffer, as --on-full block takes it.
-    auto fits = [&] { return backlog.fits(cost) || backlog.used() == 0; };
+    // still taken when no other record is held, as --on-full block takes it.
+    auto fits = [&] { return backlog.fits(cost) || (batcher.empty() && backlog.held(Held::Sink) == 0); };
     if (drop && !fits() && !starved) {
       make_room();  // what the sink has finished with frees the budget first
       starved = !fits();
@@ -112,8 +119,12 @@ bool add_block(const InputBlock& block, uint64_t source, LineChecker& checker, B
       ++dropped;
       return;
     }
-    batcher.add(text, {block.input, line, block.line_offset(span), block.line_end(span), source}, now);
-    backlog.charge(cost, 1);
+    // A record larger than a read block (a giant line) gives the block's
+    // pages back as it is copied: it is never held twice.
+    batcher.add(text, {block.input, line, block.line_offset(span), block.line_end(span), source}, now,
+                text.size() >= kMappedBytes ? &release_pages : nullptr);
+    backlog.set(Held::Batcher, batcher.memory());
+    backlog.add_records(1);
     if (ledger) ledger->added();
     ++records;
   });
@@ -135,10 +146,13 @@ uint64_t record_source(const InputBlock& block, uint64_t run_key) {
                    : pipe_source(run_key, block.input);
 }
 
-/// Hands closed batches to the sink while it takes them.
-void deliver_closed(Batcher& batcher, Sink& sink, Metrics& metrics) {
+/// Hands closed batches to the sink while it takes them; their memory moves
+/// from the Batcher's account to the sink's.
+void deliver_closed(Batcher& batcher, Sink& sink, Backlog& backlog, Metrics& metrics) {
   while (batcher.has_closed() && sink.accepting()) {
     Batch b = batcher.take();
+    backlog.add(Held::Sink, b.charged);
+    backlog.set(Held::Batcher, batcher.memory());
     metrics.batches.add();
     metrics.output_bytes.add(b.bytes.size());
     sink.deliver(std::move(b));
@@ -161,11 +175,24 @@ ExitStatus run_pipeline(const Config& config, Sink& sink, Metrics& metrics, Repo
   Batcher batcher({config.batch_size, config.max_bytes, config.interval}, config.format);
   const uint64_t run_key = random_run_key();  // names the records of pipes for {record_id}
   Backlog backlog(config.max_buffer);
+  // 1: the loop validates; --input text: nothing to validate.
+  const size_t validators = config.threads > 1 && !config.text_input ? config.threads : 0;
+  const size_t block_size = read_block_size(config.max_buffer, kPoolBlocks + validators);
   metrics.buffer_limit.set(static_cast<int64_t>(config.max_buffer));
   const bool drop = config.drop_when_full;
   DropReporter drops;
+  // The accounts that change outside the loop's own steps: what the input
+  // thread has read ahead and what the sink's workers hold.
+  BlockQueue* blocks = nullptr;  // set once the queue exists
+  auto count_others = [&] {
+    if (blocks) backlog.set(Held::Input, blocks->held_bytes());
+    backlog.set(Held::SinkBuffers, sink.held_bytes());
+  };
   auto show_budget = [&] {
-    metrics.buffered_bytes.set(static_cast<int64_t>(backlog.used()));
+    count_others();
+    // With no record held, what is left (a spare buffer, the empty open
+    // batch) is not shown: the gauge falls to 0 as the run drains.
+    metrics.buffered_bytes.set(static_cast<int64_t>(backlog.records() ? backlog.used() : 0));
     metrics.buffered_records.set(static_cast<int64_t>(backlog.records()));
   };
   ExitStatus signalled = ExitStatus::Success;
@@ -183,10 +210,13 @@ ExitStatus run_pipeline(const Config& config, Sink& sink, Metrics& metrics, Repo
       ledger->committed(b, settled);
       unwritten_cost += batch_cost(b);
       unwritten_records += b.records;
+      backlog.add(Held::Unwritten, batch_cost(b));
     } else {
-      backlog.credit(batch_cost(b), b.records);
+      backlog.remove_records(b.records);
     }
+    backlog.remove(Held::Sink, b.charged);
     batcher.recycle(std::move(b));
+    backlog.set(Held::Batcher, batcher.memory());
     show_budget();
   });
   // Writes the checkpoint when due (or `now_anyway`) and releases what it covers.
@@ -197,7 +227,8 @@ ExitStatus run_pipeline(const Config& config, Sink& sink, Metrics& metrics, Repo
     if (dirty && !now_anyway && now < *checkpoint->deadline()) return;
     if (dirty) checkpoint->save(now);  // a failure is said; the budget moves on regardless
     if (!checkpoint->dirty() || checkpoint->failing()) {
-      backlog.credit(unwritten_cost, unwritten_records);
+      backlog.remove(Held::Unwritten, unwritten_cost);
+      backlog.remove_records(unwritten_records);
       unwritten_cost = unwritten_records = 0;
       show_budget();
     }
@@ -205,9 +236,17 @@ ExitStatus run_pipeline(const Config& config, Sink& sink, Metrics& metrics, Repo
   // Whether to take more input now: not while closed batches wait for the
   // sink or the budget is spent (the producer then waits: backpressure),
   // unless --on-full drop asks to keep reading and drop instead.
+  // The budget is spent when one more read block would not fit: a block is
+  // taken whole, so the budget is not overshot by one.
+  auto spent = [&] {
+    count_others();
+    return !backlog.fits(block_size);
+  };
+  // With no record held anywhere, reading goes on whatever the figures say
+  // (a record larger than what is left of the budget is taken alone).
   auto room = [&] {
-    backlog.hold_outside(sink.held_bytes());
-    return drop || (!batcher.has_closed() && !backlog.full());
+    bool none_held = batcher.empty() && backlog.held(Held::Sink) == 0 && backlog.held(Held::Unwritten) == 0;
+    return drop || (!batcher.has_closed() && (!spent() || none_held));
   };
   // The open batch alone holds the budget when nothing else is held: it is
   // closed early, or nothing would move.
@@ -218,16 +257,16 @@ ExitStatus run_pipeline(const Config& config, Sink& sink, Metrics& metrics, Repo
   // with is committed first, so that only a sink that is behind drops.
   auto make_room = [&] {
     close_open_if_alone();
-    deliver_closed(batcher, sink, metrics);
+    deliver_closed(batcher, sink, backlog, metrics);
     sink.flush();
   };
   StopLatch stop;
-  // 1: the loop validates; --input text: nothing to validate.
-  const size_t validators = config.threads > 1 && !config.text_input ? config.threads : 0;
   BlockQueue queue(kPoolBlocks + validators, validators > 0);
+  blocks = &queue;
   // A line of text grows by its quotes at least: longer ones cannot fit.
   uint64_t longest_line = batcher.max_record_size() - (config.text_input ? std::min<uint64_t>(2, batcher.max_record_size()) : 0);
-  ReaderOptions reader_options{config.inputs, longest_line, 1 << 20, config.text_input, config.follow, {}};
+  ReaderOptions reader_options{config.inputs, longest_line, block_size,
+                               config.text_input, config.follow, {}};
   if (checkpoint) reader_options.resume = checkpoint->resume_points();
   InputReader reader(std::move(reader_options), stop.fd());
   LineChecker checker(config.on_invalid, batcher.max_record_size(), config.inputs, config.text_input,
@@ -267,15 +306,15 @@ ExitStatus run_pipeline(const Config& config, Sink& sink, Metrics& metrics, Repo
     sink.flush();
     look_around();  // also signals that came while flush() was blocked
     if (input_done && !batcher.has_closed() && sink.idle()) break;
-    write_checkpoint(backlog.full() && unwritten_cost > 0);
-    if (!drop && backlog.full()) close_open_if_alone();  // (drop mode does it in make_room)
-    deliver_closed(batcher, sink, metrics);
+    write_checkpoint(spent() && unwritten_cost > 0);
+    if (!drop && spent()) close_open_if_alone();  // (drop mode does it in make_room)
+    deliver_closed(batcher, sink, backlog, metrics);
     // Nothing held back while we wait: a sink that keeps batches until
     // flush() (stdout) may hold the very batch whose commit frees the budget,
     // and with the budget spent no input would come to wake us. Likewise
     // for a checkpoint not yet written that covers it.
     sink.flush();
-    write_checkpoint(backlog.full() && unwritten_cost > 0);
+    write_checkpoint(spent() && unwritten_cost > 0);
     bool want_input = !input_done && room();
     std::optional<TimePoint> deadline = batcher.deadline();
     if (reporter && reporter->deadline() && (!deadline || *reporter->deadline() < *deadline))
@@ -305,7 +344,7 @@ ExitStatus run_pipeline(const Config& config, Sink& sink, Metrics& metrics, Repo
       look_around();
       batcher.tick(Clock::now());
       if (reporter) reporter->tick(Clock::now());
-      deliver_closed(batcher, sink, metrics);
+      deliver_closed(batcher, sink, backlog, metrics);
     }
     if (!input_done && queue.finished()) {
       input_done = true;
@@ -313,7 +352,7 @@ ExitStatus run_pipeline(const Config& config, Sink& sink, Metrics& metrics, Repo
     }
     batcher.tick(Clock::now());
     if (reporter) reporter->tick(Clock::now());
-    deliver_closed(batcher, sink, metrics);
+    deliver_closed(batcher, sink, backlog, metrics);
     show_budget();
   }
   input.join();

@@ -295,7 +295,7 @@ bool InputReader::next(InputBlock& block) {
     // buffers keep one size, so the allocator is not asked for ever-new sizes.
     size_t want = std::max(options_.block_size, c.carry.size()) + kValidatorPadding;
     if (block.buffer.size() < want || block.buffer.size() > 4 * want)
-      block.buffer = std::vector<char>(want);  // also gives back what a giant line took
+      block.buffer = ByteBuffer(want);  // also gives back what a giant line took
     std::memcpy(block.buffer.data(), c.carry.data(), c.carry.size());
     size_t used = c.carry.size();
     c.carry.clear();

@@ -92,14 +92,24 @@ bool gzip_into(std::string_view data, std::string& out, std::string& error) {
     error = fmt::format("cannot gzip the batch: {}", z.msg ? z.msg : zError(rc));
     return false;
   }
-  out.resize(deflateBound(&z, data.size()) + 32);
+  // A piece at a time: `out` grows to the compressed size, not to the
+  // batch's (its capacity counts against --max-buffer).
+  out.clear();
   z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
   z.avail_in = static_cast<uInt>(data.size());
-  z.next_out = reinterpret_cast<Bytef*>(out.data());
-  z.avail_out = static_cast<uInt>(out.size());
-  rc = deflate(&z, Z_FINISH);  // the buffer holds deflateBound(): one call finishes
-  if (rc != Z_STREAM_END) error = fmt::format("cannot gzip the batch: {}", z.msg ? z.msg : zError(rc));
-  out.resize(rc == Z_STREAM_END ? z.total_out : 0);
+  char piece[64 << 10];
+  do {
+    z.next_out = reinterpret_cast<Bytef*>(piece);
+    z.avail_out = sizeof piece;
+    rc = deflate(&z, Z_FINISH);
+    out.append(piece, sizeof piece - z.avail_out);
+  } while (rc == Z_OK);
+  if (rc != Z_STREAM_END) {
+    error = fmt::format("cannot gzip the batch: {}", z.msg ? z.msg : zError(rc));
+    out.clear();
+  }
+  // What an earlier, larger body left is given back.
+  if (out.capacity() > 2 * out.size() + (64 << 10)) out.shrink_to_fit();
   deflateEnd(&z);
   return rc == Z_STREAM_END;
 }
@@ -163,7 +173,9 @@ const std::string* HttpTransport::body(const Batch& batch, const AttemptInfo& in
   // a reply asked to send again, share the batch's number but not its body.
   if (compressed_for_ != info.batch_id) {
     compressed_for_.clear();
-    if (!gzip_into(batch.bytes, compressed_, error)) return nullptr;
+    bool made = gzip_into(batch.bytes, compressed_, error);
+    held_ = compressed_.capacity() + response_.capacity();
+    if (!made) return nullptr;
     compressed_for_ = info.batch_id;
   }
   return &compressed_;
@@ -245,6 +257,7 @@ AttemptResult HttpTransport::attempt(const Batch& batch, const AttemptInfo& info
   curl_easy_setopt(easy_, CURLOPT_HTTPHEADER, nullptr);
   curl_slist_free_all(headers);
 
+  held_ = compressed_.capacity() + response_.capacity();
   AttemptResult result;
   result.bytes_sent = payload.size();
   if (cut) {
