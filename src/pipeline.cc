@@ -237,10 +237,14 @@ ExitStatus run_pipeline(const Config& config, Sink& sink, Metrics& metrics, Repo
   // sink or the budget is spent (the producer then waits: backpressure),
   // unless --on-full drop asks to keep reading and drop instead.
   // The budget is spent when one more read block would not fit: a block is
-  // taken whole, so the budget is not overshot by one.
+  // taken whole, so the budget is not overshot by one. Blocks as large as
+  // the last one taken are expected (records longer than a block make
+  // blocks of their size), and room is left for a second: the part of a
+  // line the reader carries to its next block is not in a block yet.
+  size_t last_block = block_size;
   auto spent = [&] {
     count_others();
-    return !backlog.fits(block_size);
+    return !backlog.fits(2 * std::max(block_size, last_block));
   };
   // With no record held anywhere, reading goes on whatever the figures say
   // (a record larger than what is left of the budget is taken alone).
@@ -326,6 +330,7 @@ ExitStatus run_pipeline(const Config& config, Sink& sink, Metrics& metrics, Repo
     while (room()) {
       InputBlock* block = queue.pop();
       if (!block) break;
+      last_block = block->buffer.size();
       if (!stopped_at_invalid) {  // what was read after a bad line that stopped the run is dropped, unsaid
         say(block->notes_before);
         input_status = combine(input_status, block->status_before);
