@@ -233,9 +233,6 @@ ExitStatus run_pipeline(const Config& config, Sink& sink, Metrics& metrics, Repo
       show_budget();
     }
   };
-  // Whether to take more input now: not while closed batches wait for the
-  // sink or the budget is spent (the producer then waits: backpressure),
-  // unless --on-full drop asks to keep reading and drop instead.
   // The budget is spent when one more read block would not fit: a block is
   // taken whole, so the budget is not overshot by one. Blocks as large as
   // the last one taken are expected (records longer than a block make
@@ -246,8 +243,11 @@ ExitStatus run_pipeline(const Config& config, Sink& sink, Metrics& metrics, Repo
     count_others();
     return !backlog.fits(2 * std::max(block_size, last_block));
   };
-  // With no record held anywhere, reading goes on whatever the figures say
-  // (a record larger than what is left of the budget is taken alone).
+  // Whether to take more input now: not while closed batches wait for the
+  // sink or the budget is spent (the producer then waits: backpressure),
+  // unless --on-full drop asks to keep reading and drop instead. With no
+  // record held anywhere, reading goes on whatever the figures say (a record
+  // larger than what is left of the budget is taken alone).
   auto room = [&] {
     bool none_held = batcher.empty() && backlog.held(Held::Sink) == 0 && backlog.held(Held::Unwritten) == 0;
     return drop || (!batcher.has_closed() && (!spent() || none_held));
