@@ -20,6 +20,15 @@ MiB = 1 << 20
 # start-up heap (the baseline, about 11 MiB for a release build); beyond the
 # baseline this much is allowed on top of the budget.
 OVER_BASELINE = 6 * MiB
+
+
+def allowed(held: int) -> int:
+    """What may come on top of the baseline for `held` bytes held: they and
+    OVER_BASELINE; under ASan also its shadow (an eighth of what is
+    touched) and its allocator's own bookkeeping."""
+    return held + OVER_BASELINE + ((held // 8 + 4 * MiB) if bp.sanitized() else 0)
+
+
 RECORD = b'{"msg":"' + b"m" * 180 + b'","n":1}'
 
 
@@ -98,7 +107,7 @@ class StalledSinkTest(unittest.TestCase):
     def check(self, budget, parallel):
         peak = self.stalled_peak(budget, parallel)
         base = baseline(self)
-        self.assertLessEqual(peak - base, budget + OVER_BASELINE,
+        self.assertLessEqual(peak - base, allowed(budget),
                              f"peak {peak / MiB:.1f} MiB, baseline {base / MiB:.1f} MiB, "
                              f"--max-buffer {budget // MiB}M --parallel {parallel}")
 
@@ -137,7 +146,7 @@ class GiantRecordTest(unittest.TestCase):
             self.assertEqual(live.finish(timeout=timeout), 0, bytes(live.err))
         self.assertEqual(len(live.out), len(b"[") + size + len(b',{"after":1}]\n'))
         # Once in its batch, and a piece of it on the way.
-        self.assertLessEqual(peak - base, size + OVER_BASELINE,
+        self.assertLessEqual(peak - base, allowed(size),
                              f"peak {peak / MiB:.1f} MiB for a {size // MiB} MiB record, baseline {base / MiB:.1f} MiB")
 
 
