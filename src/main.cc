@@ -11,6 +11,7 @@
 #include "cli/cli.h"
 #include "commit/checkpointer.h"
 #include "base/diagnostics.h"
+#include "base/memory.h"
 #include "pipeline.h"
 #include "report/reporter.h"
 #include "base/signals.h"
@@ -77,6 +78,7 @@ int run(int argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  tune_allocator();  // before any thread: what --max-buffer counts is what the process holds
   if (std::string error; !std_fds::secure(error)) {
     diag::error(error);
     return static_cast<int>(ExitStatus::SystemError);

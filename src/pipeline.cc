@@ -20,6 +20,7 @@
 #include "json/line_checker.h"
 #include "json/validation_pool.h"
 #include "base/diagnostics.h"
+#include "base/memory.h"
 #include "report/reporter.h"
 #include "base/signals.h"
 #include "base/startup_error.h"
@@ -31,6 +32,12 @@ namespace {
 /// Blocks in flight between the threads: one being read, two waiting, and
 /// one more for each validation thread.
 constexpr size_t kPoolBlocks = 3;
+
+/// Read blocks of 1 MiB, or smaller so that the read-ahead takes a quarter
+/// of a small --max-buffer at most (it counts against it).
+size_t read_block_size(uint64_t budget, size_t blocks) {
+  return static_cast<size_t>(std::clamp<uint64_t>(budget / (4 * blocks), 64 << 10, 1 << 20));
+}
 
 /// A latch the loop raises to stop the input thread; stays readable once raised.
 class StopLatch {
@@ -103,8 +110,8 @@ bool add_block(const InputBlock& block, uint64_t source, LineChecker& checker, B
     uint64_t cost = record_cost(text.size(), format);
     // A record costs a little more than its share of a batch (--max-bytes
     // may equal --max-buffer): one alone may exceed the budget, and is then
-    // still taken into an empty buffer, as --on-full block takes it.
-    auto fits = [&] { return backlog.fits(cost) || backlog.used() == 0; };
+    // still taken when no other record is held, as --on-full block takes it.
+    auto fits = [&] { return backlog.fits(cost) || (batcher.empty() && backlog.held(Held::Sink) == 0); };
     if (drop && !fits() && !starved) {
       make_room();  // what the sink has finished with frees the budget first
       starved = !fits();
@@ -113,8 +120,12 @@ bool add_block(const InputBlock& block, uint64_t source, LineChecker& checker, B
       ++dropped;
       return;
     }
-    batcher.add(text, {block.input, line, block.line_offset(span), block.line_end(span), source}, now);
-    backlog.charge(cost, 1);
+    // A record larger than a read block (a giant line) gives the block's
+    // pages back as it is copied: it is never held twice.
+    batcher.add(text, {block.input, line, block.line_offset(span), block.line_end(span), source}, now,
+                text.size() >= kMappedBytes ? &release_pages : nullptr);
+    backlog.set(Held::Batcher, batcher.memory());
+    backlog.add_records(1);
     if (ledger) ledger->added();
     ++records;
   });
@@ -136,10 +147,13 @@ uint64_t record_source(const InputBlock& block, uint64_t run_key) {
                    : pipe_source(run_key, block.input);
 }
 
-/// Hands closed batches to the sink while it takes them.
-void deliver_closed(Batcher& batcher, Sink& sink, Metrics& metrics) {
+/// Hands closed batches to the sink while it takes them; their memory moves
+/// from the Batcher's account to the sink's.
+void deliver_closed(Batcher& batcher, Sink& sink, Backlog& backlog, Metrics& metrics) {
   while (batcher.has_closed() && sink.accepting()) {
     Batch b = batcher.take();
+    backlog.add(Held::Sink, b.charged);
+    backlog.set(Held::Batcher, batcher.memory());
     metrics.batches.add();
     metrics.output_bytes.add(b.bytes.size());
     sink.deliver(std::move(b));
@@ -178,7 +192,12 @@ class Pipeline {
   void close_open_if_alone();
   void make_room();
   void show_budget();
-  bool budget_waits_for_checkpoint() const { return backlog_.full() && unwritten_cost_ > 0; }
+  /// The accounts that change outside the loop's own steps: what the input
+  /// thread has read ahead and what the sink's workers hold.
+  void count_others();
+  /// The budget is spent when one more read block would not fit (see the definition).
+  bool budget_spent();
+  bool budget_waits_for_checkpoint() { return budget_spent() && unwritten_cost_ > 0; }
 
   const Config& config_;
   Sink& sink_;
@@ -194,6 +213,8 @@ class Pipeline {
   DropReporter drops_;
   StopLatch stop_;
   const size_t validators_;  ///< 0: the loop validates; --input text: nothing to validate
+  const size_t block_size_;  ///< of a read block (read_block_size)
+  size_t last_block_;        ///< the size of the last block taken
   BlockQueue queue_;
   InputReader reader_;
   LineChecker checker_;
@@ -206,8 +227,9 @@ class Pipeline {
   bool input_done_ = false, stopping_ = false, stopped_at_invalid_ = false;
 };
 
-ReaderOptions reader_options(const Config& config, const RecordLimit& limit, Checkpointer* checkpoint) {
-  ReaderOptions o{config.inputs, limit.line, 1 << 20, config.text_input, config.follow, {}};
+ReaderOptions reader_options(const Config& config, const RecordLimit& limit, size_t block_size,
+                             Checkpointer* checkpoint) {
+  ReaderOptions o{config.inputs, limit.line, block_size, config.text_input, config.follow, {}};
   if (checkpoint) o.resume = checkpoint->resume_points();
   return o;
 }
@@ -225,8 +247,10 @@ Pipeline::Pipeline(const Config& config, Sink& sink, Metrics& metrics, Reporter*
       backlog_(config.max_buffer),
       drop_(config.drop_when_full),
       validators_(config.threads > 1 && !config.text_input ? config.threads : 0),
+      block_size_(read_block_size(config.max_buffer, kPoolBlocks + validators_)),
+      last_block_(block_size_),
       queue_(kPoolBlocks + validators_, validators_ > 0),
-      reader_(reader_options(config, limit_, checkpoint), stop_.fd()),
+      reader_(reader_options(config, limit_, block_size_, checkpoint), stop_.fd()),
       checker_(config.on_invalid, limit_, config.inputs, config.text_input) {
   metrics_.buffer_limit.set(static_cast<int64_t>(config.max_buffer));
   sink_.on_spent([this](Batch&& b, bool settled) { spent(std::move(b), settled); });
@@ -291,7 +315,8 @@ void Pipeline::save_checkpoint(bool now_anyway) {
   if (dirty && !now_anyway && now < *checkpoint_->deadline()) return;
   if (dirty) checkpoint_->save(now);  // a failure is said; the budget moves on regardless
   if (!checkpoint_->dirty() || checkpoint_->failing()) {
-    backlog_.credit(unwritten_cost_, unwritten_records_);
+    backlog_.remove(Held::Unwritten, unwritten_cost_);
+    backlog_.remove_records(unwritten_records_);
     unwritten_cost_ = unwritten_records_ = 0;
     show_budget();
   }
@@ -300,8 +325,8 @@ void Pipeline::save_checkpoint(bool now_anyway) {
 /// Hands closed batches to the sink while it takes them; the open batch
 /// too when it alone holds a spent budget.
 void Pipeline::hand_over() {
-  if (!drop_ && backlog_.full()) close_open_if_alone();  // (drop mode does it in make_room)
-  deliver_closed(batcher_, sink_, metrics_);
+  if (!drop_ && budget_spent()) close_open_if_alone();  // (drop mode does it in make_room)
+  deliver_closed(batcher_, sink_, backlog_, metrics_);
 }
 
 /// Until input is ready (when there is room for it), a signal, news from
@@ -323,6 +348,7 @@ void Pipeline::take_input() {
   while (room()) {
     InputBlock* block = queue_.pop();
     if (!block) break;
+    last_block_ = block->buffer.size();
     if (!stopped_at_invalid_) {  // what was read after a bad line that stopped the run is dropped, unsaid
       say(block->notes_before);
       input_status_ = combine(input_status_, block->status_before);
@@ -352,7 +378,7 @@ void Pipeline::take_input() {
 void Pipeline::tick() {
   batcher_.tick(Clock::now());
   if (reporter_) reporter_->tick(Clock::now());
-  deliver_closed(batcher_, sink_, metrics_);
+  deliver_closed(batcher_, sink_, backlog_, metrics_);
   show_budget();
 }
 
@@ -380,19 +406,38 @@ void Pipeline::spent(Batch&& b, bool settled) {
     ledger_->committed(b, settled);
     unwritten_cost_ += batch_cost(b);
     unwritten_records_ += b.records;
+    backlog_.add(Held::Unwritten, batch_cost(b));
   } else {
-    backlog_.credit(batch_cost(b), b.records);
+    backlog_.remove_records(b.records);
   }
+  backlog_.remove(Held::Sink, b.charged);
   batcher_.recycle(std::move(b));
+  backlog_.set(Held::Batcher, batcher_.memory());
   show_budget();
 }
 
 /// Not while closed batches wait for the sink or the budget is spent (the
 /// producer then waits: backpressure), unless --on-full drop asks to keep
-/// reading and drop instead.
+/// reading and drop instead. With no record held anywhere, reading goes on
+/// whatever the figures say (a record larger than what is left of the budget
+/// is taken alone).
 bool Pipeline::room() {
-  backlog_.hold_outside(sink_.held_bytes());
-  return drop_ || (!batcher_.has_closed() && !backlog_.full());
+  bool none_held = batcher_.empty() && backlog_.held(Held::Sink) == 0 && backlog_.held(Held::Unwritten) == 0;
+  return drop_ || (!batcher_.has_closed() && (!budget_spent() || none_held));
+}
+
+/// A block is taken whole, so the budget is not overshot by one. Blocks as
+/// large as the last one taken are expected (records longer than a block
+/// make blocks of their size), and room is left for a second: the part of a
+/// line the reader carries to its next block is not in a block yet.
+bool Pipeline::budget_spent() {
+  count_others();
+  return !backlog_.fits(2 * std::max(block_size_, last_block_));
+}
+
+void Pipeline::count_others() {
+  backlog_.set(Held::Input, queue_.held_bytes());
+  backlog_.set(Held::SinkBuffers, sink_.held_bytes());
 }
 
 /// The open batch alone holds the budget when nothing else is held: it is
@@ -405,12 +450,15 @@ void Pipeline::close_open_if_alone() {
 /// with is committed first, so that only a sink that is behind drops.
 void Pipeline::make_room() {
   close_open_if_alone();
-  deliver_closed(batcher_, sink_, metrics_);
+  deliver_closed(batcher_, sink_, backlog_, metrics_);
   sink_.flush();
 }
 
 void Pipeline::show_budget() {
-  metrics_.buffered_bytes.set(static_cast<int64_t>(backlog_.used()));
+  count_others();
+  // With no record held, what is left (a spare buffer, the empty open
+  // batch) is not shown: the gauge falls to 0 as the run drains.
+  metrics_.buffered_bytes.set(static_cast<int64_t>(backlog_.records() ? backlog_.used() : 0));
   metrics_.buffered_records.set(static_cast<int64_t>(backlog_.records()));
 }
 

@@ -8,6 +8,7 @@
 #include <string_view>
 #include <vector>
 
+#include "base/memory.h"
 #include "batch/body_format.h"
 
 namespace batchpipe {
@@ -35,6 +36,19 @@ struct Batch {
   Position last;               ///< of the last record
   std::vector<uint32_t> ends;  ///< where each record ends in `bytes`, for dead-lettering
   const BodyFormat* format = &BodyFormat::plain_array();  ///< outlives the batch
+  /// The most bytes `bytes` ever held since its buffer was allocated: a
+  /// reused buffer keeps the pages its largest batch wrote.
+  uint64_t high_water = 0;
+  /// What the Backlog counts for this batch while a sink holds it (set when
+  /// the Batcher hands it out).
+  uint64_t charged = 0;
+
+  /// The memory this batch holds: its buffers' pages, as memory_held() counts them.
+  uint64_t memory() const {
+    uint64_t written = bytes.size() > high_water ? bytes.size() : high_water;
+    return memory_held(bytes.capacity(), written) +
+           memory_held(ends.capacity() * sizeof(uint32_t), ends.size() * sizeof(uint32_t));
+  }
 
   /// The bytes every sink writes or sends, never more than --max-bytes.
   std::string_view body() const { return bytes; }
@@ -67,12 +81,24 @@ struct BatchEncoder {
     return b.bytes.size() + (b.records ? f.separator().size() : 0) + f.before_size() + record_size +
            f.after().size() + f.close().size();
   }
-  /// `record_id` fills the format's {record_id}s, if it has any.
-  static void append(Batch& b, std::string_view record, std::string_view record_id = {}) {
+  /// `record_id` fills the format's {record_id}s, if it has any. `copied`,
+  /// if given, is called with each piece of `record` once it is copied (a
+  /// giant record's read block gives its pages back as it goes).
+  static void append(Batch& b, std::string_view record, std::string_view record_id = {},
+                     void (*copied)(const char*, size_t) = nullptr) {
     const BodyFormat& f = *b.format;
     if (b.records) b.bytes.append(f.separator());
     if (f.before_size()) f.append_before(b.bytes, record_id);
-    b.bytes.append(record);
+    if (copied) {
+      constexpr size_t kPiece = 1 << 20;
+      for (size_t at = 0; at < record.size(); at += kPiece) {
+        std::string_view piece = record.substr(at, kPiece);
+        b.bytes.append(piece);
+        copied(piece.data(), piece.size());
+      }
+    } else {
+      b.bytes.append(record);
+    }
     b.ends.push_back(static_cast<uint32_t>(b.bytes.size()));
     b.bytes.append(f.after());
     ++b.records;

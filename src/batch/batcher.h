@@ -34,7 +34,8 @@ class Batcher {
   /// Adds a record received at `now`. Returns false, changing nothing, when
   /// the record is larger than max_record_size(). May close the open batch
   /// first (bytes) or after (count).
-  bool add(std::string_view record, Position from, TimePoint now);
+  /// `copied` as for BatchEncoder::append.
+  bool add(std::string_view record, Position from, TimePoint now, void (*copied)(const char*, size_t) = nullptr);
 
   /// Closes the open batch if its oldest record is `interval` old at `now`.
   void tick(TimePoint now);
@@ -54,6 +55,14 @@ class Batcher {
 
   uint64_t batches_closed() const { return next_number_ - 1; }
 
+  /// The memory the Batcher holds: the open batch, the closed ones not yet
+  /// taken and the spare buffers (see Batch::memory()). A new batch's
+  /// buffer is reserved at --max-bytes at once, so that it never moves
+  /// (a move holds the batch twice) and costs only the pages written.
+  uint64_t memory() const { return open_.memory() + closed_memory_ + spare_memory_; }
+  /// True when no record is held: no open records, no closed batches.
+  bool empty() const { return open_.records == 0 && closed_.empty(); }
+
  private:
   void close_open();
 
@@ -64,6 +73,8 @@ class Batcher {
   uint64_t next_number_ = 1;
   std::deque<Batch> closed_;
   std::vector<Batch> spare_;
+  uint64_t closed_memory_ = 0;  ///< the memory() of closed_
+  uint64_t spare_memory_ = 0;   ///< and of spare_
 };
 
 }  // namespace batchpipe

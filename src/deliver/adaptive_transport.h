@@ -45,6 +45,8 @@ class AdaptiveTransport : public Transport {
   AdaptiveTransport(std::unique_ptr<Transport> inner, std::shared_ptr<ConcurrencyGate> gate)
       : inner_(std::move(inner)), gate_(std::move(gate)) {}
   AttemptResult attempt(const Batch& batch, const AttemptInfo& info, AttemptControl& control) override;
+  uint64_t held_bytes() const override { return inner_->held_bytes(); }
+  uint64_t would_hold(const Batch& batch) const override { return inner_->would_hold(batch); }
 
  private:
   std::unique_ptr<Transport> inner_;

@@ -106,9 +106,16 @@ void DeliverySink::deliver(Batch&& batch) {
   }
   {
     std::lock_guard lock(mutex_);
+    waiting_holds_ += workers_.front()->transport->would_hold(batch);
     waiting_.push_back(std::move(batch));
   }
   wake_.notify_all();
+}
+
+uint64_t DeliverySink::held_bytes() const {
+  uint64_t sum = answer_bytes_ + waiting_holds_;
+  for (const auto& w : workers_) sum += w->transport->held_bytes();
+  return sum;
 }
 
 bool DeliverySink::broken() const {
@@ -160,6 +167,7 @@ void DeliverySink::work(Worker& worker) {
     if (waiting_.empty()) return;
     Report report{std::move(waiting_.front()), {}};
     waiting_.pop_front();  // batches start in input order
+    waiting_holds_ -= worker.transport->would_hold(report.batch);
     ++running_;
     lock.unlock();
 

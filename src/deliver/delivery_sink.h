@@ -61,7 +61,9 @@ class DeliverySink : public Sink {
   int event_fd() const override { return event_fd_; }
   void shutdown(bool immediately) override;
   bool reader_gone() const override { return out_.reader_gone(); }
-  uint64_t held_bytes() const override { return answer_bytes_; }
+  /// --map answers, the workers' transports' own buffers (compressed bodies,
+  /// replies) and room for those of the batches waiting for a worker.
+  uint64_t held_bytes() const override;
 
  private:
   struct Report {
@@ -79,6 +81,7 @@ class DeliverySink : public Sink {
   Metrics& metrics_;
   std::string run_id_;
   std::atomic<uint64_t> answer_bytes_{0};  ///< --map answers finished but not committed
+  std::atomic<uint64_t> waiting_holds_{0};  ///< what the waiting batches would add to the transports (would_hold)
   int event_fd_ = -1;
   std::vector<std::unique_ptr<Worker>> workers_;
 

@@ -4,6 +4,7 @@
 // attempt, so it costs no retry. The URLs' health is shared by all workers.
 #pragma once
 
+#include <algorithm>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -55,6 +56,16 @@ class FailoverTransport : public Transport {
   /// its own --timeout. Returns the last request's result: the engine
   /// retries (and counts) only when no healthy URL is left.
   AttemptResult attempt(const Batch& batch, const AttemptInfo& info, AttemptControl& control) override;
+  uint64_t held_bytes() const override {
+    uint64_t sum = 0;
+    for (const auto& t : per_url_) sum += t->held_bytes();
+    return sum;
+  }
+  uint64_t would_hold(const Batch& batch) const override {
+    uint64_t most = 0;
+    for (const auto& t : per_url_) most = std::max(most, t->would_hold(batch));
+    return most;
+  }
 
  private:
   std::vector<std::unique_ptr<Transport>> per_url_;

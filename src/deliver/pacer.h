@@ -32,6 +32,8 @@ class PacedTransport : public Transport {
   PacedTransport(std::unique_ptr<Transport> inner, std::shared_ptr<Pacer> pacer)
       : inner_(std::move(inner)), pacer_(std::move(pacer)) {}
   AttemptResult attempt(const Batch& batch, const AttemptInfo& info, AttemptControl& control) override;
+  uint64_t held_bytes() const override { return inner_->held_bytes(); }
+  uint64_t would_hold(const Batch& batch) const override { return inner_->would_hold(batch); }
 
  private:
   std::unique_ptr<Transport> inner_;

@@ -74,6 +74,16 @@ class Transport {
   virtual ~Transport() = default;
   /// Tries once to deliver `batch`. Returns promptly once `control` says so.
   virtual AttemptResult attempt(const Batch& batch, const AttemptInfo& info, AttemptControl& control) = 0;
+  /// Memory the transport keeps between attempts (a compressed body, the
+  /// last reply), counted against --max-buffer. Called from another thread.
+  virtual uint64_t held_bytes() const { return 0; }
+  /// How much attempting `batch` may add to held_bytes() (a compressed body
+  /// no larger than the batch): the budget keeps room for it while the
+  /// batch waits for a worker.
+  virtual uint64_t would_hold(const Batch& batch) const {
+    (void)batch;
+    return 0;
+  }
 };
 
 }  // namespace batchpipe

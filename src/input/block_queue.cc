@@ -8,6 +8,7 @@
 #include <cstring>
 #include <stdexcept>
 #include <string>
+#include <utility>
 
 #include "base/startup_error.h"
 
@@ -36,6 +37,8 @@ void BlockQueue::publish(InputBlock* block) {
   {
     std::lock_guard lock(mutex_);
     ready_.push_back(block);
+    counted_[block] = block->buffer.size();
+    held_ += block->buffer.size();
   }
   if (must_validate_) {
     claimable_.notify_one();
@@ -98,6 +101,7 @@ void BlockQueue::release(InputBlock* block) {
   {
     std::lock_guard lock(mutex_);
     free_.push_back(block);
+    held_ -= std::exchange(counted_[block], 0);
   }
   freed_.notify_one();
 }

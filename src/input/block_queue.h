@@ -4,10 +4,12 @@
 // each only once validated when validation threads are at work.
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <deque>
 #include <memory>
 #include <mutex>
+#include <unordered_map>
 #include <vector>
 
 #include "input/input_reader.h"
@@ -48,6 +50,9 @@ class BlockQueue {
   void release(InputBlock* block);
   /// True once closed and every block has been popped.
   bool finished();
+  /// The bytes of the read blocks published and not yet released (for the
+  /// --max-buffer budget): what the input thread has read ahead.
+  uint64_t held_bytes() const { return held_; }
 
  private:
   void signal_ready();
@@ -63,6 +68,8 @@ class BlockQueue {
   bool closed_ = false;
   bool claims_stopped_ = false;
   int event_fd_ = -1;
+  std::atomic<uint64_t> held_{0};
+  std::unordered_map<const InputBlock*, uint64_t> counted_;  ///< under mutex_: what held_ counts for each block
 };
 
 }  // namespace batchpipe

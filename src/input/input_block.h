@@ -8,6 +8,7 @@
 #include <string_view>
 #include <vector>
 
+#include "base/byte_buffer.h"
 #include "base/exit_status.h"
 #include "input/file_identity.h"
 #include "json/line_validator.h"
@@ -32,7 +33,7 @@ struct InputNote {
 /// A run of whole lines from one input. Spans point into `buffer`, so a
 /// block is reused, never copied.
 struct InputBlock {
-  std::vector<char> buffer;
+  ByteBuffer buffer;  ///< grows for a giant line without holding it twice (see byte_buffer.h)
   std::vector<LineSpan> lines;           ///< trimmed, non-blank; LineSpan::line counts from first_line
   std::vector<OversizedLine> oversized;  ///< came before every line in `lines`
   uint32_t input = 0;                    ///< index of the input these lines came from

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "base/byte_buffer.h"
 #include "cli/config.h"
 #include "base/exit_status.h"
 #include "input/input_block.h"

@@ -30,7 +30,7 @@ void LineFramer::begin(InputBlock& block, size_t block_size) {
   // ever-new sizes.
   size_t want = std::max(block_size, carry_.size()) + kValidatorPadding;
   if (block.buffer.size() < want || block.buffer.size() > 4 * want)
-    block.buffer = std::vector<char>(want);  // also gives back what a giant line took
+    block.buffer = ByteBuffer(want);  // also gives back what a giant line took
   std::memcpy(block.buffer.data(), carry_.data(), carry_.size());
   used_ = carry_.size();
   carry_.clear();

@@ -88,10 +88,15 @@ std::optional<std::string> LineValidator::check_line(std::string_view line) {
 }
 
 std::optional<std::string> LineValidator::check_padded(const char* data, size_t size) {
-  bool big = size > kWindow;
-  simdjson::dom::parser& parser = big ? big_parser_ : parser_;
-  simdjson::error_code error = parser.parse(data, size, false).error();
-  if (big) big_parser_ = simdjson::dom::parser{};  // give the memory back
+  // A giant line is checked where it lies: simdjson's DOM would copy its
+  // strings (the whole line, for one long string) beside it, holding it twice
+  // outside the --max-buffer budget.
+  if (size > kWindow) {
+    auto detail = check_json(std::string_view(data, size));
+    if (!detail) return std::nullopt;
+    return fmt::format("{} at column {}", detail->reason, detail->offset + 1);
+  }
+  simdjson::error_code error = parser_.parse(data, size, false).error();
   if (!error) return std::nullopt;
   auto detail = check_json(std::string_view(data, size));
   if (check_json_decides(error) && !detail) return std::nullopt;  // valid, beyond simdjson's limits

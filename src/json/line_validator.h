@@ -57,7 +57,6 @@ class LineValidator {
 
   simdjson::dom::parser parser_;
   simdjson::dom::parser stream_parser_;
-  simdjson::dom::parser big_parser_;  ///< for lines beyond the usual capacity; emptied after use
   bool threaded_;
 };
 

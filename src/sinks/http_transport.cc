@@ -150,7 +150,9 @@ std::optional<std::string_view> HttpTransport::body(const Batch& batch, const At
   // a reply asked to send again, share the batch's number but not its body.
   if (compressed_for_ != info.batch_id) {
     compressed_for_.clear();
-    if (!codec_->compress(batch.bytes, compressed_, error)) return std::nullopt;
+    bool made = codec_->compress(batch.bytes, compressed_, error);
+    held_ = compressed_.capacity() + response_.capacity();
+    if (!made) return std::nullopt;
     compressed_for_ = info.batch_id;
   }
   return compressed_.view();
@@ -232,6 +234,7 @@ AttemptResult HttpTransport::attempt(const Batch& batch, const AttemptInfo& info
   curl_easy_setopt(easy_, CURLOPT_HTTPHEADER, nullptr);
   curl_slist_free_all(headers);
 
+  held_ = compressed_.capacity() + response_.capacity();
   AttemptResult result;
   result.bytes_sent = payload.size();
   if (cut) {

@@ -2,6 +2,7 @@
 // libcurl connection.
 #pragma once
 
+#include <atomic>
 #include <memory>
 #include <string>
 #include <vector>
@@ -40,6 +41,10 @@ class HttpTransport : public Transport {
   /// the result with reply_limit; its start is quoted in the result of every
   /// failed attempt, with the secrets redacted.
   AttemptResult attempt(const Batch& batch, const AttemptInfo& info, AttemptControl& control) override;
+  /// The compressed body and the reply buffer, by capacity.
+  uint64_t held_bytes() const override { return held_; }
+  /// With --compress, a compressed body as large as the batch at worst.
+  uint64_t would_hold(const Batch& batch) const override { return codec_ ? batch.bytes.size() : 0; }
 
   /// Bytes held by the compressed body, reused from request to request (0
   /// without --compress): what --max-buffer accounting may count.
@@ -62,6 +67,7 @@ class HttpTransport : public Transport {
   std::string compressed_for_;    ///< the request id compressed_ holds the body of
   std::string response_;
   bool response_cut_ = false;  ///< the body went past reply_limit
+  std::atomic<uint64_t> held_{0};  ///< compressed_ and response_ by capacity, for held_bytes()
   char error_[CURL_ERROR_SIZE] = {};  ///< CURLOPT_ERRORBUFFER: libcurl's own words for the last failure
 };
 

@@ -1,0 +1,154 @@
+"""--max-buffer as a memory bound: with a receiver that never takes a batch
+and input that never ends, peak RSS stays within the budget plus the fixed
+amount the man page states, at any --parallel; and a giant record is not held
+several times over.
+
+Figures are taken against the same binary's own baseline (a run on two small
+lines), as test_limits does: sanitizer builds start tens of MiB higher."""
+
+import os
+import subprocess
+import tempfile
+import time
+import unittest
+
+import bp
+from http_server import ScriptedServer
+
+MiB = 1 << 20
+# The man page's fixed amount is 16 MiB with the shared libraries and the
+# start-up heap (the baseline, about 11 MiB for a release build); beyond the
+# baseline this much is allowed on top of the budget.
+OVER_BASELINE = 6 * MiB
+
+
+def allowed(held: int) -> int:
+    """What may come on top of the baseline for `held` bytes held: they and
+    OVER_BASELINE; under ASan also its shadow (an eighth of what is
+    touched) and its allocator's own bookkeeping."""
+    return held + OVER_BASELINE + ((held // 8 + 4 * MiB) if bp.sanitized() else 0)
+
+
+RECORD = b'{"msg":"' + b"m" * 180 + b'","n":1}'
+
+
+def status_field(pid: int, field: str) -> int:
+    """A "kB" field of /proc/PID/status, in bytes; 0 once the process is gone."""
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith(field + ":"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 0
+
+
+def bytes_read(pid: int) -> int:
+    try:
+        with open(f"/proc/{pid}/io") as f:
+            for line in f:
+                if line.startswith("rchar:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def setUpModule():
+    # The sanitizer's quarantine would keep freed buffers: not what a user runs.
+    if bp.sanitized():
+        extra = "quarantine_size_mb=0:thread_local_quarantine_size_kb=0"
+        os.environ["ASAN_OPTIONS"] = ":".join(filter(None, [os.environ.get("ASAN_OPTIONS"), extra]))
+
+
+_baseline = None
+
+
+def baseline(test) -> int:
+    """Peak RSS of the binary once it has batched two small lines: libraries
+    and start-up. (Read from /proc, which starts afresh at exec: a child's
+    ru_maxrss also counts the test process it was forked from.)"""
+    global _baseline
+    if _baseline is None:
+        live = bp.Live(test, ["--interval", "10ms"])
+        live.write(b'{"before":1}\n{"after":2}\n')
+        live.wait_lines(1, timeout=bp.SLACK * 3)
+        _baseline = status_field(live.proc.pid, "VmHWM")
+        test.assertEqual(live.finish(), 0)
+    return _baseline
+
+
+class StalledSinkTest(unittest.TestCase):
+    def stalled_peak(self, budget: int, parallel: int) -> int:
+        """Peak RSS of a run whose receiver answers 503 for ever, fed without end."""
+        server = ScriptedServer(default=503)
+        self.addCleanup(server.close)
+        producer = bp.endless_producer(self, RECORD + b"\n")
+        args = [bp.binary(), "-q", "--max-buffer", str(budget), "--parallel", str(parallel),
+                "--size", "1000000", "--max-bytes", str(budget // 4), "--retries", "inf",
+                "--retry-max-delay", "200ms", "--post", server.url("/")]
+        proc = bp.spawn(self, args, stdin=producer.stdout, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        producer.stdout.close()
+        # The budget is spent once about its worth of input was read; then
+        # the peak is taken over a bounded window while reading has stopped.
+        timeout = bp.RUN_TIMEOUT * (3 if bp.sanitized() else 1)
+        self.assertTrue(bp.wait_for(lambda: bytes_read(proc.pid) >= budget * 3 // 4, timeout, step=0.05),
+                        f"read only {bytes_read(proc.pid)} bytes of a {budget}-byte budget")
+        peak = 0
+        window_end = time.monotonic() + 2.0
+        while time.monotonic() < window_end:
+            self.assertIsNone(proc.poll(), "batchpipe ended")
+            peak = max(peak, status_field(proc.pid, "VmHWM"))
+            time.sleep(0.05)
+        self.assertLess(bytes_read(proc.pid), budget * 2, "it kept reading past the budget")
+        return peak
+
+    def check(self, budget, parallel):
+        peak = self.stalled_peak(budget, parallel)
+        base = baseline(self)
+        self.assertLessEqual(peak - base, allowed(budget),
+                             f"peak {peak / MiB:.1f} MiB, baseline {base / MiB:.1f} MiB, "
+                             f"--max-buffer {budget // MiB}M --parallel {parallel}")
+
+    def test_16m_one_worker(self):
+        self.check(16 * MiB, 1)
+
+    def test_16m_eight_workers(self):
+        self.check(16 * MiB, 8)
+
+    def test_64m_one_worker(self):
+        self.check(64 * MiB, 1)
+
+    def test_64m_eight_workers(self):
+        self.check(64 * MiB, 8)
+
+
+class GiantRecordTest(unittest.TestCase):
+    def test_a_giant_record_is_held_once(self):
+        # Read block, batch and the validator's copy held it three times.
+        size = 24 * MiB
+        budget = 32 * MiB
+        base = baseline(self)
+        with tempfile.TemporaryFile() as source:
+            source.write(b'"')
+            for _ in range(size // MiB):
+                source.write(b"g" * MiB)
+            source.seek(-2, os.SEEK_CUR)
+            source.write(b'"\n{"after":1}\n')
+            source.seek(0)
+            live = bp.Live(self, ["--max-buffer", str(budget), "--max-bytes", str(budget)], stdin=source)
+            # Once the batch is being written its record has been read,
+            # checked and batched: the peak is behind.
+            timeout = bp.RUN_TIMEOUT * (3 if bp.sanitized() else 1)
+            self.assertTrue(live.wait_until(lambda: len(live.out) > 0, timeout), bytes(live.err))
+            peak = status_field(live.proc.pid, "VmHWM")
+            self.assertEqual(live.finish(timeout=timeout), 0, bytes(live.err))
+        self.assertEqual(len(live.out), len(b"[") + size + len(b',{"after":1}]\n'))
+        # Once in its batch, and a piece of it on the way.
+        self.assertLessEqual(peak - base, allowed(size),
+                             f"peak {peak / MiB:.1f} MiB for a {size // MiB} MiB record, baseline {base / MiB:.1f} MiB")
+
+
+if __name__ == "__main__":
+    unittest.main()
