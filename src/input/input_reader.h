@@ -1,6 +1,11 @@
-// Input framing: reads the inputs in order and splits them into trimmed,
-// non-blank lines, handed out a block at a time. Judging the lines is the
-// LineChecker's job, on the other thread.
+// The input coordinator: reads the inputs in order (with --follow, every
+// file as it grows, taking turns) and hands out their lines a block at a
+// time. Which bytes make a line is the LineFramer's job (line_framer.h),
+// where the bytes come from a Source's (source.h), what news a followed file
+// has the Follower's (follower.h); this file decides which input to read
+// next, from where (a checkpoint's resume point, a rotated or truncated
+// file), and which messages go with which block. Judging the lines is the
+// LineChecker's job, on another thread.
 #pragma once
 
 #include <cstdint>
