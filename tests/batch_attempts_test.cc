@@ -396,6 +396,9 @@ TEST_CASE("413 splits a batch in halves until each piece fits; every record goes
     if (c >= '0' && c <= '9') got += c;
   CHECK(got == expect);  // in order, once each
   CHECK(t.calls.size() == 7);  // 20 -> 10+10 -> 5+5+5+5
+  // The first half goes first and is ".1", the second ".2": as the man page numbers them.
+  CHECK(t.calls[1].second == "run-1.1");
+  CHECK(t.calls[1].first.find(numbers(20)[0]) != std::string::npos);
   CHECK(r.env.waits.empty());  // a split is not a retry: no backoff
   CHECK(r.metrics.too_large.get() == 3);
   CHECK(r.metrics.split_requests.get() == 3);

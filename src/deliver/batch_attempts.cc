@@ -31,6 +31,18 @@ struct Sending {
   size_t records() const { return current().records; }
 };
 
+/// "batch 7 (1000 records)", and for a part ", records 501-1000" (or ", 3 of
+/// its records" when they are not one run), so that a message says which.
+std::string describe_part(const Batch& batch, const Part& part) {
+  std::string out = describe_batch(batch);
+  const std::vector<uint32_t>& in = part.indices;
+  if (in.empty()) return out;
+  if (in.back() - in.front() + 1 == in.size())
+    return in.size() == 1 ? fmt::format("{}, record {}", out, in.front() + 1)
+                          : fmt::format("{}, records {}-{}", out, in.front() + 1, in.back() + 1);
+  return fmt::format("{}, {} of its records", out, in.size());
+}
+
 Part make_part(const Batch& batch, std::vector<uint32_t> indices, std::string id) {
   Part p{std::move(indices), std::move(id), 0, {}};
   p.body = part_of(batch, p.indices);
@@ -184,15 +196,16 @@ BatchResult attempt_batch(const Batch& batch, const std::string& id, Transport& 
       if (result.status == 413 && metrics.too_large.add() == 0)
         diag::warning(fmt::format("{}: {}: splitting batches the receiver finds too large; a --max-bytes below {} "
                                   "spares the extra requests",
-                                  describe_batch(current), result.detail, result.bytes_sent));
+                                  describe_batch(current), result.detail, current.body().size()));
       std::vector<uint32_t> all = part.indices;
       if (all.empty())
         for (uint32_t i = 0; i < batch.records; ++i) all.push_back(i);
       auto [first, second] = halves(all);
       metrics.split_requests.add();
       todo.pop_front();
-      todo.push_front(make_part(batch, std::move(second), next_id()));
-      todo.push_front(make_part(batch, std::move(first), next_id()));
+      std::string first_id = next_id(), second_id = next_id();  // the first half is ".n", the second ".n+1"
+      todo.push_front(make_part(batch, std::move(second), std::move(second_id)));
+      todo.push_front(make_part(batch, std::move(first), std::move(first_id)));
       continue;
     }
     RetryDecision next = decide_retry(options.retry, part.tries, result, env.now() - first_try, rng);
@@ -213,7 +226,7 @@ BatchResult attempt_batch(const Batch& batch, const std::string& id, Transport& 
       out.cut_short = true;
       return give_up(fmt::format("{}; {}", result.detail, why));
     }
-    diag::warning(fmt::format("{}: {}; retry {} {} in {}", describe_batch(batch), result.detail, part.tries,
+    diag::warning(fmt::format("{}: {}; retry {} {} in {}", describe_part(batch, part), result.detail, part.tries,
                               retries_left(options.retry), format_duration(next.delay)));
     metrics.retries.add();
     metrics.retrying.add(1);
