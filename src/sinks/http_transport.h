@@ -46,10 +46,6 @@ class HttpTransport : public Transport {
   /// With --compress, a compressed body as large as the batch at worst.
   uint64_t would_hold(const Batch& batch) const override { return codec_ ? batch.bytes.size() : 0; }
 
-  /// Bytes held by the compressed body, reused from request to request (0
-  /// without --compress): what --max-buffer accounting may count.
-  size_t compressed_capacity() const { return compressed_.capacity(); }
-
  private:
   HttpTransport(HttpOptions options, std::string endpoint);
   /// The bytes to send for `batch`: the batch itself, or its compressed form
