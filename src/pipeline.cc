@@ -25,6 +25,9 @@
 #include "base/signals.h"
 #include "base/startup_error.h"
 #include "report/stats.h"
+#include "spool/spool.h"
+#include "spool/spool_reader.h"
+#include "spool/spool_writer.h"
 
 namespace batchpipe {
 namespace {
@@ -54,7 +57,8 @@ class StopLatch {
   int fd_;
 };
 
-void read_all(InputReader& reader, BlockQueue& queue) {
+template <class Reader>
+void read_all(Reader& reader, BlockQueue& queue) {
   for (;;) {
     InputBlock* block = queue.acquire();
     if (!reader.next(*block)) {
@@ -172,7 +176,8 @@ ExitStatus status_for(int sig) {
 /// The loop, as an object: what one run holds, and the steps of one turn.
 class Pipeline {
  public:
-  Pipeline(const Config& config, Sink& sink, Metrics& metrics, Reporter* reporter, Checkpointer* checkpoint);
+  Pipeline(const Config& config, Sink& sink, Metrics& metrics, Reporter* reporter, Checkpointer* checkpoint,
+           Spool* spool);
   ExitStatus run();
 
  private:
@@ -205,6 +210,7 @@ class Pipeline {
   Reporter* reporter_;
   Checkpointer* checkpoint_;
   CheckpointLedger* ledger_;
+  Spool* spool_;             ///< --spool: the inputs pass through it
   const RecordLimit limit_;  ///< the one record limit, handed down to the reader, the checker and the Batcher
   Batcher batcher_;
   const uint64_t run_key_;   ///< names the records of pipes for {record_id}
@@ -217,6 +223,8 @@ class Pipeline {
   size_t last_block_;        ///< the size of the last block taken
   BlockQueue queue_;
   InputReader reader_;
+  std::unique_ptr<SpoolWriter> spool_writer_;  ///< --spool: the inputs into the spool...
+  std::unique_ptr<SpoolReader> spool_reader_;  ///< ...and the spool, read in their stead
   LineChecker checker_;
   // With --checkpoint, a committed batch leaves the budget once the
   // checkpoint that covers it is written: what a crash would send again
@@ -234,24 +242,34 @@ ReaderOptions reader_options(const Config& config, const RecordLimit& limit, siz
   return o;
 }
 
-Pipeline::Pipeline(const Config& config, Sink& sink, Metrics& metrics, Reporter* reporter, Checkpointer* checkpoint)
+Pipeline::Pipeline(const Config& config, Sink& sink, Metrics& metrics, Reporter* reporter, Checkpointer* checkpoint,
+                   Spool* spool)
     : config_(config),
       sink_(sink),
       metrics_(metrics),
       reporter_(reporter),
       checkpoint_(checkpoint),
       ledger_(checkpoint ? &checkpoint->ledger() : nullptr),
-      limit_(RecordLimit::of(config.max_bytes, config.format, config.text_input)),
+      spool_(spool),
+      // The spool holds records, --input text lines already quoted: read back, they are JSON.
+      limit_(RecordLimit::of(config.max_bytes, config.format, config.text_input && !spool)),
       batcher_({config.batch_size, config.max_bytes, config.interval}, config.format),
       run_key_(random_run_key()),
       backlog_(config.max_buffer),
-      drop_(config.drop_when_full),
+      drop_(config.drop_when_full && !spool),  // with a spool, --on-full is the spool's
       validators_(config.threads > 1 && !config.text_input ? config.threads : 0),
       block_size_(read_block_size(config.max_buffer, kPoolBlocks + validators_)),
       last_block_(block_size_),
       queue_(kPoolBlocks + validators_, validators_ > 0),
       reader_(reader_options(config, limit_, block_size_, checkpoint), stop_.fd()),
-      checker_(config.on_invalid, limit_, config.inputs, config.text_input) {
+      // What the spool gives back was judged on the way in; damage is the spool reader's to say.
+      checker_(spool ? InvalidMode::Skip : config.on_invalid, limit_, config.inputs, config.text_input && !spool) {
+  if (spool_) {
+    spool_writer_ = std::make_unique<SpoolWriter>(*spool_, config_, RecordLimit::of(config.max_bytes, config.format,
+                                                                                   config.text_input),
+                                                  stop_.fd(), metrics_);
+    spool_reader_ = std::make_unique<SpoolReader>(*spool_, block_size_, limit_.line, stop_.fd());
+  }
   metrics_.buffer_limit.set(static_cast<int64_t>(config.max_buffer));
   sink_.on_spent([this](Batch&& b, bool settled) { spent(std::move(b), settled); });
 }
@@ -262,7 +280,8 @@ ExitStatus Pipeline::run() {
                 config_.stats == StatsFormat::None ? StatsFormat::Human : config_.stats);
   });
   signals::block_in_this_thread(true);  // signals are the loop's, not the input thread's
-  std::thread input([&] { read_all(reader_, queue_); });
+  std::thread input([&] { spool_reader_ ? read_all(*spool_reader_, queue_) : read_all(reader_, queue_); });
+  if (spool_writer_) spool_writer_->start();
   signals::block_in_this_thread(false);
   ValidationPool validation(queue_, validators_);
   for (;;) {
@@ -354,7 +373,8 @@ void Pipeline::take_input() {
       input_status_ = combine(input_status_, block->status_before);
       if (ledger_ && block->begins)
         ledger_->began(block->input, block->identity, block->offset, block->first_line - 1);
-      if (add_block(*block, record_source(*block, run_key_), checker_, batcher_, backlog_, config_.format, drop_,
+      uint64_t source = spool_ ? spool_->key() : record_source(*block, run_key_);
+      if (add_block(*block, source, checker_, batcher_, backlog_, config_.format, drop_,
                     metrics_, ledger_, [this] { make_room(); })) {
         say(block->notes_after);
         input_status_ = combine(input_status_, block->status_after);
@@ -384,6 +404,8 @@ void Pipeline::tick() {
 
 ExitStatus Pipeline::finish() {
   save_checkpoint(true);
+  if (spool_writer_) input_status_ = combine(input_status_, spool_writer_->join());
+  if (spool_) spool_->finish(spool_reader_->drained() && sink_.idle());
   drops_.finish(metrics_.dropped.get());
   signals::on_info(nullptr);
   // A line cut short is worth a word where what was read is otherwise
@@ -410,6 +432,11 @@ void Pipeline::spent(Batch&& b, bool settled) {
   } else {
     backlog_.remove_records(b.records);
   }
+  if (spool_ && settled) spool_->committed(b.last.end);
+  if (spool_ && !settled && spool_->freeze() && signalled_ == ExitStatus::Success && !sink_.reader_gone())
+    diag::warning(fmt::format("--spool: batch {} was not delivered: it stays in the spool, with every record after "
+                              "it, for the next run",
+                              b.number));
   backlog_.remove(Held::Sink, b.charged);
   batcher_.recycle(std::move(b));
   backlog_.set(Held::Batcher, batcher_.memory());
@@ -465,8 +492,8 @@ void Pipeline::show_budget() {
 }  // namespace
 
 ExitStatus run_pipeline(const Config& config, Sink& sink, Metrics& metrics, Reporter* reporter,
-                        Checkpointer* checkpoint) {
-  return Pipeline(config, sink, metrics, reporter, checkpoint).run();
+                        Checkpointer* checkpoint, Spool* spool) {
+  return Pipeline(config, sink, metrics, reporter, checkpoint, spool).run();
 }
 
 }  // namespace batchpipe

@@ -390,6 +390,33 @@ class Args {
   std::map<std::string_view, bool, std::less<>> flags_;
 };
 
+/// --spool, --spool-max, --spool-sync: into `config`, checked. The spool is
+/// for what cannot be read again: a regular file among the inputs is
+/// refused (--checkpoint resumes those), as is --follow.
+void check_spool_options(const Args& args, Config& config) {
+  if (!args.given("--spool")) {
+    for (const char* name : {"--spool-max", "--spool-sync"})
+      if (args.given(name)) throw BadValue{fmt::format("{}: only applies with --spool", name)};
+    return;
+  }
+  if (config.spool.empty()) throw BadValue{"--spool: the directory name is empty"};
+  config.spool_max = to_size("--spool-max", args.text("--spool-max"), 1 << 20, uint64_t{1} << 50, "1P");
+  config.spool_sync = to_duration("--spool-sync", args.text("--spool-sync"));
+  if (config.spool_sync <= Duration::zero()) throw BadValue{"--spool-sync: must be more than 0"};
+  if (config.spool_max < config.max_bytes)
+    throw BadValue{fmt::format("--spool-max {} is smaller than --max-bytes: a record must fit in the spool",
+                               args.text("--spool-max"))};
+  if (config.follow) throw BadValue{"--spool: not with --follow; files are resumed with --checkpoint"};
+  if (!config.checkpoint.empty()) throw BadValue{"--spool: not with --checkpoint; the spool keeps its own place"};
+  for (const std::string& input : config.inputs) {
+    struct stat st {};
+    if (input != "-" && ::stat(input.c_str(), &st) == 0 && S_ISREG(st.st_mode))
+      throw BadValue{fmt::format("--spool: {} is a regular file, which can be read again: spool stdin, pipes and "
+                                 "FIFOs, and resume files with --checkpoint",
+                                 input)};
+  }
+}
+
 /// Validation threads when --threads is not given: one a CPU, up to the
 /// point where more stopped helping (see README, Performance).
 uint32_t default_threads() {
@@ -454,6 +481,7 @@ CliResult parse_cli(int argc, const char* const* argv) {
     config.dead_letter = args.text("--dead-letter");
     config.metrics_file = args.text("--metrics-file");
     config.checkpoint = args.text("--checkpoint");
+    config.spool = args.text("--spool");
     config.progress = args.flag("--progress");
     config.quiet = args.flag("--quiet");
     config.follow = args.flag("--follow");
@@ -569,6 +597,7 @@ CliResult parse_cli(int argc, const char* const* argv) {
     if (config.threads > kMaxThreads)
       throw BadValue{fmt::format("--threads: {} is too large (at most {})", threads, kMaxThreads)};
     if (config.inputs.empty()) config.inputs.push_back("-");
+    check_spool_options(args, config);
     if (config.follow && config.inputs == std::vector<std::string>{"-"})
       result.warnings.push_back("--follow: stdin is read to its end as always; --follow follows files");
     if (!config.checkpoint.empty() && std::find(config.inputs.begin(), config.inputs.end(), "-") != config.inputs.end())

@@ -66,6 +66,11 @@ struct Config {
   uint64_t max_buffer = 64 << 20;      ///< --max-buffer: bytes read but not yet committed
   bool drop_when_full = false;         ///< --on-full drop (default: block)
 
+  // The disk spool (--spool DIR): stdin, pipes and FIFOs pass through it.
+  std::string spool;                   ///< --spool DIR; empty = none
+  uint64_t spool_max = uint64_t{1} << 30;  ///< --spool-max: bytes of segments on disk at most
+  Duration spool_sync = std::chrono::milliseconds(200);  ///< --spool-sync: fdatasync at least this often
+
   bool delivers() const { return !exec_command.empty() || !post_url.empty(); }
 };
 
@@ -83,5 +88,12 @@ inline constexpr uint32_t kDefaultAutoMax = 32;
 inline constexpr uint64_t kMaxRate = 1000000;
 /// The largest --max-bytes: a batch is held in memory whole.
 inline constexpr uint64_t kMaxMaxBytes = uint64_t{1} << 30;
+
+/// A spool segment holds about an eighth of --spool-max (so that a full
+/// spool frees room in steps of an eighth), between 1 MiB and 64 MiB.
+inline uint64_t spool_segment_bytes(uint64_t spool_max) {
+  uint64_t s = spool_max / 8;
+  return s < (1 << 20) ? (1 << 20) : s > (64 << 20) ? (64 << 20) : s;
+}
 
 }  // namespace batchpipe

@@ -59,6 +59,15 @@ constexpr std::array kOptions = std::to_array<OptionRow>({
    .help = "Keep in FILE how far each input file was delivered; start there next time (not stdin)",
    .expects = "a file name"},
   {.names = "-F,--follow", .help = "Keep reading files as they grow, as tail -F does, across rotation and truncation"},
+  {.names = "--spool", .kind = One, .placeholder = "DIR",
+   .help = "Keep what stdin and pipes send in files in DIR until delivered: survives kill -9 and outages, "
+           "restarts there",
+   .expects = "a directory name"},
+  {.names = "--spool-max", .kind = One, .placeholder = "SIZE", .fallback = "1G",
+   .help = "With --spool: at most SIZE on disk; then --on-full applies", .expects = kSizeForms},
+  {.names = "--spool-sync", .kind = One, .placeholder = "DUR", .fallback = "200ms",
+   .help = "With --spool: sync the spool to disk at least this often (what a power loss can take)",
+   .expects = kDurationForms},
 
   {.names = "--exec", .kind = One, .placeholder = "CMD", .section = Sink,
    .help = "Run '/bin/sh -c CMD' once per batch, the batch on its stdin; a pipeline's status is its last "
