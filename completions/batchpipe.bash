@@ -10,7 +10,7 @@ _batchpipe()
     prev=
     ((COMP_CWORD > 0)) && prev=${COMP_WORDS[COMP_CWORD - 1]}
 
-    local opts='--size --interval --max-bytes --max-buffer --on-full --threads --input --format --wrap --bulk-action --on-invalid --stats --stats=json --progress --metrics-file --checkpoint -F --follow -q --quiet -h --help -V --version
+    local opts='--size --interval --max-bytes --max-buffer --on-full --threads --input --format --wrap --bulk-action --on-invalid --stats --stats=json --progress --metrics-file --checkpoint -F --follow --spool --spool-max --spool-sync -q --quiet -h --help -V --version
         --exec --post -H --header --method --bisect-on --compress --connect-timeout --cacert --insecure
         --retries --retry-delay --retry-max-delay --retry-max-time --timeout --on-error
         --dead-letter --grace -j --parallel --rate --permanent-status --retryable-status -v --verbose --map --map-with-input'
@@ -69,6 +69,19 @@ _batchpipe()
             ;;
         --max-buffer)
             mapfile -t COMPREPLY < <(compgen -W '16M 64M 256M 1G' -- "$cur")
+            return 0
+            ;;
+        --spool)
+            compopt -o dirnames 2>/dev/null
+            mapfile -t COMPREPLY < <(compgen -d -- "$cur")
+            return 0
+            ;;
+        --spool-max)
+            mapfile -t COMPREPLY < <(compgen -W '256M 1G 4G 16G' -- "$cur")
+            return 0
+            ;;
+        --spool-sync)
+            mapfile -t COMPREPLY < <(compgen -W '50ms 200ms 1s' -- "$cur")
             return 0
             ;;
         --on-full)

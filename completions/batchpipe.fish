@@ -28,6 +28,9 @@ complete -c batchpipe -l stats -d 'Print a summary on stderr at the end (--stats
 complete -c batchpipe -l progress -d 'Show progress on stderr: a status line on a terminal, else a line every 10s'
 complete -c batchpipe -l metrics-file -r -F -d 'Write Prometheus metrics to FILE every 5s and at exit, atomically; not an input'
 complete -c batchpipe -l checkpoint -r -F -d 'Keep in FILE how far each input file was delivered; start there next time (not stdin)'
+complete -c batchpipe -l spool -x -a '(__fish_complete_directories)' -d 'Keep what stdin and pipes send in files in DIR until delivered; restarts there'
+complete -c batchpipe -l spool-max -x -d 'With --spool: at most SIZE on disk, then --on-full applies [1G]' -a '256M 1G 4G 16G'
+complete -c batchpipe -l spool-sync -x -d 'With --spool: sync the spool to disk at least this often [200ms]' -a '50ms 200ms 1s'
 complete -c batchpipe -s F -l follow -d 'Keep reading files as they grow, as tail -F does, across rotation and truncation'
 complete -c batchpipe -s q -l quiet -d 'Do not report invalid lines and retries one by one'
 
