@@ -14,6 +14,7 @@
 #include "base/diagnostics.h"
 #include "base/signals.h"
 #include "base/startup_error.h"
+#include "batch/record_id.h"
 
 namespace batchpipe {
 namespace {
@@ -172,7 +173,9 @@ void DeliverySink::work(Worker& worker) {
     lock.unlock();
 
     metrics_.in_flight.add(1);
-    std::string id = fmt::format("{}-{}", run_id_, report.batch.number);
+    const Batch& b = report.batch;
+    std::string id = options_.positional_ids ? positional_batch_id(b.first.source, b.first.offset, b.last.end)
+                                             : fmt::format("{}-{}", run_id_, b.number);
     report.result = attempt_batch(report.batch, id, *worker.transport, worker.control, env, options_.attempt,
                                   worker.rng, metrics_);
     metrics_.in_flight.add(-1);

@@ -41,6 +41,9 @@ struct DeliveryOptions {
   /// signal) is left for the next run to read again: not dead-lettered,
   /// not counted as lost.
   bool resumable = false;
+  /// --spool: a batch's id (Idempotency-Key, {batch_id}) names where its
+  /// records lie in the spool, the same in every run (see record_id.h).
+  bool positional_ids = false;
 };
 
 class DeliverySink : public Sink {

@@ -173,6 +173,11 @@ void Spool::begin_segment(uint64_t base) {
   segments_.push_back({base, 0, 0, false});
 }
 
+void Spool::forget_empty(uint64_t base) {
+  std::lock_guard lock(mutex_);
+  if (!segments_.empty() && segments_.back().base == base && segments_.back().size == 0) segments_.pop_back();
+}
+
 void Spool::grew(uint64_t size) {
   std::lock_guard lock(mutex_);
   Segment& s = segments_.back();

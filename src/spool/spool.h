@@ -66,6 +66,8 @@ class Spool {
   // The writer's side.
   /// A new segment at `base` (the writer created the file).
   void begin_segment(uint64_t base);
+  /// The writer removed the segment at `base`, which held nothing.
+  void forget_empty(uint64_t base);
   /// The last segment now holds `size` bytes (written, perhaps not synced).
   void grew(uint64_t size);
   /// The segment at `base` is synced up to `size` bytes; `closed`: and complete.

@@ -111,6 +111,7 @@ bool SpoolWriter::append(std::string_view record) {
         full(need, "");
         return true;
       }
+      if (size_ > 0) close_segment();  // its records can then be deleted once delivered, which makes the room
       while (!spool_.wait_for_room(need, stop_fd_, std::chrono::seconds(1)))
         if (stopped()) {
           ++lost_;
@@ -180,6 +181,7 @@ bool SpoolWriter::flush() {
       }
       // Whatever part of the records was written goes: a segment holds whole lines only.
       (void)!::ftruncate(fd_->get(), static_cast<off_t>(size_));
+      if (size_ > 0) close_segment();  // deletable once delivered: that makes the room
       if (error != ENOSPC && error != EDQUOT && !said_disk_full_)
         diag::error(fmt::format("--spool: cannot write {}: {}", spool_.path_of(base_), std::strerror(error)));
       errno = error;
@@ -207,6 +209,12 @@ void SpoolWriter::close_segment() {
   uint64_t base, size;
   {
     std::lock_guard lock(mutex_);
+    if (fd_ && size_ == 0) {  // nothing in it: it goes, and its name is free again
+      (void)::unlinkat(spool_.dir_fd(), segment_name(base_).c_str(), 0);
+      spool_.forget_empty(base_);
+      fd_.reset();
+      return;
+    }
     fd = std::move(fd_);
     base = base_;
     size = size_;

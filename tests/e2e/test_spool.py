@@ -287,5 +287,32 @@ class SpoolTest(unittest.TestCase):
         self.assertEqual(got, list(range(len(got))))  # the oldest kept, in order; the newest dropped
 
 
+    def test_a_small_disk_that_fills_blocks_the_reading_and_loses_nothing(self):
+        mount = os.path.join(self.tmp.name, "fs")
+        os.mkdir(mount)
+        r = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=2m,mode=0700", "tmpfs", mount],
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        if r.returncode != 0:
+            self.skipTest("cannot mount a tmpfs here (not root, or not permitted)")
+        self.addCleanup(subprocess.run, ["umount", "-l", mount])
+        self.spool = os.path.join(mount, "spool")
+        switch = Switch(up=False)
+        server = self.server(switch)
+        n = 80000  # about 4.8 MB, for a 2 MiB disk
+        p = self.start(["--post", server.url("/in"), "--retries", "inf", "--retry-delay", "50ms",
+                        "--retry-max-delay", "100ms", "--max-buffer", "1M", "--max-bytes", "256K"])
+        err = StderrCollector(self, p)
+        feeder = threading.Thread(target=lambda: (p.stdin.write(b"".join(record(i) + b"\n" for i in range(n))),
+                                                  p.stdin.close()), daemon=True)
+        feeder.start()
+        wait_for(lambda: b"No space left on device" in err.text(), "the disk full")
+        self.assertTrue(feeder.is_alive(), "the producer should wait while the disk is full")
+        switch.up = True
+        self.assertEqual(p.wait(timeout=bp.RUN_TIMEOUT), 0, err.text())
+        feeder.join(timeout=10)
+        self.assertEqual(delivered_numbers(server, switch.delivered), list(range(n)))
+        self.assertEqual(segments(self.spool), [])
+
+
 if __name__ == "__main__":
     unittest.main()
