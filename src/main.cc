@@ -42,7 +42,8 @@ int run(int argc, char** argv) {
   auto started = std::chrono::steady_clock::now();
   std::string error;
   Metrics metrics;
-  metrics.delivery = config.delivers();  // the first metrics file has the delivery figures too
+  metrics.delivery = config.delivers();
+  metrics.spool = !config.spool.empty();  // the first metrics file has the delivery figures too
   Reporter reporter(config, metrics, ::isatty(STDERR_FILENO), Clock::now());
   if (error = reporter.start(); !error.empty()) {
     diag::error(error);

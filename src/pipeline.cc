@@ -406,6 +406,7 @@ ExitStatus Pipeline::finish() {
   save_checkpoint(true);
   if (spool_writer_) input_status_ = combine(input_status_, spool_writer_->join());
   if (spool_) spool_->finish(spool_reader_->drained() && sink_.idle());
+  show_budget();  // the spool's figures as the run leaves it
   drops_.finish(metrics_.dropped.get());
   signals::on_info(nullptr);
   // A line cut short is worth a word where what was read is otherwise
@@ -487,6 +488,12 @@ void Pipeline::show_budget() {
   // batch) is not shown: the gauge falls to 0 as the run drains.
   metrics_.buffered_bytes.set(static_cast<int64_t>(backlog_.records() ? backlog_.used() : 0));
   metrics_.buffered_records.set(static_cast<int64_t>(backlog_.records()));
+  if (spool_) {
+    Spool::Figures f = spool_->figures(std::chrono::system_clock::now());
+    metrics_.spool_bytes.set(static_cast<int64_t>(f.bytes));
+    metrics_.spool_segments.set(static_cast<int64_t>(f.segments));
+    metrics_.spool_oldest_seconds.set(f.oldest_seconds);
+  }
 }
 
 }  // namespace

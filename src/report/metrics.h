@@ -97,6 +97,10 @@ struct Metrics {
   Gauge in_flight;             ///< batches being attempted or waiting to retry
   Gauge retrying;              ///< of those, waiting for a retry
   Gauge concurrency_limit;     ///< --parallel auto: attempts allowed at once now; 0 without auto
+  bool spool = false;          ///< --spool: the three below are shown
+  Gauge spool_bytes;           ///< bytes of segments on disk
+  Gauge spool_segments;
+  Gauge spool_oldest_seconds;  ///< at least this old: the oldest segment's first write (or, from an earlier run, last)
 
   std::chrono::system_clock::time_point started_wall = std::chrono::system_clock::now();
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();

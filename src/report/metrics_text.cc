@@ -75,6 +75,12 @@ std::string prometheus_text(const Metrics& m, bool up) {
   e.gauge("batchpipe_buffered_records", "Records read but not yet delivered or given up.",
           m.buffered_records.get());
   e.gauge("batchpipe_buffer_limit_bytes", "The --max-buffer budget for buffered bytes.", m.buffer_limit.get());
+  if (m.spool) {
+    e.gauge("batchpipe_spool_bytes", "--spool: bytes of segments on disk.", m.spool_bytes.get());
+    e.gauge("batchpipe_spool_segments", "--spool: segment files on disk.", m.spool_segments.get());
+    e.gauge("batchpipe_spool_oldest_record_age_seconds",
+            "--spool: the oldest spooled record is at least this old.", m.spool_oldest_seconds.get());
+  }
   if (!m.delivery) return e.take();
 
   for (const CounterField& c : counter_fields())

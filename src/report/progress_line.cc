@@ -32,6 +32,10 @@ std::string progress_line(const Metrics& m, double rate, uint64_t buffer_budget)
                        format_bytes(buffer_budget));
   else
     out += fmt::format(", buffer {}", format_bytes(buffered));
+  if (m.spool)
+    out += fmt::format(", spool {} in {} segment{}, oldest {}s", format_bytes(clamped(m.spool_bytes.get())),
+                       format_count(clamped(m.spool_segments.get())), m.spool_segments.get() == 1 ? "" : "s",
+                       format_count(clamped(m.spool_oldest_seconds.get())));
   if (m.delivery)
     out += fmt::format(", {} retrying, {} dead-lettered", format_count(clamped(m.retrying.get())),
                        format_count(m.dead_lettered.get()));

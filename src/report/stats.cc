@@ -2,6 +2,8 @@
 
 #include <unistd.h>
 
+#include <algorithm>
+
 #include <fmt/format.h>
 
 #include "base/diagnostics.h"
@@ -48,6 +50,12 @@ std::vector<std::string> format_stats(const Metrics& m, Duration elapsed) {
   }
   if (m.undelivered.get())
     out.push_back(fmt::format("stats: {} not delivered", count(m.undelivered.get(), "record", "records")));
+  if (m.spool)
+    out.push_back(fmt::format("stats: left in the spool: {} in {}, the oldest {}s old",
+                              format_bytes(static_cast<uint64_t>(std::max<int64_t>(m.spool_bytes.get(), 0))),
+                              count(static_cast<uint64_t>(std::max<int64_t>(m.spool_segments.get(), 0)), "segment",
+                                    "segments"),
+                              m.spool_oldest_seconds.get()));
   return out;
 }
 
@@ -59,6 +67,9 @@ std::string stats_json(const Metrics& m, Duration elapsed) {
     key.remove_prefix(std::string_view("batchpipe_").size());
     fmt::format_to(std::back_inserter(out), "\"{}\":{},", key, (m.*c.field).get());
   }
+  if (m.spool)
+    fmt::format_to(std::back_inserter(out), "\"spool_bytes\":{},\"spool_segments\":{},\"spool_oldest_seconds\":{},",
+                   m.spool_bytes.get(), m.spool_segments.get(), m.spool_oldest_seconds.get());
   fmt::format_to(std::back_inserter(out), "\"seconds\":{:.3f}}}", std::chrono::duration<double>(elapsed).count());
   return out;
 }

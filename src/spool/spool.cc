@@ -126,6 +126,7 @@ std::unique_ptr<Spool> Spool::open(const std::string& dir, uint64_t max_bytes, u
     return nullptr;
   }
   std::vector<SegmentSpan> found;
+  std::vector<std::chrono::system_clock::time_point> mtimes;
   while (dirent* e = ::readdir(d)) {
     auto base = parse_segment_name(e->d_name);
     if (!base) continue;
@@ -139,15 +140,20 @@ std::unique_ptr<Spool> Spool::open(const std::string& dir, uint64_t max_bytes, u
       continue;
     }
     found.push_back({*base, static_cast<uint64_t>(seg.st_size)});
+    mtimes.push_back(std::chrono::system_clock::time_point(std::chrono::seconds(seg.st_mtim.tv_sec)));
   }
   ::closedir(d);
-  std::sort(found.begin(), found.end(), [](const SegmentSpan& a, const SegmentSpan& b) { return a.base < b.base; });
-  s->read_from_ = first_read_offset(found, committed);
-  s->write_from_ = next_write_offset(found, committed);
+  std::vector<size_t> order(found.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::sort(order.begin(), order.end(), [&](size_t a, size_t b) { return found[a].base < found[b].base; });
+  std::vector<SegmentSpan> sorted;
+  for (size_t i : order) sorted.push_back(found[i]);
+  s->read_from_ = first_read_offset(sorted, committed);
+  s->write_from_ = next_write_offset(sorted, committed);
   s->committed_ = committed;
-  for (const SegmentSpan& f : found) {
-    s->segments_.push_back({f.base, f.size, f.size, true});
-    s->bytes_ += f.size;
+  for (size_t i : order) {
+    s->segments_.push_back({found[i].base, found[i].size, found[i].size, true, mtimes[i]});
+    s->bytes_ += found[i].size;
   }
   s->news_fd_.reset(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
   if (!s->news_fd_) {
@@ -170,7 +176,7 @@ std::string Spool::path_of(uint64_t base) const { return fmt::format("{}/{}", di
 
 void Spool::begin_segment(uint64_t base) {
   std::lock_guard lock(mutex_);
-  segments_.push_back({base, 0, 0, false});
+  segments_.push_back({base, 0, 0, false, std::chrono::system_clock::now()});
 }
 
 void Spool::forget_empty(uint64_t base) {
@@ -297,9 +303,13 @@ void Spool::save_state() {
   state_error_said_ = true;
 }
 
-Spool::Figures Spool::figures() const {
+Spool::Figures Spool::figures(std::chrono::system_clock::time_point now) const {
   std::lock_guard lock(mutex_);
-  return {segments_.size(), bytes_};
+  Figures f{segments_.size(), bytes_, 0};
+  if (!segments_.empty())
+    f.oldest_seconds = std::max<int64_t>(
+        0, std::chrono::duration_cast<std::chrono::seconds>(now - segments_.front().since).count());
+  return f;
 }
 
 }  // namespace batchpipe

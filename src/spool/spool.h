@@ -15,6 +15,7 @@
 // records are then sent again, never lost).
 #pragma once
 
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <memory>
@@ -108,8 +109,9 @@ class Spool {
   struct Figures {
     uint64_t segments = 0;
     uint64_t bytes = 0;
+    int64_t oldest_seconds = 0;  ///< 0 with no segment
   };
-  Figures figures() const;
+  Figures figures(std::chrono::system_clock::time_point now) const;
 
  private:
   Spool() = default;
@@ -118,6 +120,9 @@ class Spool {
     uint64_t size = 0;
     uint64_t synced = 0;
     bool closed = false;
+    /// Its first write in this run; for one an earlier run left, its last
+    /// (mtime): its records are at least as old.
+    std::chrono::system_clock::time_point since{};
   };
   void save_state();
   void delete_front(uint64_t upto);
