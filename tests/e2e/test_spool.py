@@ -138,10 +138,30 @@ class SpoolTest(unittest.TestCase):
 
     def test_records_pass_through_the_spool_unchanged_and_it_empties(self):
         data = b"".join(record(i) + b"\n" for i in range(5000))
-        r = bp.run(["--spool", self.spool, "--format", "ndjson"], input=data)
+        r = bp.run(["--spool", self.spool, "--format", "ndjson", "--stats=json"], input=data)
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertEqual(r.stdout, data)
         self.assertEqual(segments(self.spool), [])
+        stats = json.loads(r.stderr.decode().strip().splitlines()[-1])
+        self.assertEqual((stats["records_read_total"], stats["spool_bytes"], stats["spool_segments"]), (5000, 0, 0))
+
+    def test_ids_are_positions_in_the_spool_and_the_same_after_a_restart(self):
+        switch = Switch(up=False)
+        server = self.server(switch)
+        args = ["--post", server.url("/in"), "--format", "ndjson", "--size", "2", "--retries", "0", "-q"]
+        data = b"".join(record(i) + b"\n" for i in range(4))
+        r = bp.run(["--spool", self.spool, *args], input=data)
+        self.assertEqual(r.returncode, 4, r.stderr)  # given up: kept in the spool
+        switch.up = True
+        with open(os.devnull, "rb") as null:
+            r = bp.run(["--spool", self.spool, *args], stdin=null)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        requests = server.requests()
+        down, up = requests[0], requests[-2]  # batch 1 of the first run, and of the second
+        self.assertEqual(down.body, up.body)
+        self.assertEqual(down.header("Idempotency-Key"), up.header("Idempotency-Key"))
+        key, first, end = up.header("Idempotency-Key").split("-")  # the spool's key, then positions
+        self.assertEqual((len(key), int(first, 16), int(end, 16)), (16, 0, 2 * (len(record(0)) + 1)))
 
     def test_a_receiver_down_does_not_stop_the_reading_and_nothing_is_lost(self):
         switch = Switch(up=False)
