@@ -19,6 +19,9 @@ namespace {
 
 /// Records are written in pieces of about this size.
 constexpr size_t kWriteBytes = 256 << 10;
+/// A sync comes sooner than --spool-sync once this much is waiting for one:
+/// the reader, which reads only what is synced, then never lags far behind.
+constexpr uint64_t kSyncBytes = 4 << 20;
 
 void say(const std::vector<InputNote>& notes) {
   for (const InputNote& n : notes) n.error ? diag::error(n.text) : diag::warning(n.text);
@@ -173,6 +176,7 @@ bool SpoolWriter::flush() {
         {
           std::lock_guard lock(mutex_);
           size_ += done;
+          if (size_ - synced_ >= kSyncBytes) wake_.notify_all();
         }
         spool_.grew(size_);
         buffer_.clear();
@@ -229,7 +233,7 @@ void SpoolWriter::close_segment() {
 void SpoolWriter::sync_loop() {
   std::unique_lock lock(mutex_);
   while (!done_) {
-    wake_.wait_for(lock, config_.spool_sync);
+    wake_.wait_for(lock, config_.spool_sync, [&] { return done_ || (fd_ && size_ - synced_ >= kSyncBytes); });
     if (!fd_ || size_ == synced_) continue;
     std::shared_ptr<UniqueFd> fd = fd_;
     uint64_t base = base_, size = size_;
