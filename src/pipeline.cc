@@ -221,6 +221,7 @@ class Pipeline {
   ReadRoom read_room_;       ///< the budget as the input thread sees it
   const size_t validators_;  ///< 0: the loop validates; --input text: nothing to validate
   const size_t block_size_;  ///< of a read block (read_block_size)
+  size_t last_block_;        ///< the size of the last block taken
   BlockQueue queue_;
   InputReader reader_;
   LineChecker checker_;
@@ -252,9 +253,10 @@ Pipeline::Pipeline(const Config& config, Sink& sink, Metrics& metrics, Reporter*
       run_key_(random_run_key()),
       backlog_(config.max_buffer),
       drop_(config.drop_when_full),
-      read_room_(config.max_buffer, !config.drop_when_full),
+      read_room_(config.max_buffer, !config.drop_when_full, &queue_),
       validators_(config.threads > 1 && !config.text_input ? config.threads : 0),
       block_size_(read_block_size(config.max_buffer, kPoolBlocks + validators_)),
+      last_block_(block_size_),
       queue_(kPoolBlocks + validators_, validators_ > 0),
       reader_(reader_options(config, limit_, block_size_, checkpoint), stop_.fd(), &read_room_),
       checker_(config.on_invalid, limit_, config.inputs, config.text_input) {
@@ -354,6 +356,7 @@ void Pipeline::take_input() {
   while (room()) {
     InputBlock* block = queue_.pop();
     if (!block) break;
+    last_block_ = block->buffer.size();
     if (!stopped_at_invalid_) {  // what was read after a bad line that stopped the run is dropped, unsaid
       say(block->notes_before);
       input_status_ = combine(input_status_, block->status_before);
@@ -433,21 +436,21 @@ bool Pipeline::room() {
 }
 
 /// Spent when one more read block would not fit: the block the loop takes
-/// frees its place in the pool, which the input thread fills next. A line
-/// longer than a block grows its block only with the budget's leave (see
-/// read_room.h): while the input thread waits for it, the budget is spent
-/// too, so that what holds it is closed and delivered.
+/// frees its place in the pool, which the input thread fills next, as large
+/// as the last one taken (a buffer that grew for long lines keeps its
+/// size). A line longer than its block grows the block only with the
+/// budget's leave (see read_room.h): while the input thread waits for it,
+/// the budget is spent too, so that what holds it is closed and delivered.
 bool Pipeline::budget_spent() {
   count_others();
-  return read_room_.wanted() > 0 || !backlog_.fits(block_size_);
+  return read_room_.wanted() > 0 || !backlog_.fits(std::max(block_size_, last_block_));
 }
 
 void Pipeline::count_others() {
   backlog_.set(Held::Input, queue_.held_bytes() + read_room_.held());
   backlog_.set(Held::SinkBuffers, sink_.held_bytes());
-  bool records = !batcher_.empty() || backlog_.held(Held::Sink) > 0 || backlog_.held(Held::Unwritten) > 0 ||
-                 queue_.held_bytes() > 0;
-  read_room_.others(backlog_.used() - read_room_.held(), records);
+  bool records = !batcher_.empty() || backlog_.held(Held::Sink) > 0 || backlog_.held(Held::Unwritten) > 0;
+  read_room_.others(backlog_.used() - backlog_.held(Held::Input), records);
 }
 
 void Pipeline::stop_input() {

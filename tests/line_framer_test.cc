@@ -313,7 +313,7 @@ TEST_CASE("a long partial line is carried whole, and its carry freed once in the
   CHECK(framer.carried() >= (400 << 10) - 8);
   InputBlock next;
   framer.begin(next, 512 << 10);
-  CHECK(framer.carried() == 0);  // its buffer went with it
+  CHECK(framer.carried() < 64);  // its buffer went with it (a short string stays)
   CHECK(std::string_view(next.buffer.data(), 400 << 10) == std::string_view(big).substr(0, 400 << 10));
 }
 

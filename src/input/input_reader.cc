@@ -261,6 +261,11 @@ bool InputReader::next(InputBlock& block) {
     block.input = c.input;
     if (c.identity.regular && c.identity.fingerprint_bytes < kFingerprintBytes) c.identity = identify(c.fd());  // it grew
     block.identity = c.identity;
+    // A block is filled only when it fits the budget: the loop reserves
+    // room for one, but a reader slower than the loop would otherwise fill
+    // every free block of the pool after the loop stopped. If the wait ends
+    // on a stop, fill() sees the stop latch.
+    if (room_) (void)room_->wait_for(std::max(block.buffer.size(), options_.block_size));
     c.framer.begin(block, options_.block_size);
     if (room_) room_->holding(block.buffer.size());
 

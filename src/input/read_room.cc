@@ -7,8 +7,8 @@
 
 namespace batchpipe {
 
-ReadRoom::ReadRoom(uint64_t budget, bool waits)
-    : budget_(budget), waits_(waits), fd_(checked_fd(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK), "an eventfd")) {}
+ReadRoom::ReadRoom(uint64_t budget, bool waits, const BlockQueue* queue)
+    : budget_(budget), waits_(waits), queue_(queue), fd_(checked_fd(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK), "an eventfd")) {}
 
 ReadRoom::~ReadRoom() { ::close(fd_); }
 

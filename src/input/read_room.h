@@ -1,9 +1,9 @@
 // The byte budget (--max-buffer) as the input thread sees it. The loop
-// counts every byte held (batch/backlog.h), but a line longer than a read
-// block grows its block on the input thread, before the loop sees it: that
-// growth asks here first, and waits until it fits the budget or nothing
-// else holds a record (a record larger than what is left of the budget is
-// taken alone, as the loop takes it). What the input thread holds outside
+// counts every byte held (batch/backlog.h), but the input thread fills read
+// blocks, and grows one for a line longer than a block, before the loop
+// sees them: each block and each growth asks here first, and waits until it
+// fits the budget or nothing else holds a record (a record larger than what
+// is left of the budget is taken alone, as the loop takes it). What the input thread holds outside
 // the blocks it has handed out (the block being filled, the part of a line
 // carried to the next block) is told here too, for the loop to count.
 #pragma once
@@ -12,20 +12,24 @@
 #include <cstdint>
 #include <mutex>
 
+#include "input/block_queue.h"
+
 namespace batchpipe {
 
 class ReadRoom {
  public:
   /// `waits`: false with --on-full drop, where the loop drops what does not
   /// fit and the reader never waits (a long line is then read whole).
-  ReadRoom(uint64_t budget, bool waits);
+  /// `queue`'s blocks, published and not yet released, count as held and as
+  /// records (read live: the loop may be asleep while they pile up).
+  ReadRoom(uint64_t budget, bool waits, const BlockQueue* queue = nullptr);
   ~ReadRoom();
   ReadRoom(const ReadRoom&) = delete;
   ReadRoom& operator=(const ReadRoom&) = delete;
 
   // The loop.
-  /// What everything but the input thread holds now, and whether any of it
-  /// is a record (read blocks handed out but not taken count as records).
+  /// What everything but the input side (the reader and the queue) holds
+  /// now, and whether any of it is a record.
   void others(uint64_t bytes, bool records_held);
   /// Ends every wait, now and later.
   void stop();
@@ -46,10 +50,14 @@ class ReadRoom {
   uint64_t held() const;
 
  private:
-  bool fits(uint64_t more) const { return !records_held_ || others_ + held_ + more <= budget_; }
+  bool fits(uint64_t more) const {
+    uint64_t queued = queue_ ? queue_->held_bytes() : 0;
+    return !(records_held_ || queued > 0) || others_ + queued + held_ + more <= budget_;
+  }
 
   const uint64_t budget_;
   const bool waits_;
+  const BlockQueue* queue_;
   int fd_ = -1;
   uint64_t wanted_ = 0;
   mutable std::mutex mutex_;
