@@ -48,6 +48,12 @@ std::vector<std::string> format_stats(const Metrics& m, Duration elapsed) {
   }
   if (m.undelivered.get())
     out.push_back(fmt::format("stats: {} not delivered", count(m.undelivered.get(), "record", "records")));
+  // Mid-run (SIGUSR2): what the --max-buffer budget holds now.
+  if (m.buffered_records.get() > 0)
+    out.push_back(fmt::format("stats: buffer {} of {} ({} read, not yet committed)",
+                              format_bytes(static_cast<uint64_t>(m.buffered_bytes.get())),
+                              format_bytes(static_cast<uint64_t>(m.buffer_limit.get())),
+                              count(static_cast<uint64_t>(m.buffered_records.get()), "record", "records")));
   return out;
 }
 
@@ -59,6 +65,8 @@ std::string stats_json(const Metrics& m, Duration elapsed) {
     key.remove_prefix(std::string_view("batchpipe_").size());
     fmt::format_to(std::back_inserter(out), "\"{}\":{},", key, (m.*c.field).get());
   }
+  fmt::format_to(std::back_inserter(out), "\"buffered_bytes\":{},\"buffered_records\":{},", m.buffered_bytes.get(),
+                 m.buffered_records.get());
   fmt::format_to(std::back_inserter(out), "\"seconds\":{:.3f}}}", std::chrono::duration<double>(elapsed).count());
   return out;
 }
