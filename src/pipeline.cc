@@ -17,6 +17,7 @@
 #include "commit/checkpointer.h"
 #include "input/block_queue.h"
 #include "input/input_reader.h"
+#include "input/read_room.h"
 #include "json/line_checker.h"
 #include "json/validation_pool.h"
 #include "base/diagnostics.h"
@@ -71,13 +72,14 @@ void read_all(Reader& reader, BlockQueue& queue) {
 }
 
 /// Waits until input is ready (if `input_fd` >= 0), a signal arrives, the
-/// sink has news or the open batch is due.
-void wait_for_events(int input_fd, int sink_fd, std::optional<TimePoint> deadline) {
-  pollfd fds[3] = {{input_fd, POLLIN, 0}, {signals::fd(), POLLIN, 0}, {sink_fd, POLLIN, 0}};
-  (void)::poll(fds, 3, poll_timeout(deadline));  // EINTR: a signal, which the caller looks for anyway
-  if (fds[2].revents) {
+/// sink has news, the input thread waits for room, or the open batch is due.
+void wait_for_events(int input_fd, int sink_fd, int room_fd, std::optional<TimePoint> deadline) {
+  pollfd fds[4] = {{input_fd, POLLIN, 0}, {signals::fd(), POLLIN, 0}, {sink_fd, POLLIN, 0}, {room_fd, POLLIN, 0}};
+  (void)::poll(fds, 4, poll_timeout(deadline));  // EINTR: a signal, which the caller looks for anyway
+  for (int i : {2, 3}) {
+    if (!fds[i].revents) continue;
     uint64_t count;
-    (void)!::read(sink_fd, &count, sizeof count);
+    (void)!::read(fds[i].fd, &count, sizeof count);
   }
 }
 
@@ -151,10 +153,11 @@ uint64_t record_source(const InputBlock& block, uint64_t run_key) {
                    : pipe_source(run_key, block.input);
 }
 
-/// Hands closed batches to the sink while it takes them; their memory moves
+/// Hands every closed batch to the sink at once: a batch that waits for a
+/// worker waits there, where it is counted like the rest. Its memory moves
 /// from the Batcher's account to the sink's.
 void deliver_closed(Batcher& batcher, Sink& sink, Backlog& backlog, Metrics& metrics) {
-  while (batcher.has_closed() && sink.accepting()) {
+  while (batcher.has_closed()) {
     Batch b = batcher.take();
     backlog.add(Held::Sink, b.charged);
     backlog.set(Held::Batcher, batcher.memory());
@@ -198,8 +201,11 @@ class Pipeline {
   void make_room();
   void show_budget();
   /// The accounts that change outside the loop's own steps: what the input
-  /// thread has read ahead and what the sink's workers hold.
+  /// thread has read ahead and what the sink's workers hold. Tells the
+  /// input thread what the rest holds.
   void count_others();
+  /// Stops the input thread (the stop latch, and a wait for room).
+  void stop_input();
   /// The budget is spent when one more read block would not fit (see the definition).
   bool budget_spent();
   bool budget_waits_for_checkpoint() { return budget_spent() && unwritten_cost_ > 0; }
@@ -218,6 +224,7 @@ class Pipeline {
   const bool drop_;          ///< --on-full drop
   DropReporter drops_;
   StopLatch stop_;
+  ReadRoom read_room_;       ///< the budget as the input thread sees it
   const size_t validators_;  ///< 0: the loop validates; --input text: nothing to validate
   const size_t block_size_;  ///< of a read block (read_block_size)
   size_t last_block_;        ///< the size of the last block taken
@@ -257,11 +264,12 @@ Pipeline::Pipeline(const Config& config, Sink& sink, Metrics& metrics, Reporter*
       run_key_(random_run_key()),
       backlog_(config.max_buffer),
       drop_(config.drop_when_full && !spool),  // with a spool, --on-full is the spool's
+      read_room_(config.max_buffer, !config.drop_when_full, &queue_),
       validators_(config.threads > 1 && !config.text_input ? config.threads : 0),
       block_size_(read_block_size(config.max_buffer, kPoolBlocks + validators_)),
       last_block_(block_size_),
       queue_(kPoolBlocks + validators_, validators_ > 0),
-      reader_(reader_options(config, limit_, block_size_, checkpoint), stop_.fd()),
+      reader_(reader_options(config, limit_, block_size_, checkpoint), stop_.fd(), &read_room_),
       // What the spool gives back was judged on the way in; damage is the spool reader's to say.
       checker_(spool ? InvalidMode::Skip : config.on_invalid, limit_, config.inputs, config.text_input && !spool) {
   if (spool_) {
@@ -317,12 +325,12 @@ void Pipeline::look_around() {
       sink_.shutdown(signalled_ != ExitStatus::Success);  // a second signal ends the grace
       if (signalled_ == ExitStatus::Success) signalled_ = status_for(sig);
       stopping_ = true;
-      stop_.raise();
+      stop_input();
     }
   }
   if (sink_.broken() && !stopping_) {
     stopping_ = true;  // what was read still goes to the sink, which accounts for it
-    stop_.raise();
+    stop_input();
   }
 }
 
@@ -358,7 +366,7 @@ void Pipeline::wait() {
     deadline = reporter_->deadline();
   if (checkpoint_ && checkpoint_->dirty() && (!deadline || *checkpoint_->deadline() < *deadline))
     deadline = checkpoint_->deadline();
-  wait_for_events(want_input ? queue_.ready_fd() : -1, sink_.event_fd(), deadline);
+  wait_for_events(want_input ? queue_.ready_fd() : -1, sink_.event_fd(), read_room_.fd(), deadline);
 }
 
 /// Takes the blocks read so far while there is room: checks their lines,
@@ -380,7 +388,7 @@ void Pipeline::take_input() {
         input_status_ = combine(input_status_, block->status_after);
       } else {
         stopped_at_invalid_ = true;
-        stop_.raise();
+        stop_input();
       }
     }
     queue_.release(block);
@@ -444,28 +452,38 @@ void Pipeline::spent(Batch&& b, bool settled) {
   show_budget();
 }
 
-/// Not while closed batches wait for the sink or the budget is spent (the
-/// producer then waits: backpressure), unless --on-full drop asks to keep
-/// reading and drop instead. With no record held anywhere, reading goes on
-/// whatever the figures say (a record larger than what is left of the budget
-/// is taken alone).
+/// Not once the budget is spent (the producer then waits: backpressure),
+/// unless --on-full drop asks to keep reading and drop instead. Only the
+/// budget says so: however many batches wait for a worker or a retry,
+/// reading goes on while they fit. With no record held anywhere, reading
+/// goes on whatever the figures say (a record larger than what is left of
+/// the budget is taken alone).
 bool Pipeline::room() {
   bool none_held = batcher_.empty() && backlog_.held(Held::Sink) == 0 && backlog_.held(Held::Unwritten) == 0;
-  return drop_ || (!batcher_.has_closed() && (!budget_spent() || none_held));
+  return drop_ || !budget_spent() || none_held;
 }
 
-/// A block is taken whole, so the budget is not overshot by one. Blocks as
-/// large as the last one taken are expected (records longer than a block
-/// make blocks of their size), and room is left for a second: the part of a
-/// line the reader carries to its next block is not in a block yet.
+/// Spent when one more read block would not fit: the block the loop takes
+/// frees its place in the pool, which the input thread fills next, as large
+/// as the last one taken (a buffer that grew for long lines keeps its
+/// size). A line longer than its block grows the block only with the
+/// budget's leave (see read_room.h): while the input thread waits for it,
+/// the budget is spent too, so that what holds it is closed and delivered.
 bool Pipeline::budget_spent() {
   count_others();
-  return !backlog_.fits(2 * std::max(block_size_, last_block_));
+  return read_room_.wanted() > 0 || !backlog_.fits(std::max(block_size_, last_block_));
 }
 
 void Pipeline::count_others() {
-  backlog_.set(Held::Input, queue_.held_bytes());
+  backlog_.set(Held::Input, queue_.held_bytes() + read_room_.held());
   backlog_.set(Held::SinkBuffers, sink_.held_bytes());
+  bool records = !batcher_.empty() || backlog_.held(Held::Sink) > 0 || backlog_.held(Held::Unwritten) > 0;
+  read_room_.others(backlog_.used() - backlog_.held(Held::Input), records);
+}
+
+void Pipeline::stop_input() {
+  stop_.raise();
+  read_room_.stop();
 }
 
 /// The open batch alone holds the budget when nothing else is held: it is

@@ -51,6 +51,7 @@ TEST_CASE("stats for scripts: every counter of the metrics file, by name", "[sta
   CHECK(json.find("\"records_read_total\":10,") != std::string::npos);
   CHECK(json.find("attempts_total") == std::string::npos);  // no delivery: no delivery figures
   CHECK(json.substr(json.size() - 16) == "\"seconds\":1.500}");
+  CHECK(json.find("\"buffered_bytes\":0,\"buffered_records\":0,") != std::string::npos);
   m.delivery = true;
   for (const CounterField& c : counter_fields())
     CHECK(stats_json(m, 0s).find(std::string("\"") + (c.name + 10) + "\":") != std::string::npos);

@@ -34,12 +34,13 @@ struct DeliverySink::Worker {
   AttemptControl control;
   std::mt19937_64 rng{random_seed()};
   std::thread thread;
+  std::atomic<uint64_t> part_bytes{0};  ///< the body of a split batch's part being sent (AttemptEnv::holding)
 };
 
 /// The real clock, and waits that end early when the run shuts down.
 class DeliverySink::Env : public AttemptEnv {
  public:
-  explicit Env(DeliverySink& sink) : sink_(sink) {}
+  Env(DeliverySink& sink, Worker& worker) : sink_(sink), worker_(worker) {}
   TimePoint now() override { return Clock::now(); }
 
   std::string why_not(uint32_t attempt) override {
@@ -55,6 +56,7 @@ class DeliverySink::Env : public AttemptEnv {
   }
 
   bool delivered_any() override { return sink_.delivered_any_; }
+  void holding(uint64_t bytes) override { worker_.part_bytes = bytes; }
 
   bool wait(Duration delay) override {
     std::unique_lock lock(sink_.mutex_);
@@ -65,6 +67,7 @@ class DeliverySink::Env : public AttemptEnv {
 
  private:
   DeliverySink& sink_;
+  Worker& worker_;
 };
 
 DeliverySink::DeliverySink(std::vector<std::unique_ptr<Transport>> transports, DeliveryOptions options,
@@ -107,15 +110,17 @@ void DeliverySink::deliver(Batch&& batch) {
   }
   {
     std::lock_guard lock(mutex_);
-    waiting_holds_ += workers_.front()->transport->would_hold(batch);
     waiting_.push_back(std::move(batch));
   }
   wake_.notify_all();
 }
 
 uint64_t DeliverySink::held_bytes() const {
-  uint64_t sum = answer_bytes_ + waiting_holds_;
-  for (const auto& w : workers_) sum += w->transport->held_bytes();
+  uint64_t sum = answer_bytes_;
+  for (const auto& w : workers_) sum += w->transport->held_bytes() + w->part_bytes;
+  std::lock_guard lock(mutex_);
+  size_t next = std::min(waiting_.size(), workers_.size());
+  for (size_t i = 0; i < next; ++i) sum += workers_.front()->transport->would_hold(waiting_[i]);
   return sum;
 }
 
@@ -129,13 +134,6 @@ ExitStatus DeliverySink::status() const {
   std::lock_guard lock(mutex_);
   if (stopped_) return ExitStatus::DeliveryStopped;
   return committer_.failed_batches() || out_.failed() ? ExitStatus::Undelivered : ExitStatus::Success;
-}
-
-bool DeliverySink::accepting() const {
-  std::lock_guard lock(mutex_);
-  // A batch or two ready for each worker; the rest wait in the Batcher,
-  // within the byte budget.
-  return waiting_.size() < 2 * workers_.size() || shutting_down_ || stopped_;
 }
 
 bool DeliverySink::idle() const {
@@ -161,14 +159,13 @@ void DeliverySink::shutdown(bool immediately) {
 }
 
 void DeliverySink::work(Worker& worker) {
-  Env env(*this);
+  Env env(*this, worker);
   std::unique_lock lock(mutex_);
   for (;;) {
     wake_.wait(lock, [&] { return !waiting_.empty() || closing_; });
     if (waiting_.empty()) return;
     Report report{std::move(waiting_.front()), {}};
     waiting_.pop_front();  // batches start in input order
-    waiting_holds_ -= worker.transport->would_hold(report.batch);
     ++running_;
     lock.unlock();
 
@@ -178,6 +175,7 @@ void DeliverySink::work(Worker& worker) {
                                              : fmt::format("{}-{}", run_id_, b.number);
     report.result = attempt_batch(report.batch, id, *worker.transport, worker.control, env, options_.attempt,
                                   worker.rng, metrics_);
+    worker.part_bytes = 0;
     metrics_.in_flight.add(-1);
     answer_bytes_ += report.result.answer.size();
     if (report.result.delivered) delivered_any_ = true;

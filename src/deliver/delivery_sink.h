@@ -59,13 +59,14 @@ class DeliverySink : public Sink {
   bool broken() const override;
   ExitStatus status() const override;
   uint64_t undelivered_records() const override { return lost_ + committer_.undelivered_records(); }
-  bool accepting() const override;
   bool idle() const override;
   int event_fd() const override { return event_fd_; }
   void shutdown(bool immediately) override;
   bool reader_gone() const override { return out_.reader_gone(); }
   /// --map answers, the workers' transports' own buffers (compressed bodies,
-  /// replies) and room for those of the batches waiting for a worker.
+  /// replies), the part of a split batch each worker is sending, and room
+  /// for the transports' buffers of the next batches the workers take (one
+  /// each: a transport holds the buffers of one batch at a time).
   uint64_t held_bytes() const override;
 
  private:
@@ -84,14 +85,14 @@ class DeliverySink : public Sink {
   Metrics& metrics_;
   std::string run_id_;
   std::atomic<uint64_t> answer_bytes_{0};  ///< --map answers finished but not committed
-  std::atomic<uint64_t> waiting_holds_{0};  ///< what the waiting batches would add to the transports (would_hold)
   int event_fd_ = -1;
   std::vector<std::unique_ptr<Worker>> workers_;
 
   // Shared with the workers, under mutex_.
   mutable std::mutex mutex_;
   std::condition_variable wake_;
-  std::deque<Batch> waiting_;     ///< closed batches no worker has taken yet, in order
+  std::deque<Batch> waiting_;     ///< closed batches no worker has taken yet, in order; as many
+                                  ///< as the byte budget lets the loop read ahead
   std::vector<Report> finished_;  ///< reports not yet taken by the commit step
   size_t running_ = 0;            ///< batches a worker is on
   bool closing_ = false;

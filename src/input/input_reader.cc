@@ -17,6 +17,7 @@
 #include "input/follower.h"
 #include "input/gzip_source.h"
 #include "input/line_framer.h"
+#include "input/read_room.h"
 
 namespace batchpipe {
 namespace {
@@ -45,8 +46,8 @@ struct InputReader::Cursor {
   bool resumable = true;     ///< the checkpoint's position applies to the next open (the first)
 };
 
-InputReader::InputReader(ReaderOptions options, int stop_fd)
-    : options_(std::move(options)), stop_fd_(stop_fd) {
+InputReader::InputReader(ReaderOptions options, int stop_fd, ReadRoom* room)
+    : options_(std::move(options)), stop_fd_(stop_fd), room_(room) {
   cursors_.reserve(options_.inputs.size());  // never reallocated: cur_ points into it
   for (size_t i = 0; i < options_.inputs.size(); ++i) cursors_.emplace_back(options_, static_cast<uint32_t>(i));
 }
@@ -260,7 +261,13 @@ bool InputReader::next(InputBlock& block) {
     block.input = c.input;
     if (c.identity.regular && c.identity.fingerprint_bytes < kFingerprintBytes) c.identity = identify(c.fd());  // it grew
     block.identity = c.identity;
+    // A block is filled only when it fits the budget: the loop reserves
+    // room for one, but a reader slower than the loop would otherwise fill
+    // every free block of the pool after the loop stopped. If the wait ends
+    // on a stop, fill() sees the stop latch.
+    if (room_) (void)room_->wait_for(std::max(block.buffer.size(), options_.block_size));
     c.framer.begin(block, options_.block_size);
+    if (room_) room_->holding(block.buffer.size());
 
     Fill result = fill(block);
     bool ended = false;
@@ -289,6 +296,7 @@ bool InputReader::next(InputBlock& block) {
       }
     }
     hand_out(block.notes_after, block.status_after);
+    if (room_) room_->holding(c.framer.carried());  // the block itself is the queue's to count from here
     bool empty = block.lines.empty() && block.oversized.empty() && block.notes_before.empty() &&
                  block.notes_after.empty() && block.input_bytes == 0;
     if (options_.follow && empty && !done_) {
@@ -304,6 +312,10 @@ InputReader::Fill InputReader::fill(InputBlock& block) {
   LineFramer& framer = cur_->framer;
   if (framer.has_line()) return Fill::Lines;
   for (;;) {
+    if (size_t more = framer.growth(block); more && room_) {
+      if (!room_->wait_for(more)) return Fill::Stopped;  // the stop latch is up
+      room_->holding(block.buffer.size() + more);
+    }
     std::span<char> room = framer.space(block);
     if (room.empty()) return Fill::Lines;
     if (done_) return Fill::Lines;

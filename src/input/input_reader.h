@@ -23,6 +23,7 @@
 namespace batchpipe {
 
 class Follower;
+class ReadRoom;
 
 struct ReaderOptions {
   std::vector<std::string> inputs;  ///< "-" is stdin
@@ -48,7 +49,10 @@ class InputReader {
  public:
   /// Reading stops soon after `stop_fd` becomes readable: whole lines already
   /// read are still handed out; a partial line is dropped (see unfinished()).
-  InputReader(ReaderOptions options, int stop_fd);
+  /// `room`, if given, is asked before a block grows for a long line and
+  /// told what the reader holds outside the blocks it hands out (see
+  /// read_room.h); its stop() must come with the stop latch.
+  InputReader(ReaderOptions options, int stop_fd, ReadRoom* room = nullptr);
   ~InputReader();
   InputReader(const InputReader&) = delete;
   InputReader& operator=(const InputReader&) = delete;
@@ -108,6 +112,7 @@ class InputReader {
 
   ReaderOptions options_;
   int stop_fd_;
+  ReadRoom* room_;
   size_t next_input_ = 0;
   std::vector<Cursor> cursors_;
   Cursor* cur_ = nullptr;

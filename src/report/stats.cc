@@ -50,6 +50,12 @@ std::vector<std::string> format_stats(const Metrics& m, Duration elapsed) {
   }
   if (m.undelivered.get())
     out.push_back(fmt::format("stats: {} not delivered", count(m.undelivered.get(), "record", "records")));
+  // Mid-run (SIGUSR2): what the --max-buffer budget holds now.
+  if (m.buffered_records.get() > 0)
+    out.push_back(fmt::format("stats: buffer {} of {} ({} read, not yet committed)",
+                              format_bytes(static_cast<uint64_t>(m.buffered_bytes.get())),
+                              format_bytes(static_cast<uint64_t>(m.buffer_limit.get())),
+                              count(static_cast<uint64_t>(m.buffered_records.get()), "record", "records")));
   if (m.spool)
     out.push_back(fmt::format("stats: left in the spool: {} in {}, the oldest {}s old",
                               format_bytes(static_cast<uint64_t>(std::max<int64_t>(m.spool_bytes.get(), 0))),
@@ -67,6 +73,8 @@ std::string stats_json(const Metrics& m, Duration elapsed) {
     key.remove_prefix(std::string_view("batchpipe_").size());
     fmt::format_to(std::back_inserter(out), "\"{}\":{},", key, (m.*c.field).get());
   }
+  fmt::format_to(std::back_inserter(out), "\"buffered_bytes\":{},\"buffered_records\":{},", m.buffered_bytes.get(),
+                 m.buffered_records.get());
   if (m.spool)
     fmt::format_to(std::back_inserter(out), "\"spool_bytes\":{},\"spool_segments\":{},\"spool_oldest_seconds\":{},",
                    m.spool_bytes.get(), m.spool_segments.get(), m.spool_oldest_seconds.get());
