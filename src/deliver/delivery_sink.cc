@@ -33,12 +33,15 @@ struct DeliverySink::Worker {
   AttemptControl control;
   std::mt19937_64 rng{random_seed()};
   std::thread thread;
+  // Under the sink's mutex_:
+  uint64_t batch = 0;       ///< the number of the batch the worker is on
+  bool retry_wait = false;  ///< waiting before a retry of it
 };
 
 /// The real clock, and waits that end early when the run shuts down.
 class DeliverySink::Env : public AttemptEnv {
  public:
-  explicit Env(DeliverySink& sink) : sink_(sink) {}
+  Env(DeliverySink& sink, Worker& worker) : sink_(sink), worker_(worker) {}
   TimePoint now() override { return Clock::now(); }
 
   std::string why_not(uint32_t attempt) override {
@@ -58,12 +61,15 @@ class DeliverySink::Env : public AttemptEnv {
   bool wait(Duration delay) override {
     std::unique_lock lock(sink_.mutex_);
     auto over = [&] { return sink_.shutting_down_ || sink_.aborted_ || sink_.stopped_; };
+    worker_.retry_wait = true;
     sink_.wake_.wait_for(lock, delay, over);
+    worker_.retry_wait = false;
     return !over();
   }
 
  private:
   DeliverySink& sink_;
+  Worker& worker_;
 };
 
 DeliverySink::DeliverySink(std::vector<std::unique_ptr<Transport>> transports, DeliveryOptions options,
@@ -150,6 +156,10 @@ void DeliverySink::shutdown(bool immediately) {
       grace_end_ = Clock::now() + options_.grace;
       for (auto& w : workers_) w->control.limit(grace_end_);
       committer_.set_deadline(grace_end_);
+      // A batch waiting for a retry gets none now: with --checkpoint it is
+      // left for the next run, before any later batch can start.
+      for (auto& w : workers_)
+        if (w->retry_wait) leave_from(w->batch);
     }
     if (immediately) {
       aborted_ = true;
@@ -159,27 +169,43 @@ void DeliverySink::shutdown(bool immediately) {
   wake_.notify_all();
 }
 
+bool DeliverySink::may_start() const {
+  return !(options_.resumable && shutting_down_) || running_ == 0;
+}
+
+void DeliverySink::leave_from(uint64_t number) {
+  if (options_.resumable && shutting_down_) left_from_ = std::min(left_from_, number);
+}
+
 void DeliverySink::work(Worker& worker) {
-  Env env(*this);
+  Env env(*this, worker);
   std::unique_lock lock(mutex_);
   for (;;) {
-    wake_.wait(lock, [&] { return !waiting_.empty() || closing_; });
+    wake_.wait(lock, [&] { return (!waiting_.empty() && may_start()) || (closing_ && waiting_.empty()); });
     if (waiting_.empty()) return;
     Report report{std::move(waiting_.front()), {}};
     waiting_.pop_front();  // batches start in input order
     waiting_holds_ -= worker.transport->would_hold(report.batch);
+    worker.batch = report.batch.number;
+    uint64_t left_from = left_from_;
     ++running_;
     lock.unlock();
 
-    metrics_.in_flight.add(1);
-    std::string id = fmt::format("{}-{}", run_id_, report.batch.number);
-    report.result = attempt_batch(report.batch, id, *worker.transport, worker.control, env, options_.attempt,
-                                  worker.rng, metrics_);
-    metrics_.in_flight.add(-1);
+    if (report.batch.number > left_from) {
+      report.result.cut_short = true;
+      report.result.reason = fmt::format("not tried: batch {} is left for the next run", left_from);
+    } else {
+      metrics_.in_flight.add(1);
+      std::string id = fmt::format("{}-{}", run_id_, report.batch.number);
+      report.result = attempt_batch(report.batch, id, *worker.transport, worker.control, env, options_.attempt,
+                                    worker.rng, metrics_);
+      metrics_.in_flight.add(-1);
+    }
     answer_bytes_ += report.result.answer.size();
     if (report.result.delivered) delivered_any_ = true;
 
     lock.lock();
+    if (!report.result.delivered || report.result.cut_short) leave_from(report.batch.number);
     // --on-error stop: nothing new starts from now on; what already
     // succeeded stays delivered.
     if (!report.result.delivered && options_.stop_on_error && !shutting_down_) stopped_ = true;
