@@ -27,6 +27,7 @@ complete -c batchpipe -l on-invalid -x -d 'What to do with an invalid line [skip
 complete -c batchpipe -l stats -d 'Print a summary on stderr at the end (--stats=json: one JSON object)'
 complete -c batchpipe -l progress -d 'Show progress on stderr: a status line on a terminal, else a line every 10s'
 complete -c batchpipe -l metrics-file -r -F -d 'Write Prometheus metrics to FILE every 5s and at exit, atomically; not an input'
+complete -c batchpipe -l metrics-label -x -d 'Put the label KEY="VALUE" on every series of --metrics-file (repeatable)'
 complete -c batchpipe -l checkpoint -r -F -d 'Keep in FILE how far each input file was delivered; start there next time (not stdin)'
 complete -c batchpipe -l spool -x -a '(__fish_complete_directories)' -d 'Keep what stdin and pipes send in files in DIR until delivered; restarts there'
 complete -c batchpipe -l spool-max -x -d 'With --spool: at most SIZE on disk, then --on-full applies [1G]' -a '256M 1G 4G 16G'
@@ -63,8 +64,8 @@ complete -c batchpipe -l cacert -r -F -d 'Trust the CA certificates in FILE (PEM
 complete -c batchpipe -l insecure -d 'Do not verify TLS certificates (warns)'
 
 # Delivery options: with --exec or --post.
-complete -c batchpipe -l retries -x -d 'Retries after a failed attempt; 0 = none, inf = until delivered [5]' \
-    -a '0\t"No retries" 1 3 5\t"The default" 10 inf\t"Until delivered (bound with --retry-max-time)"'
+complete -c batchpipe -l retries -x -d 'Retries after a failed attempt; 0 = none, inf = until delivered [5; inf with -F]' \
+    -a '0\t"No retries" 1 3 5\t"The default (inf with -F)" 10 inf\t"Until delivered (bound with --retry-max-time)"'
 complete -c batchpipe -l retry-delay -x -d 'First retry delay, doubled each time [500ms]' \
     -a '100ms\t"100 milliseconds" 250ms\t"250 milliseconds" 500ms\t"500 milliseconds (default)" 1s\t"1 second" 2s\t"2 seconds"'
 complete -c batchpipe -l retry-max-delay -x -d 'Longest delay between retries [30s]' \

@@ -208,7 +208,11 @@ class Pipeline {
   void stop_input();
   /// The budget is spent when one more read block would not fit (see the definition).
   bool budget_spent();
-  bool budget_waits_for_checkpoint() { return budget_spent() && unwritten_cost_ > 0; }
+  /// A write is wanted before its time: kCheckpointBytes committed since
+  /// the last one, or the budget spent with some of it waiting for a write.
+  bool budget_waits_for_checkpoint() {
+    return unwritten_cost_ >= kCheckpointBytes || (budget_spent() && unwritten_cost_ > 0);
+  }
 
   const Config& config_;
   Sink& sink_;
@@ -334,14 +338,18 @@ void Pipeline::look_around() {
   }
 }
 
-/// Writes the checkpoint when due (or `now_anyway`) and releases what it covers.
+/// Writes the checkpoint when due (or `now_anyway`) and releases what it
+/// covers. While writes fail (a full disk), they are tried again when due,
+/// not sooner, and what is committed stays charged to the budget: reading
+/// waits (backpressure), so what a crash would send again stays within
+/// --max-buffer however long the disk stays full.
 void Pipeline::save_checkpoint(bool now_anyway) {
   if (!checkpoint_) return;
   TimePoint now = Clock::now();
   bool dirty = checkpoint_->dirty();
-  if (dirty && !now_anyway && now < *checkpoint_->deadline()) return;
-  if (dirty) checkpoint_->save(now);  // a failure is said; the budget moves on regardless
-  if (!checkpoint_->dirty() || checkpoint_->failing()) {
+  if (dirty && (!now_anyway || checkpoint_->failing()) && now < *checkpoint_->deadline()) return;
+  if (dirty) checkpoint_->save(now);  // a failure is said once
+  if (!checkpoint_->dirty()) {
     backlog_.remove(Held::Unwritten, unwritten_cost_);
     backlog_.remove_records(unwritten_records_);
     unwritten_cost_ = unwritten_records_ = 0;
@@ -395,6 +403,8 @@ void Pipeline::take_input() {
     if (drop_) drops_.dropped(metrics_.dropped.get(), Clock::now());
     look_around();
     tick();
+    // Reading at full speed commits many MiB in this loop: the checkpoint keeps up (kCheckpointBytes).
+    if (checkpoint_ && unwritten_cost_ >= kCheckpointBytes) save_checkpoint(true);
   }
   if (!input_done_ && queue_.finished()) {
     input_done_ = true;
@@ -411,6 +421,7 @@ void Pipeline::tick() {
 }
 
 ExitStatus Pipeline::finish() {
+  if (checkpoint_) checkpoint_->save(Clock::now());  // a last try, even while writes fail
   save_checkpoint(true);
   if (spool_writer_) input_status_ = combine(input_status_, spool_writer_->join());
   if (spool_) spool_->finish(spool_reader_->drained() && sink_.idle());

@@ -56,3 +56,13 @@ TEST_CASE("stats for scripts: every counter of the metrics file, by name", "[sta
   for (const CounterField& c : counter_fields())
     CHECK(stats_json(m, 0s).find(std::string("\"") + (c.name + 10) + "\":") != std::string::npos);
 }
+
+TEST_CASE("stats: with --checkpoint, records the next run reads again are said to be left, not lost", "[stats]") {
+  Metrics m;
+  m.delivery = true;
+  m.undelivered.add(30);
+  m.left_records.add(30);
+  CHECK(format_stats(m, 0s).back() == "stats: 30 records not delivered: left for the next run (--checkpoint)");
+  m.undelivered.add(5);  // from stdin: lost
+  CHECK(format_stats(m, 0s).back() == "stats: 35 records not delivered, 30 of them left for the next run (--checkpoint)");
+}

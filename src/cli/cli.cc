@@ -22,6 +22,7 @@
 #include "cli/suggest.h"
 #include "base/unique_fd.h"
 #include "cli/url_check.h"
+#include "report/metrics_labels.h"
 #include "sinks/codec_options.h"
 #include "sinks/reply_quote.h"
 #include "sinks/request_template.h"
@@ -531,6 +532,16 @@ CliResult parse_cli(int argc, const char* const* argv) {
         result.warnings.push_back("--cacert: has no effect on an http:// URL, which has no TLS");
     }
     if (args.given("--metrics-file") && config.metrics_file.empty()) throw BadValue{"--metrics-file: the path is empty"};
+    for (const std::string& text : args.list("--metrics-label")) {
+      std::string error;
+      std::optional<MetricsLabel> label = parse_metrics_label(text, error);
+      if (!label) throw BadValue{error};
+      for (const MetricsLabel& l : config.metrics_labels)
+        if (l.first == label->first) throw BadValue{fmt::format("--metrics-label: {} is given twice", l.first)};
+      config.metrics_labels.push_back(std::move(*label));
+    }
+    if (!config.metrics_labels.empty() && config.metrics_file.empty())
+      result.warnings.push_back("--metrics-label: has no effect without --metrics-file");
     if (args.given("--checkpoint") && config.checkpoint.empty()) throw BadValue{"--checkpoint: the path is empty"};
     config.headers = to_headers(headers, config.secrets);
     if (app.count("--compress")) {
@@ -542,6 +553,10 @@ CliResult parse_cli(int argc, const char* const* argv) {
     if (!config.cacert.empty()) check_cacert(config.cacert);
     config.connect_timeout = to_duration("--connect-timeout", connect_timeout);
     config.retry.retries = to_retries(retries);
+    // A shipper rides out outages: with -F, batches are retried until
+    // delivered unless --retries says otherwise (the wait is capped by
+    // --retry-max-delay, and reading waits while --max-buffer is full).
+    if (config.follow && !args.given("--retries")) config.retry.retries = kRetriesForever;
     config.retry.delay = to_duration("--retry-delay", retry_delay);
     config.retry.max_delay = to_duration("--retry-max-delay", retry_max_delay);
     config.retry.max_time = to_duration("--retry-max-time", retry_max_time);

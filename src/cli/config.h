@@ -29,6 +29,7 @@ struct Config {
   StatsFormat stats = StatsFormat::None;  ///< --stats[=json]: summary on stderr at the end
   bool progress = false;               ///< --progress: figures on stderr as the run goes
   std::string metrics_file;            ///< --metrics-file: Prometheus text, rewritten every 5 s; empty = none
+  std::vector<std::pair<std::string, std::string>> metrics_labels;  ///< --metrics-label KEY=VALUE, in order
   bool quiet = false;                  ///< -q: no per-line warnings
 
   // Delivery (--exec or --post); the stdout sink when neither is given.

@@ -78,6 +78,14 @@ class DeliverySink : public Sink {
   class Env;
 
   void work(Worker& worker);
+  /// Whether a worker may start the next waiting batch now. With
+  /// --checkpoint, once the run shuts down, batches go one at a time, each
+  /// after every earlier one has ended: a later batch is never delivered
+  /// past one left for the next run (the checkpoint could not cover it).
+  bool may_start() const;
+  /// With --checkpoint, in the shutdown: `number` is left for the next run,
+  /// so no later batch is attempted. Under mutex_.
+  void leave_from(uint64_t number);
   /// What the engine's state means for the commit of a batch.
   RunState run_state() const;
 
@@ -101,6 +109,9 @@ class DeliverySink : public Sink {
   bool stopped_ = false;          ///< --on-error stop has fired, or a failure every batch shares (fail_fast.h)
   std::atomic<bool> delivered_any_{false};  ///< some batch got through: a name that resolved once is no typo
   TimePoint grace_end_{};
+  /// With --checkpoint, in the shutdown: the first batch left for the next
+  /// run; the batches after it are not attempted (see may_start()).
+  uint64_t left_from_ = UINT64_MAX;
 
   // The loop thread's own.
   Sequencer<Report> sequencer_;

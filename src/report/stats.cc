@@ -46,8 +46,15 @@ std::vector<std::string> format_stats(const Metrics& m, Duration elapsed) {
                                 count(m.failed_records.get(), "record", "records"),
                                 format_count(m.dead_lettered.get())));
   }
-  if (m.undelivered.get())
-    out.push_back(fmt::format("stats: {} not delivered", count(m.undelivered.get(), "record", "records")));
+  if (m.undelivered.get()) {
+    std::string line = fmt::format("stats: {} not delivered", count(m.undelivered.get(), "record", "records"));
+    // --checkpoint: those the next run reads again are not lost, and are said so.
+    if (uint64_t left = m.left_records.get(); left == m.undelivered.get())
+      line += ": left for the next run (--checkpoint)";
+    else if (left)
+      line += fmt::format(", {} of them left for the next run (--checkpoint)", format_count(left));
+    out.push_back(line);
+  }
   // Mid-run (SIGUSR2): what the --max-buffer budget holds now.
   if (m.buffered_records.get() > 0)
     out.push_back(fmt::format("stats: buffer {} of {} ({} read, not yet committed)",
