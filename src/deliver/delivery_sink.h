@@ -63,8 +63,10 @@ class DeliverySink : public Sink {
   int event_fd() const override { return event_fd_; }
   void shutdown(bool immediately) override;
   bool reader_gone() const override { return out_.reader_gone(); }
-  /// --map answers, the workers' transports' own buffers (compressed bodies,
-  /// replies), the part of a split batch each worker is sending, and room
+  /// --map answers, what each worker that has taken a batch holds (its
+  /// thread, its connection: a fixed amount), the workers' transports' own
+  /// buffers (compressed bodies, replies), the part of a split batch each
+  /// worker is sending, and room
   /// for the transports' buffers of the next batches the workers take (one
   /// each: a transport holds the buffers of one batch at a time).
   uint64_t held_bytes() const override;
@@ -93,6 +95,7 @@ class DeliverySink : public Sink {
   Metrics& metrics_;
   std::string run_id_;
   std::atomic<uint64_t> answer_bytes_{0};  ///< --map answers finished but not committed
+  std::atomic<uint64_t> started_workers_{0};  ///< workers that have taken a batch: they keep what they hold
   int event_fd_ = -1;
   std::vector<std::unique_ptr<Worker>> workers_;
 
