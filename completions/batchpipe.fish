@@ -29,6 +29,8 @@ complete -c batchpipe -l progress -d 'Show progress on stderr: a status line on 
 complete -c batchpipe -l metrics-file -r -F -d 'Write Prometheus metrics to FILE every 5s and at exit, atomically; not an input'
 complete -c batchpipe -l checkpoint -r -F -d 'Keep in FILE how far each input file was delivered; start there next time (not stdin)'
 complete -c batchpipe -s F -l follow -d 'Keep reading files as they grow, as tail -F does, across rotation and truncation'
+complete -c batchpipe -l rotate-wait -x -d 'With -F, keep reading a renamed or deleted file until quiet for DUR [5s]' \
+    -a '0\t"Leave it as soon as the new file is written" 1s\t"1 second" 5s\t"5 seconds (default)" 30s\t"30 seconds" 1m\t"1 minute"'
 complete -c batchpipe -s q -l quiet -d 'Do not report invalid lines and retries one by one'
 
 # Delivery to a command or over HTTP; the options after --post only apply with

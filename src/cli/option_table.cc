@@ -59,6 +59,10 @@ constexpr std::array kOptions = std::to_array<OptionRow>({
    .help = "Keep in FILE how far each input file was delivered; start there next time (not stdin)",
    .expects = "a file name"},
   {.names = "-F,--follow", .help = "Keep reading files as they grow, as tail -F does, across rotation and truncation"},
+  {.names = "--rotate-wait", .kind = One, .placeholder = "DUR", .fallback = "5s",
+   .help = "With -F, keep reading a renamed or deleted file until it has been quiet for DUR (renamed: and the new "
+           "file was written)",
+   .expects = kDurationForms},
 
   {.names = "--exec", .kind = One, .placeholder = "CMD", .section = Sink,
    .help = "Run '/bin/sh -c CMD' once per batch, the batch on its stdin; a pipeline's status is its last "
