@@ -6,6 +6,8 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
+#include <deque>
 #include <cerrno>
 #include <cstring>
 
@@ -39,7 +41,9 @@ struct InputReader::Cursor {
   /// it, `queued`, then the name from its start.
   bool rotated = false;
   bool stand_in = false;     ///< a copy read in place of `identity`'s file (copytruncate): same bytes, offsets
-  std::unique_ptr<Source> queued;  ///< read from its start after this file, before the name
+  /// Read from their starts after this file, in order, before the name:
+  /// the files the name led to while this one was kept (see hold_name()).
+  std::deque<std::unique_ptr<Source>> queued;
   // --follow
   bool caught_up = false;    ///< read to its end; waits for news
   bool finished = false;     ///< not followed any further (stdin, a pipe, gzip, an error)
@@ -82,7 +86,7 @@ bool InputReader::open_cursor(Cursor& c) {
   c.reset_file_state();
   c.identity = FileIdentity{};
   c.rotated = false;
-  c.queued.reset();
+  c.queued.clear();
   if (path == "-" && std_fds::was_closed(STDIN_FILENO)) {
     // Started with stdin closed: /dev/null stands in for it, but reading
     // that would pass an unreadable input off as an empty one.
@@ -146,6 +150,18 @@ FileNow facts_of(int fd, const FileIdentity& identity, const ResumePoint& saved)
   return now;
 }
 
+/// When the open file `fd` was last written, on the steady clock (now, if
+/// its modification time is in the future).
+TimePoint last_write(int fd) {
+  struct stat st {};
+  TimePoint now = Clock::now();
+  if (::fstat(fd, &st) != 0) return now;
+  auto mtime = std::chrono::system_clock::time_point(std::chrono::duration_cast<std::chrono::system_clock::duration>(
+      std::chrono::seconds(st.st_mtim.tv_sec) + std::chrono::nanoseconds(st.st_mtim.tv_nsec)));
+  auto ago = std::chrono::system_clock::now() - mtime;
+  return ago > decltype(ago)::zero() ? now - std::chrono::duration_cast<Clock::duration>(ago) : now;
+}
+
 /// What is lost when the rest of the checkpoint's file is nowhere to be found.
 std::string skipped(const ResumePoint& saved) {
   return fmt::format("what followed byte {} (line {}) of the file the checkpoint saw is skipped: no file beside it "
@@ -170,7 +186,7 @@ bool InputReader::resume(Cursor& c, const ResumePoint& saved) {
       note(false, fmt::format("{}: cut short since the checkpoint (copytruncate?): reading the rest from its copy {} "
                               "first, from byte {}",
                               path, copy.path, saved.offset));
-      c.queued.reset();
+      c.queued.clear();
       read_copy(c, copy, saved.identity, saved.offset, saved.line);
       return true;
     }
@@ -202,7 +218,8 @@ bool InputReader::resume(Cursor& c, const ResumePoint& saved) {
     note(false, fmt::format("{}: cut short and rotated since the checkpoint: reading the rest from its copy {} first, "
                             "from byte {}",
                             path, copy.path, saved.offset));
-    c.queued = std::move(renamed);
+    c.queued.clear();
+    if (renamed) c.queued.push_back(std::move(renamed));
     read_copy(c, copy, saved.identity, saved.offset, saved.line);
     return true;
   }
@@ -247,14 +264,18 @@ void InputReader::seek(Cursor& c, uint64_t offset, uint64_t line) {
 }
 
 void InputReader::after_old_file(Cursor& c) {
-  if (!c.queued) {
+  if (c.queued.empty()) {
     open_cursor(c);  // the name's file, from its start
     return;
   }
-  c.source = std::move(c.queued);
+  c.source = std::move(c.queued.front());
+  c.queued.pop_front();
   c.framer.restart();
   c.reset_file_state();
   c.identity = identify(c.fd());
+  struct stat st {};
+  if (::fstat(c.fd(), &st) == 0) c.seen_size = static_cast<uint64_t>(st.st_size);
+  c.quiet_since = last_write(c.fd());  // quiet since before it was reached counts
   // Not the name's file (any more): the rotation wait applies, then the name.
   struct stat by_name {};
   c.rotated = !(::stat(options_.inputs[c.input].c_str(), &by_name) == 0 &&
@@ -305,11 +326,9 @@ bool InputReader::check(Cursor& c) {
   }
   if (news.kind == FileNews::Rotated && !c.rotated) {
     c.rotated = true;  // read it as it grows until the rotation wait is over, then open the new one
-    c.quiet_since = now;
-    // The new file is held from now on: rotated again within the wait, it
-    // is still read after this one, before whatever the name leads to then.
-    if (!c.queued) c.queued = FdSource::open(path);
+    c.quiet_since = std::max(c.quiet_since, last_write(c.fd()));
   }
+  if (c.rotated && !c.deleted) hold_name(c);
   if (news.kind == FileNews::Truncated && !c.rotated) {
     truncated(c, news);
     return true;
@@ -325,6 +344,20 @@ bool InputReader::check(Cursor& c) {
     if (d.look_again && (!look_again_ || *d.look_again < *look_again_)) look_again_ = d.look_again;
   }
   return !c.caught_up;
+}
+
+void InputReader::hold_name(Cursor& c) {
+  const std::string& path = options_.inputs[c.input];
+  struct stat by_name {}, held {};
+  if (::stat(path.c_str(), &by_name) != 0 || !S_ISREG(by_name.st_mode)) return;
+  auto same = [&](int fd) {
+    return ::fstat(fd, &held) == 0 && held.st_dev == by_name.st_dev && held.st_ino == by_name.st_ino;
+  };
+  if (same(c.fd())) return;
+  for (const std::unique_ptr<Source>& q : c.queued)
+    if (same(q->fd())) return;
+  std::unique_ptr<FdSource> next = FdSource::open(path);
+  if (next && same(next->fd())) c.queued.push_back(std::move(next));
 }
 
 void InputReader::truncated(Cursor& c, const FileNews& news) {

@@ -108,6 +108,10 @@ class InputReader {
   /// `c` is at the end of a file that is not its name's (any more): reads
   /// what is queued, else opens the name from its start.
   void after_old_file(Cursor& c);
+  /// --follow: `c`'s file is kept after a rotation: the file its name leads
+  /// to now is held (queued) unless it already is, so that a file rotated
+  /// again within the wait is read too.
+  void hold_name(Cursor& c);
   /// --follow: `c`'s file was found shorter than where reading got, or
   /// rewritten: reads the rest from its copy, if there is one, then it again
   /// from its start.

@@ -187,6 +187,36 @@ class CreateRotationTest(RotationCase):
         self.runs_in_order(self.outputs())
 
 
+class QuickRotationsTest(RotationCase):
+    def write(self, name, start, end, mode="ab"):
+        with open(self.path(name), mode) as f:
+            f.write(b"".join(b'{"n":%d}\n' % n for n in range(start, end)))
+
+    def holds(self, pid, path):
+        for fd in os.listdir(f"/proc/{pid}/fd"):
+            try:
+                if os.readlink(f"/proc/{pid}/fd/{fd}") == path:
+                    return True
+            except OSError:
+                pass
+        return False
+
+    def test_a_second_rotation_within_the_wait_does_not_skip_the_file_between(self):
+        self.write("app.log", 0, 10)
+        proc = self.start(extra=("--rotate-wait", "1s"))
+        self.wait_all(10)
+        os.rename(self.log, self.log + ".1")
+        self.write("app.log", 10, 20)
+        # Once batchpipe holds the new file (it keeps reading the old one for the wait)...
+        self.assertTrue(bp.wait_for(lambda: self.holds(proc.pid, self.log), bp.SLACK))
+        os.rename(self.log + ".1", self.log + ".2")  # ...rotated again within the wait
+        os.rename(self.log, self.log + ".1")
+        self.write("app.log", 20, 30)
+        self.wait_all(30)
+        self.term(proc)
+        self.assertEqual(self.outputs()[0], list(range(30)))
+
+
 class CopytruncateTest(RotationCase):
     def test_copytruncate_while_running_reads_the_rest_from_the_copy(self):
         writer = self.start_writer()
