@@ -10,7 +10,7 @@ _batchpipe()
     prev=
     ((COMP_CWORD > 0)) && prev=${COMP_WORDS[COMP_CWORD - 1]}
 
-    local opts='--size --interval --max-bytes --max-buffer --on-full --threads --input --format --wrap --bulk-action --on-invalid --stats --stats=json --progress --metrics-file --metrics-label --checkpoint -F --follow --spool --spool-max --spool-sync -q --quiet -h --help -V --version
+    local opts='--size --interval --max-bytes --max-buffer --on-full --threads --input --format --wrap --bulk-action --on-invalid --stats --stats=json --progress --metrics-file --metrics-label --checkpoint -F --follow --rotate-wait --spool --spool-max --spool-sync -q --quiet -h --help -V --version
         --exec --post -H --header --method --bisect-on --compress --connect-timeout --cacert --insecure
         --retries --retry-delay --retry-max-delay --retry-max-time --timeout --on-error
         --dead-letter --grace -j --parallel --rate --permanent-status --retryable-status -v --verbose --map --map-with-input'
@@ -185,6 +185,10 @@ _batchpipe()
             ;;
         --grace)
             mapfile -t COMPREPLY < <(compgen -W '0 5s 10s 30s 1m' -- "$cur")
+            return 0
+            ;;
+        --rotate-wait)
+            mapfile -t COMPREPLY < <(compgen -W '0 1s 5s 30s 1m' -- "$cur")
             return 0
             ;;
     esac

@@ -33,6 +33,8 @@ complete -c batchpipe -l spool -x -a '(__fish_complete_directories)' -d 'Keep wh
 complete -c batchpipe -l spool-max -x -d 'With --spool: at most SIZE on disk, then --on-full applies [1G]' -a '256M 1G 4G 16G'
 complete -c batchpipe -l spool-sync -x -d 'With --spool: sync the spool to disk at least this often [200ms]' -a '50ms 200ms 1s'
 complete -c batchpipe -s F -l follow -d 'Keep reading files as they grow, as tail -F does, across rotation and truncation'
+complete -c batchpipe -l rotate-wait -x -d 'With -F, keep reading a renamed or deleted file until quiet for DUR [5s]' \
+    -a '0\t"Leave it as soon as the new file is written" 1s\t"1 second" 5s\t"5 seconds (default)" 30s\t"30 seconds" 1m\t"1 minute"'
 complete -c batchpipe -s q -l quiet -d 'Do not report invalid lines and retries one by one'
 
 # Delivery to a command or over HTTP; the options after --post only apply with

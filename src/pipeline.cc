@@ -169,7 +169,7 @@ void deliver_closed(Batcher& batcher, Sink& sink, Backlog& backlog, Metrics& met
 
 /// Prints the reader's messages about the input, in input order.
 void say(const std::vector<InputNote>& notes) {
-  for (const InputNote& n : notes) n.error ? diag::error(n.text) : diag::warning(n.text);
+  for (const InputNote& n : notes) n.error ? diag::error(n.text) : n.loud ? diag::report(n.text) : diag::warning(n.text);
 }
 
 ExitStatus status_for(int sig) {
@@ -250,6 +250,7 @@ ReaderOptions reader_options(const Config& config, const RecordLimit& limit, siz
                              Checkpointer* checkpoint) {
   ReaderOptions o{config.inputs, limit.line, block_size, config.text_input, config.follow, {}};
   if (checkpoint) o.resume = checkpoint->resume_points();
+  o.rotate_wait = config.rotate_wait;
   return o;
 }
 

@@ -457,6 +457,7 @@ CliResult parse_cli(int argc, const char* const* argv) {
     const std::string& retry_max_time = args.text("--retry-max-time");
     const std::string& timeout = args.text("--timeout");
     const std::string& grace = args.text("--grace");
+    const std::string& rotate_wait = args.text("--rotate-wait");
     const std::string& on_error = args.text("--on-error");
     const std::string& connect_timeout = args.text("--connect-timeout");
     const std::string& permanent_status = args.text("--permanent-status");
@@ -563,6 +564,9 @@ CliResult parse_cli(int argc, const char* const* argv) {
     config.timeout = timeout.empty() ? (config.post_url.empty() ? Duration::zero() : std::chrono::seconds(30))
                                      : to_duration("--timeout", timeout);
     config.grace = to_duration("--grace", grace);
+    config.rotate_wait = to_duration("--rotate-wait", rotate_wait);
+    if (args.given("--rotate-wait") && !config.follow)
+      result.warnings.push_back("--rotate-wait: only applies with --follow");
     config.stop_on_error = to_mode("--on-error", on_error, {"continue", "stop"}) == "stop";
     if (parallel == "auto" || parallel.starts_with("auto:")) {
       config.parallel_auto = true;

@@ -62,6 +62,7 @@ struct Config {
   // Resuming and following files.
   std::string checkpoint;              ///< --checkpoint FILE: where committed positions are kept; empty = none
   bool follow = false;                 ///< -F/--follow: keep reading files as they grow, across rotation
+  Duration rotate_wait = std::chrono::seconds(5);  ///< --rotate-wait: a renamed or deleted followed file is left once quiet this long
 
   // Memory.
   uint64_t max_buffer = 64 << 20;      ///< --max-buffer: bytes read but not yet committed

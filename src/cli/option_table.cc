@@ -71,6 +71,10 @@ constexpr std::array kOptions = std::to_array<OptionRow>({
   {.names = "--spool-sync", .kind = One, .placeholder = "DUR", .fallback = "200ms",
    .help = "With --spool: sync the spool to disk at least this often (what a power loss can take)",
    .expects = kDurationForms},
+  {.names = "--rotate-wait", .kind = One, .placeholder = "DUR", .fallback = "5s",
+   .help = "With -F, keep reading a renamed or deleted file until it has been quiet for DUR (renamed: and the new "
+           "file was written)",
+   .expects = kDurationForms},
 
   {.names = "--exec", .kind = One, .placeholder = "CMD", .section = Sink,
    .help = "Run '/bin/sh -c CMD' once per batch, the batch on its stdin; a pipeline's status is its last "

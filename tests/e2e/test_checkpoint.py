@@ -351,7 +351,7 @@ class CheckpointFileTest(CheckpointCase):
 
 class FollowTest(CheckpointCase):
     def follow(self, *names, extra=()):
-        args = ["--follow", "--interval", "20ms", *extra, *[self.path(n) for n in names]]
+        args = ["--follow", "--rotate-wait", "200ms", "--interval", "20ms", *extra, *[self.path(n) for n in names]]
         return bp.Live(self, args, stdin=subprocess.DEVNULL)
 
     def wait_records(self, live, count, timeout=bp.SLACK + 1.5):
@@ -527,7 +527,7 @@ class CrashTest(CheckpointCase):
         log = self.path("app.log")
         open(log, "wb").close()
         writer = Writer(log, self.COUNT, rotate_at=self.COUNT // 2)
-        args = ["--follow", "--checkpoint", self.ckpt, "--post", server.url("/in"), "--interval", "20ms",
+        args = ["--follow", "--rotate-wait", "200ms", "--checkpoint", self.ckpt, "--post", server.url("/in"), "--interval", "20ms",
                 "--size", "200", "--max-buffer", str(self.MAX_BUFFER), "-q", log]
         rng = random.Random(20261202)
         writer.start()
