@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "batch/body_format.h"
+#include "batch/route.h"
 #include "deliver/retry_policy.h"
 #include "deliver/status_rules.h"
 #include "deliver/token_bucket.h"
@@ -65,6 +66,10 @@ struct Config {
   // Memory.
   uint64_t max_buffer = 64 << 20;      ///< --max-buffer: bytes read but not yet committed
   bool drop_when_full = false;         ///< --on-full drop (default: block)
+
+  // Routing by field.
+  RouteTemplates routes;               ///< --post, -H, --env, --wrap, --bulk-action as given, for the Router
+  uint64_t max_keys = kDefaultMaxKeys; ///< --max-keys: keys with an open batch at most
 
   bool delivers() const { return !exec_command.empty() || !post_url.empty(); }
 };
