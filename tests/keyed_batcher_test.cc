@@ -142,7 +142,8 @@ TEST_CASE("the oldest record still held: open batches and closed ones not yet ta
 }
 
 TEST_CASE("within a key, records keep input order whatever the mix") {
-  KeyedBatcher b({.records = 7, .bytes = 1 << 16, .interval = 0s}, BodyFormat::ndjson(), 5);
+  static const BodyFormat ndjson = BodyFormat::ndjson();  // the batcher keeps a reference
+  KeyedBatcher b({.records = 7, .bytes = 1 << 16, .interval = 0s}, ndjson, 5);
   std::vector<std::shared_ptr<const Route>> routes;
   for (int k = 0; k < 9; ++k) routes.push_back(route(std::to_string(k)));
   std::mt19937 random(42);
