@@ -12,6 +12,8 @@ complete -c batchpipe -l max-bytes -x -d 'Largest batch as written or sent, newl
     -a '64K\t"64 KiB" 1M\t"1 MiB" 8M\t"8 MiB (default)" 64M\t"64 MiB"'
 complete -c batchpipe -l max-buffer -x -d 'Hold at most SIZE of records read but not yet delivered [64M]' \
     -a '16M\t"16 MiB" 64M\t"64 MiB (default)" 256M\t"256 MiB" 1G\t"1 GiB"'
+complete -c batchpipe -l max-keys -x -d 'Routing by field: keep at most N batches open, one per key [1000]' \
+    -a '100 1000 10000'
 complete -c batchpipe -l on-full -x -d 'When --max-buffer is full [block]' \
     -a 'block\t"Stop reading: the producer waits (default)" drop\t"Drop new records, count them (exit status 4)"'
 complete -c batchpipe -l threads -x -d 'Validate on N threads; 1 = on the loop thread [online CPUs, at most 4]' \
@@ -78,6 +80,7 @@ complete -c batchpipe -l timeout -x -d 'Limit on each attempt; 0 = none [--exec:
     -a '0\t"No limit (default with --exec)" 10s\t"10 seconds" 30s\t"30 seconds (default with --post)" 1m\t"1 minute" 5m\t"5 minutes"'
 complete -c batchpipe -l on-error -x -d 'After retries run out [continue]' \
     -a 'continue\t"Give the batch up, go on with the next (exit status 4)" stop\t"Give the batch up, deliver nothing more (exit status 5)"'
+complete -c batchpipe -l env -x -d '--exec: set NAME for the command from record fields, e.g. TENANT={.tenant}'
 complete -c batchpipe -l dead-letter -r -F -d 'Append undelivered records to FILE as NDJSON (mode 0600); not an input; yours alone'
 complete -c batchpipe -l grace -x -d 'After SIGTERM/SIGINT, time left for deliveries under way [10s]' \
     -a '0\t"Give up at once" 5s\t"5 seconds" 10s\t"10 seconds (default)" 30s\t"30 seconds" 1m\t"1 minute"'

@@ -58,6 +58,12 @@ batchpipe_buffered_bytes 40
 # HELP batchpipe_buffered_records Records read but not yet delivered or given up.
 # TYPE batchpipe_buffered_records gauge
 batchpipe_buffered_records 1
+# HELP batchpipe_open_keys Keys with an open batch (routing by field; else 0 or 1).
+# TYPE batchpipe_open_keys gauge
+batchpipe_open_keys 0
+# HELP batchpipe_open_keys_peak The most keys with an open batch at once so far.
+# TYPE batchpipe_open_keys_peak gauge
+batchpipe_open_keys_peak 0
 # HELP batchpipe_buffer_limit_bytes The --max-buffer budget for buffered bytes.
 # TYPE batchpipe_buffer_limit_bytes gauge
 batchpipe_buffer_limit_bytes 0

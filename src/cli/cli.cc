@@ -17,6 +17,8 @@
 #include <fmt/format.h>
 
 #include "cli/format_options.h"
+#include "batch/field_template.h"
+#include "batch/route.h"
 #include "cli/option_table.h"
 #include "cli/output_clash.h"
 #include "cli/suggest.h"
@@ -126,6 +128,34 @@ bool equals_ignoring_case(std::string_view a, std::string_view b) {
   return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](unsigned char x, unsigned char y) {
            return std::tolower(x) == std::tolower(y);
          });
+}
+
+/// Routing by field: --env's names, and every template parsed now, so that
+/// a mistake is said before anything is read.
+void check_routes(Config& config, const std::string& format, const std::string& wrap, const std::string& bulk_action,
+                  const std::vector<std::string>& env) {
+  for (const std::string& e : env) {
+    size_t eq = e.find('=');
+    std::string name = e.substr(0, eq);
+    bool valid = eq != std::string::npos && !name.empty() && !(name[0] >= '0' && name[0] <= '9') &&
+                 std::all_of(name.begin(), name.end(), [](unsigned char c) { return std::isalnum(c) || c == '_'; });
+    if (!valid) throw BadValue{fmt::format("--env '{}': expected NAME=TEMPLATE, e.g. TENANT={{.tenant}}", e)};
+    if (name.starts_with("BATCHPIPE_"))
+      throw BadValue{fmt::format("--env {}: BATCHPIPE_ variables are batchpipe's own", name)};
+  }
+  if (!env.empty() && config.exec_command.empty()) throw BadValue{"--env: only applies with --exec"};
+  config.routes = {config.post_url, config.headers, env, format.empty() ? "array" : format, wrap, bulk_action};
+  std::string error;
+  auto router = Router::make(config.routes, error);
+  if (!router) throw BadValue{error};
+  if (router->routes() && !config.delivers())
+    throw BadValue{"--wrap, --bulk-action: record fields ({.name}, {now:...}) route batches by key, which only "
+                   "applies with --exec or --post"};
+  if (router->routes() && config.map)
+    throw BadValue{"--map: not with record fields in templates (routing by key); answers would come by key"};
+  if (router->routes() && !config.spool.empty())
+    throw BadValue{"--spool: not yet with record fields in templates (routing by key): batches of different keys "
+                   "are committed out of input order, and the spool frees its segments in order"};
 }
 
 /// A header as curl sends it: a token, a colon, a value on one line.
@@ -476,6 +506,8 @@ CliResult parse_cli(int argc, const char* const* argv) {
     std::string on_invalid = args.text("--on-invalid");
     std::string method = args.text("--method");
     const std::vector<std::string>& headers = args.list("--header");
+    const std::vector<std::string>& env = args.list("--env");
+    const std::string& max_keys = args.text("--max-keys");
     // Options whose text is the setting.
     config.exec_command = args.text("--exec");
     config.post_urls = args.list("--post");
@@ -519,8 +551,13 @@ CliResult parse_cli(int argc, const char* const* argv) {
         if (std::find(config.post_urls.begin(), config.post_urls.begin() + static_cast<long>(i), u) !=
             config.post_urls.begin() + static_cast<long>(i))
           throw BadValue{fmt::format("--post: {} is given twice", u)};
-        // Fields are checked filled in, as they will be sent.
-        UrlCheck url = check_post_url(expand_template(u, {"0123456789abcdef-1", 1, 1}));
+        // Fields are checked filled in, as they will be sent; record fields as a sample value.
+        std::string parse_error;
+        auto routed = FieldTemplate::parse(u, TextPlace::UrlPath, parse_error);
+        if (!routed) throw BadValue{fmt::format("--post: {}", parse_error)};
+        if (routed->uses_record() && config.post_urls.size() > 1)
+          throw BadValue{"--post: record fields ({.name}) route by key to one URL; give one --post URL with them"};
+        UrlCheck url = check_post_url(expand_template(routed->sample("x"), {"0123456789abcdef-1", 1, 1}));
         if (!url.error.empty()) throw BadValue{url.error};
         result.warnings.insert(result.warnings.end(), url.warnings.begin(), url.warnings.end());
         any_https = any_https || url.https;
@@ -597,6 +634,8 @@ CliResult parse_cli(int argc, const char* const* argv) {
                                  "raise --max-buffer or lower --max-bytes",
                                  max_bytes, max_buffer)};
     config.drop_when_full = to_mode("--on-full", on_full, {"block", "drop"}) == "drop";
+    config.max_keys = to_count("--max-keys", max_keys);
+    check_routes(config, format, wrap, bulk_action, env);
     auto body = make_body_format(to_mode("--format", format, {"array", "ndjson", "bulk"}), wrap, bulk_action);
     if (auto* e = std::get_if<std::string>(&body)) throw BadValue{*e};
     config.format = std::get<BodyFormat>(std::move(body));

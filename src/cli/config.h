@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "batch/body_format.h"
+#include "batch/route.h"
 #include "deliver/retry_policy.h"
 #include "deliver/status_rules.h"
 #include "deliver/token_bucket.h"
@@ -72,6 +73,10 @@ struct Config {
   std::string spool;                   ///< --spool DIR; empty = none
   uint64_t spool_max = uint64_t{1} << 30;  ///< --spool-max: bytes of segments on disk at most
   Duration spool_sync = std::chrono::milliseconds(200);  ///< --spool-sync: fdatasync at least this often
+
+  // Routing by field.
+  RouteTemplates routes;               ///< --post, -H, --env, --wrap, --bulk-action as given, for the Router
+  uint64_t max_keys = kDefaultMaxKeys; ///< --max-keys: keys with an open batch at most
 
   bool delivers() const { return !exec_command.empty() || !post_url.empty(); }
 };

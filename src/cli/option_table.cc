@@ -36,6 +36,9 @@ constexpr std::array kOptions = std::to_array<OptionRow>({
   {.names = "--bulk-action", .kind = One, .placeholder = "JSON", .shown_default = "{\"index\":{}}",
    .help = "--format bulk's action line; {record_id} gives a stable id",
    .expects = "a JSON object such as '{\"create\":{\"_id\":\"{record_id}\"}}'"},
+  {.names = "--max-keys", .kind = One, .placeholder = "N", .fallback = "1000",
+   .help = "Routing by field: keep at most N batches open, one per key; a new key closes the oldest",
+   .expects = "a whole number of at least 1"},
   {.names = "--input", .kind = One, .placeholder = "FORMAT", .fallback = "json",
    .help = "json: each line is a JSON value; text: each line is a record as a JSON string",
    .expects = "json or text"},
@@ -82,9 +85,12 @@ constexpr std::array kOptions = std::to_array<OptionRow>({
    .expects = "a shell command"},
   {.names = "--post", .kind = Repeated, .placeholder = "URL", .section = Sink,
    .help = "Send each batch to an http:// or https:// URL ({batch_id}, {batch} and {attempt} are filled in, also "
-           "in -H); several: round-robin over those that answer",
+           "in -H; record fields such as {.service} route by key); several: round-robin over those that answer",
    .expects = "an http:// or https:// URL"},
 
+  {.names = "--env", .kind = Repeated, .placeholder = "NAME=TEMPLATE", .section = Delivery,
+   .help = "--exec: set NAME for the command from record fields, e.g. TENANT={.tenant}; batches kept per value",
+   .expects = "NAME=TEMPLATE, e.g. TENANT={.tenant}"},
   {.names = "-H,--header", .kind = Repeated, .placeholder = "'NAME: VALUE'|@FILE", .section = Http,
    .help = "Add a request header; @FILE reads one a line; not Idempotency-Key", .expects = "'Name: value' or @FILE"},
   {.names = "--bisect-on", .kind = One, .placeholder = "LIST", .shown_default = "off; 413 always splits",

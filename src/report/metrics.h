@@ -94,6 +94,8 @@ struct Metrics {
   // Now.
   Gauge buffered_bytes;        ///< read but not committed (the --max-buffer budget's fill)
   Gauge buffered_records;
+  Gauge open_keys;             ///< keys with an open batch (routing by field; else 0 or 1)
+  Gauge open_keys_peak;        ///< the most at once so far
   Gauge buffer_limit;          ///< --max-buffer, for the fill ratio
   Gauge in_flight;             ///< batches being attempted or waiting to retry
   Gauge retrying;              ///< of those, waiting for a retry

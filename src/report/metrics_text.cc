@@ -83,6 +83,8 @@ std::string prometheus_text(const Metrics& m, bool up, std::string_view labels) 
           m.buffered_bytes.get());
   e.gauge("batchpipe_buffered_records", "Records read but not yet delivered or given up.",
           m.buffered_records.get());
+  e.gauge("batchpipe_open_keys", "Keys with an open batch (routing by field; else 0 or 1).", m.open_keys.get());
+  e.gauge("batchpipe_open_keys_peak", "The most keys with an open batch at once so far.", m.open_keys_peak.get());
   e.gauge("batchpipe_buffer_limit_bytes", "The --max-buffer budget for buffered bytes.", m.buffer_limit.get());
   if (!m.delivery) return e.take();
 

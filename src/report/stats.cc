@@ -30,6 +30,10 @@ std::vector<std::string> format_stats(const Metrics& m, Duration elapsed) {
                             count(m.batches.get(), "batch", "batches"), format_bytes(m.output_bytes.get()), seconds,
                             format_count(seconds > 0 ? static_cast<uint64_t>(m.records.get() / seconds) : 0),
                             format_bytes(seconds > 0 ? static_cast<uint64_t>(m.input_bytes.get() / seconds) : 0)));
+  if (m.open_keys_peak.get() > 1)
+    out.push_back(fmt::format("stats: routed by field: {} open now, {} at most at once",
+                              count(static_cast<uint64_t>(m.open_keys.get()), "key", "keys"),
+                              format_count(static_cast<uint64_t>(m.open_keys_peak.get()))));
   if (m.delivery) {
     out.push_back(fmt::format("stats: delivered {} ({}, {}) in {} ({})",
                               count(m.delivered_batches.get(), "batch", "batches"),
@@ -74,6 +78,8 @@ std::string stats_json(const Metrics& m, Duration elapsed) {
   }
   fmt::format_to(std::back_inserter(out), "\"buffered_bytes\":{},\"buffered_records\":{},", m.buffered_bytes.get(),
                  m.buffered_records.get());
+  fmt::format_to(std::back_inserter(out), "\"open_keys\":{},\"open_keys_peak\":{},", m.open_keys.get(),
+                 m.open_keys_peak.get());
   fmt::format_to(std::back_inserter(out), "\"seconds\":{:.3f}}}", std::chrono::duration<double>(elapsed).count());
   return out;
 }
