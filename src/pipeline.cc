@@ -6,12 +6,14 @@
 
 #include <algorithm>
 #include <csignal>
+#include <ctime>
 #include <thread>
 
 #include <fmt/format.h>
 
 #include "batch/backlog.h"
-#include "batch/batcher.h"
+#include "batch/keyed_batcher.h"
+#include "batch/route.h"
 #include "batch/record_id.h"
 #include "cli/record_limit.h"
 #include "commit/checkpointer.h"
@@ -19,6 +21,7 @@
 #include "input/input_reader.h"
 #include "input/read_room.h"
 #include "json/line_checker.h"
+#include "json/record_fields.h"
 #include "json/validation_pool.h"
 #include "base/diagnostics.h"
 #include "base/memory.h"
@@ -103,13 +106,50 @@ class DropReporter {
   TimePoint next_{};
 };
 
+/// The open keys and their peak, for --stats and the metrics.
+void show_open_keys(const KeyedBatcher& batcher, Metrics& metrics) {
+  auto open = static_cast<int64_t>(batcher.open_keys());
+  metrics.open_keys.set(open);
+  if (open > metrics.open_keys_peak.get()) metrics.open_keys_peak.set(open);
+}
+
+/// Routing by field: each record's key, from its own fields, and the route
+/// of that key (see batch/route.h).
+class RecordRouter {
+ public:
+  explicit RecordRouter(std::optional<Router> router) : router_(std::move(router)) {}
+  bool routes() const { return router_.has_value(); }
+  /// The route of `record`, read at `now`: that of its key's open batch, or a new one.
+  std::shared_ptr<const Route> route(std::string_view record, std::time_t now, const KeyedBatcher& batcher) {
+    if (!router_) return nullptr;
+    fields_.reset(record);
+    router_->render(fields_, now, key_, error_);
+    if (auto open = batcher.open_route(key_)) return open;
+    return router_->make_route(key_, error_);
+  }
+  /// The route of a record that cannot go with its key: it fails alone, saying `why`.
+  std::shared_ptr<const Route> failed(const std::string& why) {
+    if (!router_) return nullptr;
+    key_.assign(1, '\x02');
+    key_ += why;
+    return router_->make_route(key_, why);
+  }
+
+ private:
+  std::optional<Router> router_;
+  RecordFields fields_;
+  std::string key_, error_;
+};
+
 /// Checks a block's lines and batches its records, charging each to the
 /// budget; with --on-full drop, a record that does not fit is dropped.
 /// Returns false when --on-invalid fail stops the run at one of them.
 template <class MakeRoom>
-bool add_block(const InputBlock& block, uint64_t source, LineChecker& checker, Batcher& batcher, Backlog& backlog,
-               const BodyFormat& format, bool drop, Metrics& metrics, CheckpointLedger* ledger, MakeRoom&& make_room) {
+bool add_block(const InputBlock& block, uint64_t source, LineChecker& checker, KeyedBatcher& batcher, Backlog& backlog,
+               const BodyFormat& format, bool drop, Metrics& metrics, CheckpointLedger* ledger, RecordRouter& router,
+               MakeRoom&& make_room) {
   TimePoint now = Clock::now();
+  std::time_t wall = router.routes() ? std::time(nullptr) : 0;
   uint64_t records = 0, dropped = 0, rejected = checker.rejected(), replaced = checker.replaced();
   bool starved = false;  // make_room() could not help: drop the rest of the block at once
   bool go_on = checker.check(block, [&](std::string_view text, uint64_t line, const LineSpan& span) {
@@ -128,10 +168,15 @@ bool add_block(const InputBlock& block, uint64_t source, LineChecker& checker, B
     }
     // A record larger than a read block (a giant line) gives the block's
     // pages back as it is copied: it is never held twice.
-    batcher.add(text, {block.input, line, block.line_offset(span), block.line_end(span), source}, now,
-                text.size() >= kMappedBytes ? &release_pages : nullptr);
+    Position at{block.input, line, block.line_offset(span), block.line_end(span), source};
+    auto copied = text.size() >= kMappedBytes ? &release_pages : nullptr;
+    std::shared_ptr<const Route> route = router.route(text, wall, batcher);
+    if (!batcher.add(route, text, at, now, copied))  // only a route's own --wrap or --bulk-action can refuse it
+      batcher.add(router.failed("the record is too large for a batch with its key's --wrap or --bulk-action"), text,
+                  at, now, copied);
     backlog.set(Held::Batcher, batcher.memory());
     backlog.add_records(1);
+    if (batcher.open_keys() > static_cast<uint64_t>(metrics.open_keys_peak.get())) show_open_keys(batcher, metrics);
     if (ledger) ledger->added();
     ++records;
   });
@@ -156,20 +201,22 @@ uint64_t record_source(const InputBlock& block, uint64_t run_key) {
 /// Hands every closed batch to the sink at once: a batch that waits for a
 /// worker waits there, where it is counted like the rest. Its memory moves
 /// from the Batcher's account to the sink's.
-void deliver_closed(Batcher& batcher, Sink& sink, Backlog& backlog, Metrics& metrics) {
+void deliver_closed(KeyedBatcher& batcher, Sink& sink, Backlog& backlog, Metrics& metrics, CheckpointLedger* ledger) {
   while (batcher.has_closed()) {
     Batch b = batcher.take();
+    if (ledger) ledger->handed(b);
     backlog.add(Held::Sink, b.charged);
     backlog.set(Held::Batcher, batcher.memory());
     metrics.batches.add();
     metrics.output_bytes.add(b.bytes.size());
     sink.deliver(std::move(b));
   }
+  show_open_keys(batcher, metrics);
 }
 
 /// Prints the reader's messages about the input, in input order.
 void say(const std::vector<InputNote>& notes) {
-  for (const InputNote& n : notes) n.error ? diag::error(n.text) : diag::warning(n.text);
+  for (const InputNote& n : notes) n.error ? diag::error(n.text) : n.loud ? diag::report(n.text) : diag::warning(n.text);
 }
 
 ExitStatus status_for(int sig) {
@@ -208,7 +255,11 @@ class Pipeline {
   void stop_input();
   /// The budget is spent when one more read block would not fit (see the definition).
   bool budget_spent();
-  bool budget_waits_for_checkpoint() { return budget_spent() && unwritten_cost_ > 0; }
+  /// A write is wanted before its time: kCheckpointBytes committed since
+  /// the last one, or the budget spent with some of it waiting for a write.
+  bool budget_waits_for_checkpoint() {
+    return unwritten_cost_ >= kCheckpointBytes || (budget_spent() && unwritten_cost_ > 0);
+  }
 
   const Config& config_;
   Sink& sink_;
@@ -218,7 +269,8 @@ class Pipeline {
   CheckpointLedger* ledger_;
   Spool* spool_;             ///< --spool: the inputs pass through it
   const RecordLimit limit_;  ///< the one record limit, handed down to the reader, the checker and the Batcher
-  Batcher batcher_;
+  KeyedBatcher batcher_;
+  RecordRouter router_;
   const uint64_t run_key_;   ///< names the records of pipes for {record_id}
   Backlog backlog_;
   const bool drop_;          ///< --on-full drop
@@ -246,7 +298,18 @@ ReaderOptions reader_options(const Config& config, const RecordLimit& limit, siz
                              Checkpointer* checkpoint) {
   ReaderOptions o{config.inputs, limit.line, block_size, config.text_input, config.follow, {}};
   if (checkpoint) o.resume = checkpoint->resume_points();
+  o.rotate_wait = config.rotate_wait;
   return o;
+}
+
+/// The run's Router when its templates take values from records (cli.cc
+/// has checked they parse); nothing otherwise.
+std::optional<Router> make_router(const Config& config) {
+  std::string error;
+  std::optional<Router> router = Router::make(config.routes, error);
+  if (!router) throw StartupError(error);
+  if (!router->routes()) return std::nullopt;
+  return router;
 }
 
 Pipeline::Pipeline(const Config& config, Sink& sink, Metrics& metrics, Reporter* reporter, Checkpointer* checkpoint,
@@ -260,7 +323,8 @@ Pipeline::Pipeline(const Config& config, Sink& sink, Metrics& metrics, Reporter*
       spool_(spool),
       // The spool holds records, --input text lines already quoted: read back, they are JSON.
       limit_(RecordLimit::of(config.max_bytes, config.format, config.text_input && !spool)),
-      batcher_({config.batch_size, config.max_bytes, config.interval}, config.format),
+      batcher_({config.batch_size, config.max_bytes, config.interval}, config.format, config.max_keys),
+      router_(make_router(config)),
       run_key_(random_run_key()),
       backlog_(config.max_buffer),
       drop_(config.drop_when_full && !spool),  // with a spool, --on-full is the spool's
@@ -280,6 +344,7 @@ Pipeline::Pipeline(const Config& config, Sink& sink, Metrics& metrics, Reporter*
   }
   metrics_.buffer_limit.set(static_cast<int64_t>(config.max_buffer));
   sink_.on_spent([this](Batch&& b, bool settled) { spent(std::move(b), settled); });
+  if (ledger_ && router_.routes()) ledger_->set_out_of_order();
 }
 
 ExitStatus Pipeline::run() {
@@ -334,14 +399,18 @@ void Pipeline::look_around() {
   }
 }
 
-/// Writes the checkpoint when due (or `now_anyway`) and releases what it covers.
+/// Writes the checkpoint when due (or `now_anyway`) and releases what it
+/// covers. While writes fail (a full disk), they are tried again when due,
+/// not sooner, and what is committed stays charged to the budget: reading
+/// waits (backpressure), so what a crash would send again stays within
+/// --max-buffer however long the disk stays full.
 void Pipeline::save_checkpoint(bool now_anyway) {
   if (!checkpoint_) return;
   TimePoint now = Clock::now();
   bool dirty = checkpoint_->dirty();
-  if (dirty && !now_anyway && now < *checkpoint_->deadline()) return;
-  if (dirty) checkpoint_->save(now);  // a failure is said; the budget moves on regardless
-  if (!checkpoint_->dirty() || checkpoint_->failing()) {
+  if (dirty && (!now_anyway || checkpoint_->failing()) && now < *checkpoint_->deadline()) return;
+  if (dirty) checkpoint_->save(now);  // a failure is said once
+  if (!checkpoint_->dirty()) {
     backlog_.remove(Held::Unwritten, unwritten_cost_);
     backlog_.remove_records(unwritten_records_);
     unwritten_cost_ = unwritten_records_ = 0;
@@ -353,7 +422,7 @@ void Pipeline::save_checkpoint(bool now_anyway) {
 /// too when it alone holds a spent budget.
 void Pipeline::hand_over() {
   if (!drop_ && budget_spent()) close_open_if_alone();  // (drop mode does it in make_room)
-  deliver_closed(batcher_, sink_, backlog_, metrics_);
+  deliver_closed(batcher_, sink_, backlog_, metrics_, ledger_);
 }
 
 /// Until input is ready (when there is room for it), a signal, news from
@@ -383,7 +452,7 @@ void Pipeline::take_input() {
         ledger_->began(block->input, block->identity, block->offset, block->first_line - 1);
       uint64_t source = spool_ ? spool_->key() : record_source(*block, run_key_);
       if (add_block(*block, source, checker_, batcher_, backlog_, config_.format, drop_,
-                    metrics_, ledger_, [this] { make_room(); })) {
+                    metrics_, ledger_, router_, [this] { make_room(); })) {
         say(block->notes_after);
         input_status_ = combine(input_status_, block->status_after);
       } else {
@@ -395,6 +464,8 @@ void Pipeline::take_input() {
     if (drop_) drops_.dropped(metrics_.dropped.get(), Clock::now());
     look_around();
     tick();
+    // Reading at full speed commits many MiB in this loop: the checkpoint keeps up (kCheckpointBytes).
+    if (checkpoint_ && unwritten_cost_ >= kCheckpointBytes) save_checkpoint(true);
   }
   if (!input_done_ && queue_.finished()) {
     input_done_ = true;
@@ -405,12 +476,14 @@ void Pipeline::take_input() {
 /// The batch timer and the reports are handed the time; what closed goes on.
 void Pipeline::tick() {
   batcher_.tick(Clock::now());
+  if (ledger_) ledger_->advance(batcher_.oldest_held_seq());
   if (reporter_) reporter_->tick(Clock::now());
-  deliver_closed(batcher_, sink_, backlog_, metrics_);
+  deliver_closed(batcher_, sink_, backlog_, metrics_, ledger_);
   show_budget();
 }
 
 ExitStatus Pipeline::finish() {
+  if (checkpoint_) checkpoint_->save(Clock::now());  // a last try, even while writes fail
   save_checkpoint(true);
   if (spool_writer_) input_status_ = combine(input_status_, spool_writer_->join());
   if (spool_) spool_->finish(spool_reader_->drained() && sink_.idle());
@@ -435,6 +508,7 @@ void Pipeline::spent(Batch&& b, bool settled) {
                                 "run sends its records again, and those after them",
                                 b.number));
     ledger_->committed(b, settled);
+    ledger_->advance(batcher_.oldest_held_seq());
     unwritten_cost_ += batch_cost(b);
     unwritten_records_ += b.records;
     backlog_.add(Held::Unwritten, batch_cost(b));
@@ -496,7 +570,7 @@ void Pipeline::close_open_if_alone() {
 /// with is committed first, so that only a sink that is behind drops.
 void Pipeline::make_room() {
   close_open_if_alone();
-  deliver_closed(batcher_, sink_, backlog_, metrics_);
+  deliver_closed(batcher_, sink_, backlog_, metrics_, ledger_);
   sink_.flush();
 }
 

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "batch/body_format.h"
+#include "batch/route.h"
 #include "deliver/retry_policy.h"
 #include "deliver/status_rules.h"
 #include "deliver/token_bucket.h"
@@ -29,6 +30,7 @@ struct Config {
   StatsFormat stats = StatsFormat::None;  ///< --stats[=json]: summary on stderr at the end
   bool progress = false;               ///< --progress: figures on stderr as the run goes
   std::string metrics_file;            ///< --metrics-file: Prometheus text, rewritten every 5 s; empty = none
+  std::vector<std::pair<std::string, std::string>> metrics_labels;  ///< --metrics-label KEY=VALUE, in order
   bool quiet = false;                  ///< -q: no per-line warnings
 
   // Delivery (--exec or --post); the stdout sink when neither is given.
@@ -61,6 +63,7 @@ struct Config {
   // Resuming and following files.
   std::string checkpoint;              ///< --checkpoint FILE: where committed positions are kept; empty = none
   bool follow = false;                 ///< -F/--follow: keep reading files as they grow, across rotation
+  Duration rotate_wait = std::chrono::seconds(5);  ///< --rotate-wait: a renamed or deleted followed file is left once quiet this long
 
   // Memory.
   uint64_t max_buffer = 64 << 20;      ///< --max-buffer: bytes read but not yet committed
@@ -70,6 +73,10 @@ struct Config {
   std::string spool;                   ///< --spool DIR; empty = none
   uint64_t spool_max = uint64_t{1} << 30;  ///< --spool-max: bytes of segments on disk at most
   Duration spool_sync = std::chrono::milliseconds(200);  ///< --spool-sync: fdatasync at least this often
+
+  // Routing by field.
+  RouteTemplates routes;               ///< --post, -H, --env, --wrap, --bulk-action as given, for the Router
+  uint64_t max_keys = kDefaultMaxKeys; ///< --max-keys: keys with an open batch at most
 
   bool delivers() const { return !exec_command.empty() || !post_url.empty(); }
 };

@@ -63,8 +63,10 @@ class DeliverySink : public Sink {
   int event_fd() const override { return event_fd_; }
   void shutdown(bool immediately) override;
   bool reader_gone() const override { return out_.reader_gone(); }
-  /// --map answers, the workers' transports' own buffers (compressed bodies,
-  /// replies), the part of a split batch each worker is sending, and room
+  /// --map answers, what each worker that has taken a batch holds (its
+  /// thread, its connection: a fixed amount), the workers' transports' own
+  /// buffers (compressed bodies, replies), the part of a split batch each
+  /// worker is sending, and room
   /// for the transports' buffers of the next batches the workers take (one
   /// each: a transport holds the buffers of one batch at a time).
   uint64_t held_bytes() const override;
@@ -78,6 +80,14 @@ class DeliverySink : public Sink {
   class Env;
 
   void work(Worker& worker);
+  /// Whether a worker may start the next waiting batch now. With
+  /// --checkpoint, once the run shuts down, batches go one at a time, each
+  /// after every earlier one has ended: a later batch is never delivered
+  /// past one left for the next run (the checkpoint could not cover it).
+  bool may_start() const;
+  /// With --checkpoint, in the shutdown: `number` is left for the next run,
+  /// so no later batch is attempted. Under mutex_.
+  void leave_from(uint64_t number);
   /// What the engine's state means for the commit of a batch.
   RunState run_state() const;
 
@@ -85,6 +95,7 @@ class DeliverySink : public Sink {
   Metrics& metrics_;
   std::string run_id_;
   std::atomic<uint64_t> answer_bytes_{0};  ///< --map answers finished but not committed
+  std::atomic<uint64_t> started_workers_{0};  ///< workers that have taken a batch: they keep what they hold
   int event_fd_ = -1;
   std::vector<std::unique_ptr<Worker>> workers_;
 
@@ -101,6 +112,9 @@ class DeliverySink : public Sink {
   bool stopped_ = false;          ///< --on-error stop has fired, or a failure every batch shares (fail_fast.h)
   std::atomic<bool> delivered_any_{false};  ///< some batch got through: a name that resolved once is no typo
   TimePoint grace_end_{};
+  /// With --checkpoint, in the shutdown: the first batch left for the next
+  /// run; the batches after it are not attempted (see may_start()).
+  uint64_t left_from_ = UINT64_MAX;
 
   // The loop thread's own.
   Sequencer<Report> sequencer_;
