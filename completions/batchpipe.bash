@@ -11,9 +11,9 @@ _batchpipe()
     ((COMP_CWORD > 0)) && prev=${COMP_WORDS[COMP_CWORD - 1]}
 
     local opts='--size --interval --max-bytes --max-buffer --on-full --threads --input --format --wrap --bulk-action --on-invalid --stats --stats=json --progress --metrics-file --checkpoint -F --follow -q --quiet -h --help -V --version
-        --exec --post -H --header --method --bisect-on --compress --connect-timeout --cacert --insecure
+        --exec --post -H --header --method --compress --connect-timeout --cacert --insecure
         --retries --retry-delay --retry-max-delay --retry-max-time --timeout --on-error
-        --dead-letter --grace -j --parallel --rate --permanent-status --retryable-status -v --verbose --map --map-with-input'
+        --dead-letter --grace -j --parallel --rate --permanent-status --retryable-status --bisect-on --retryable-reply --bisect-reply --permanent-reply -v --verbose --map --map-with-input'
 
     # After "--" every word is a file.
     local i
@@ -87,7 +87,7 @@ _batchpipe()
             mapfile -t COMPREPLY < <(compgen -W '1 2 4 8 16 32 64 auto auto:64' -- "$cur")
             return 0
             ;;
-        --permanent-status | --retryable-status)
+        --permanent-status | --retryable-status | --bisect-on | --retryable-reply | --bisect-reply | --permanent-reply)
             return 0
             ;;
         --rate)

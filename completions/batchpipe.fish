@@ -50,7 +50,6 @@ function __batchpipe_header_file
 end
 complete -c batchpipe -s H -l header -x -d 'Add a request header; @FILE reads one a line; not Idempotency-Key' \
     -a '(__batchpipe_header_file)'
-complete -c batchpipe -l bisect-on -x -d 'Split a batch refused with these HTTP statuses until the bad records are alone' -a '400 400,422'
 complete -c batchpipe -l method -x -d 'HTTP method [POST]' -a 'POST PUT'
 complete -c batchpipe -l compress -x -d 'Compress request bodies' \
     -a 'gzip\t"Content-Encoding: gzip, level 6" gzip:1\t"gzip, fastest" gzip:12\t"gzip, smallest" zstd\t"Content-Encoding: zstd, level 3" zstd:1\t"zstd, fastest" zstd:19\t"zstd, small and slow"'
@@ -79,6 +78,10 @@ complete -c batchpipe -s j -l parallel -x -d 'Deliver up to N batches at once (o
     -a '1\t"One at a time (default)" 4 8 16 64 auto\t"Adapt to the receiver, up to 32" auto:64\t"Adapt, up to 64"'
 complete -c batchpipe -l permanent-status -x -d 'Give a batch up without retries on these exit/HTTP statuses'
 complete -c batchpipe -l retryable-status -x -d 'Retry on these exit/HTTP statuses'
+complete -c batchpipe -l bisect-on -x -d 'Split a batch refused with these HTTP/exit statuses until the bad records are alone' -a '400 400,422 3'
+complete -c batchpipe -l retryable-reply -x -d 'Retry a failure whose reply (body, or stderr) matches REGEX'
+complete -c batchpipe -l bisect-reply -x -d 'Split a batch whose failure reply matches REGEX until the bad records are alone'
+complete -c batchpipe -l permanent-reply -x -d 'Give a batch up without retries when its failure reply matches REGEX'
 complete -c batchpipe -l rate -x -d 'Start at most N requests per second (N/s) or minute (N/m), over all workers' \
     -a '10/s\t"10 a second" 100/s\t"100 a second" 60/m\t"60 a minute" 600/m\t"600 a minute"'
 complete -c batchpipe -s v -l verbose -d 'Log every delivery attempt on stderr'

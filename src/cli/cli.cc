@@ -248,6 +248,33 @@ StatusRules to_status_rules(const std::string& permanent, const std::string& ret
   return rules;
 }
 
+/// --bisect-on: HTTP statuses of refusals (400-599) with --post, exit
+/// statuses (1-255) with --exec.
+StatusList to_bisect_on(bool given, const std::string& text, bool exec) {
+  if (!given) return {};
+  const char* kind = exec ? "exit statuses such as 3" : "HTTP statuses such as 400,422";
+  if (text.empty()) throw BadValue{fmt::format("--bisect-on: expected {}, got ''", kind)};
+  std::string error;
+  auto list = exec ? StatusList::parse(text, 1, 255, error) : StatusList::parse(text, 400, 599, error);
+  if (!list)
+    throw BadValue{fmt::format("--bisect-on: {} ({})", error,
+                               exec ? "exit statuses of --exec, 1 to 255" : "HTTP statuses of refusals, 400 to 599")};
+  return std::move(*list);
+}
+
+/// --retryable-reply, --bisect-reply, --permanent-reply: extended regular
+/// expressions, compiled once here.
+std::vector<ReplyPattern> to_reply_patterns(const char* flag, const std::vector<std::string>& texts) {
+  std::vector<ReplyPattern> out;
+  for (const std::string& text : texts) {
+    std::string error;
+    auto p = ReplyPattern::compile(text, error);
+    if (!p) throw BadValue{fmt::format("{}: {}", flag, error)};
+    out.push_back(std::move(*p));
+  }
+  return out;
+}
+
 /// True for a duration written as a bare number, which counts seconds.
 bool bare_number(const std::string& text) {
   return !text.empty() && text.find_first_not_of("0123456789.") == std::string::npos;
@@ -531,14 +558,10 @@ CliResult parse_cli(int argc, const char* const* argv) {
     }
     if (!rate.empty()) config.rate = to_rate(rate);
     config.status_rules = to_status_rules(permanent_status, retryable_status, !config.exec_command.empty());
-    if (args.given("--bisect-on") && bisect_on.empty())
-      throw BadValue{"--bisect-on: expected HTTP statuses such as 400,422, got ''"};
-    if (!bisect_on.empty()) {
-      std::string error;
-      auto list = StatusList::parse(bisect_on, 400, 599, error);
-      if (!list) throw BadValue{fmt::format("--bisect-on: {} (HTTP statuses of refusals, 400 to 599)", error)};
-      config.bisect_on = std::move(*list);
-    }
+    config.bisect_on = to_bisect_on(args.given("--bisect-on"), bisect_on, !config.exec_command.empty());
+    config.reply_rules.retryable = to_reply_patterns("--retryable-reply", args.list("--retryable-reply"));
+    config.reply_rules.bisect = to_reply_patterns("--bisect-reply", args.list("--bisect-reply"));
+    config.reply_rules.permanent = to_reply_patterns("--permanent-reply", args.list("--permanent-reply"));
     if (config.parallel > kMaxParallel)
       throw BadValue{fmt::format("--parallel: {} is too large (at most {})", parallel, kMaxParallel)};
     config.max_buffer = to_size("--max-buffer", max_buffer, 1 << 20, uint64_t{1} << 40, "1T");

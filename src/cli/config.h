@@ -7,7 +7,7 @@
 
 #include "batch/body_format.h"
 #include "deliver/retry_policy.h"
-#include "deliver/status_rules.h"
+#include "deliver/failure_rules.h"
 #include "deliver/token_bucket.h"
 #include "report/stats.h"
 #include "sinks/codec_options.h"
@@ -37,7 +37,8 @@ struct Config {
                                        ///< {batch_id}, {batch}, {attempt}
   std::vector<std::string> post_urls;  ///< every --post URL, in the order given; several: failover
   std::string method = "POST";         ///< --method: POST or PUT
-  StatusList bisect_on;                ///< --bisect-on: HTTP statuses that split a request until the bad records are alone
+  StatusList bisect_on;                ///< --bisect-on: statuses (HTTP, or exit with --exec) that split a request
+                                       ///< until the bad records are alone
   std::vector<std::string> headers;    ///< -H/--header, @FILE already read
   std::vector<std::string> secrets;    ///< never quoted back: pieces of the values of Authorization,
                                        ///< Cookie, Proxy-Authorization and every header from @FILE
@@ -56,6 +57,7 @@ struct Config {
   uint32_t parallel = 1;               ///< --parallel: batches in flight at once, 1..kMaxParallel; with auto, the most
   bool parallel_auto = false;          ///< --parallel auto[:MAX]: the limit adapts (concurrency_controller.h)
   StatusRules status_rules;            ///< --permanent-status, --retryable-status
+  ReplyRules reply_rules;              ///< --retryable-reply, --bisect-reply, --permanent-reply
   Rate rate;                           ///< --rate: request starts per unit over all workers; count 0 = no limit
 
   // Resuming and following files.
@@ -65,6 +67,9 @@ struct Config {
   // Memory.
   uint64_t max_buffer = 64 << 20;      ///< --max-buffer: bytes read but not yet committed
   bool drop_when_full = false;         ///< --on-full drop (default: block)
+
+  /// Every rule on failed attempts, as the transports take them.
+  FailureRules failure_rules() const { return {status_rules, bisect_on, reply_rules}; }
 
   bool delivers() const { return !exec_command.empty() || !post_url.empty(); }
 };

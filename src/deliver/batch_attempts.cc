@@ -49,11 +49,10 @@ Part make_part(const Batch& batch, std::vector<uint32_t> indices, std::string id
   return p;
 }
 
-/// Whether a refusal means "send fewer records": 413 always, and the
-/// --bisect-on statuses.
-bool splits(const AttemptResult& result, const AttemptOptions& options) {
-  return result.outcome != Outcome::Delivered &&
-         (result.status == 413 || (result.status != 0 && options.bisect_on.contains(result.status)));
+/// Whether a refusal means "send fewer records": 413 always, and what the
+/// user's rules mark so (--bisect-on, --bisect-reply; see failure_rules.h).
+bool splits(const AttemptResult& result) {
+  return result.outcome != Outcome::Delivered && (result.status == 413 || result.bisect);
 }
 
 /// Applies what the reader says of a delivered attempt. Returns the records
@@ -187,7 +186,7 @@ BatchResult attempt_batch(const Batch& batch, const std::string& id, Transport& 
       out.fix = std::move(result.fix);
       return out;
     }
-    if (splits(result, options) && !(options.reader && options.reader->keeps_answers())) {
+    if (splits(result) && !(options.reader && options.reader->keeps_answers())) {
       if (sending.records() == 1) {  // isolated: this record fails alone, with the receiver's reason
         out.failed.push_back({sending.index(0), result.detail});
         todo.pop_front();

@@ -36,7 +36,6 @@ struct AttemptOptions {
   Duration timeout{0};  ///< per attempt; zero = none
   bool verbose = false; ///< -v: a line for every attempt
   const ReplyReader* reader = nullptr;  ///< reads the answer to each delivered attempt; null: none
-  StatusList bisect_on;                 ///< --bisect-on: HTTP statuses that split a request, like 413
   uint64_t reply_limit = 0;             ///< the largest command output a reader takes (--max-buffer); 0 = any
 };
 
@@ -75,7 +74,8 @@ std::pair<std::vector<uint32_t>, std::vector<uint32_t>> halves(const std::vector
 /// asks to retry go again alone, as a part with an id of its own ("<id>.1",
 /// ...), under the same retry rules; records it rejects fail alone. Counts
 /// attempts, retries and latencies in `metrics`; says on stderr what is
-/// retried. A request refused with 413 (or a --bisect-on status) is split
+/// retried. A request refused with 413, or that the transport marks
+/// `bisect` (--bisect-on, --bisect-reply), is split
 /// in halves, each a part with its own id and retries, down to single
 /// records, which then fail alone with the receiver's reason.
 BatchResult attempt_batch(const Batch& batch, const std::string& id, Transport& transport, AttemptControl& control,

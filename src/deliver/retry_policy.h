@@ -43,6 +43,9 @@ struct AttemptResult {
   bool receiver_down = false;           ///< no connection, a timeout, a 5xx: another --post URL may do better
   Shared shared = Shared::No;           ///< whether every batch would fail this way (fail_fast.h)
   std::string fix{};                    ///< with `shared`: what the user should change, for the stop message
+  /// Some record of the request is bad (--bisect-on, --bisect-reply): split
+  /// it until the bad records are alone, as after a 413.
+  bool bisect = false;
 };
 
 /// The wait before retry `retry` (1-based): uniform in [d/2, d] with
