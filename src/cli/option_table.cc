@@ -100,7 +100,7 @@ constexpr std::array kOptions = std::to_array<OptionRow>({
    .help = "Retry on these statuses, even ones that stop the run (127, 404)", .expects = kStatusForms},
   {.names = "--bisect-on", .kind = One, .placeholder = "LIST", .shown_default = "off; 413 always splits",
    .section = Delivery,
-   .help = "Split a batch refused with these HTTP statuses (e.g. 400,422) or exit statuses (psql: 3) until the bad "
+   .help = "Split a batch refused with these HTTP statuses (e.g. 400,422) or exit statuses (psql: 3, sqlite3: 19) until the bad "
            "records are alone",
    .expects = "HTTP statuses such as 400,422, or exit statuses such as 3"},
   {.names = "--retryable-reply", .kind = Repeated, .placeholder = "REGEX", .section = Delivery,
