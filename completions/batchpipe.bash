@@ -13,7 +13,7 @@ _batchpipe()
     local opts='--size --interval --max-bytes --max-buffer --on-full --threads --input --format --wrap --bulk-action --on-invalid --stats --stats=json --progress --metrics-file --checkpoint -F --follow -q --quiet -h --help -V --version
         --exec --post -H --header --method --compress --connect-timeout --cacert --insecure
         --retries --retry-delay --retry-max-delay --retry-max-time --timeout --on-error
-        --dead-letter --grace -j --parallel --rate --permanent-status --retryable-status --bisect-on --retryable-reply --bisect-reply --permanent-reply -v --verbose --map --map-with-input'
+        --dead-letter --dead-letter-reasons --grace -j --parallel --rate --permanent-status --retryable-status --bisect-on --retryable-reply --bisect-reply --permanent-reply -v --verbose --map --map-with-input'
 
     # After "--" every word is a file.
     local i
@@ -145,7 +145,7 @@ _batchpipe()
             mapfile -t COMPREPLY < <(compgen -W '0 1s 5s 10s 30s' -- "$cur")
             return 0
             ;;
-        --cacert | --dead-letter | --metrics-file | --checkpoint)
+        --cacert | --dead-letter | --dead-letter-reasons | --metrics-file | --checkpoint)
             compopt -o filenames 2>/dev/null
             mapfile -t COMPREPLY < <(compgen -f -- "$cur")
             return 0

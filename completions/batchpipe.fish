@@ -72,6 +72,7 @@ complete -c batchpipe -l timeout -x -d 'Limit on each attempt; 0 = none [--exec:
 complete -c batchpipe -l on-error -x -d 'After retries run out [continue]' \
     -a 'continue\t"Give the batch up, go on with the next (exit status 4)" stop\t"Give the batch up, deliver nothing more (exit status 5)"'
 complete -c batchpipe -l dead-letter -r -F -d 'Append undelivered records to FILE as NDJSON (mode 0600); not an input; yours alone'
+complete -c batchpipe -l dead-letter-reasons -r -F -d 'With --dead-letter, append why each record was given up to FILE, a JSON line each'
 complete -c batchpipe -l grace -x -d 'After SIGTERM/SIGINT, time left for deliveries under way [10s]' \
     -a '0\t"Give up at once" 5s\t"5 seconds" 10s\t"10 seconds (default)" 30s\t"30 seconds" 1m\t"1 minute"'
 complete -c batchpipe -s j -l parallel -x -d 'Deliver up to N batches at once (or auto[:MAX]: adapt), in input order [1]' \

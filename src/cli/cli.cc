@@ -479,6 +479,7 @@ CliResult parse_cli(int argc, const char* const* argv) {
     config.post_urls = args.list("--post");
     config.cacert = args.text("--cacert");
     config.dead_letter = args.text("--dead-letter");
+    config.dead_letter_reasons = args.text("--dead-letter-reasons");
     config.metrics_file = args.text("--metrics-file");
     config.checkpoint = args.text("--checkpoint");
     config.progress = args.flag("--progress");
@@ -598,6 +599,10 @@ CliResult parse_cli(int argc, const char* const* argv) {
       result.warnings.push_back("--checkpoint: stdin cannot be resumed: what it sends is read once, and keeping it "
                                 "until delivered is up to its producer");
     if (!config.dead_letter.empty()) check_dead_letter_not_input(config.dead_letter, config.inputs);
+    if (args.given("--dead-letter-reasons") && config.dead_letter_reasons.empty())
+      throw BadValue{"--dead-letter-reasons: the path is empty"};
+    if (!config.dead_letter_reasons.empty() && config.dead_letter.empty())
+      throw BadValue{"--dead-letter-reasons: only applies with --dead-letter, whose records it explains"};
     if (std::string clash = check_output_files(config); !clash.empty()) throw BadValue{clash};
   } catch (const CLI::CallForHelp&) {
     result.out = app.help();

@@ -53,6 +53,7 @@ struct Config {
   bool map = false;                    ///< --map: print one answer per record, from the reply
   bool map_with_input = false;         ///< --map-with-input: {"in":record,"out":answer}
   std::string dead_letter;             ///< --dead-letter FILE; empty = none
+  std::string dead_letter_reasons;     ///< --dead-letter-reasons FILE: why, a JSON line per record; empty = none
   Duration grace = std::chrono::seconds(10);  ///< --grace: after SIGTERM/SIGINT
   uint32_t parallel = 1;               ///< --parallel: batches in flight at once, 1..kMaxParallel; with auto, the most
   bool parallel_auto = false;          ///< --parallel auto[:MAX]: the limit adapts (concurrency_controller.h)

@@ -134,6 +134,9 @@ constexpr std::array kOptions = std::to_array<OptionRow>({
   {.names = "--dead-letter", .kind = One, .placeholder = "FILE", .section = Delivery,
    .help = "Append undelivered records to FILE as NDJSON (mode 0600); not an input; yours alone",
    .expects = "a file name"},
+  {.names = "--dead-letter-reasons", .kind = One, .placeholder = "FILE", .section = Delivery,
+   .help = "With --dead-letter, append why each record was given up to FILE, a JSON line each (mode 0600)",
+   .expects = "a file name"},
   {.names = "--grace", .kind = One, .placeholder = "DUR", .fallback = "10s", .section = Delivery,
    .help = "After SIGTERM/SIGINT/SIGHUP, time left for deliveries under way", .expects = kDurationForms},
 });

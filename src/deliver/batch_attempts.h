@@ -43,6 +43,7 @@ struct AttemptOptions {
 struct RecordFailure {
   uint32_t index;      ///< in the batch
   std::string reason;  ///< the receiver's, e.g. "HTTP 400 mapper_parsing_exception: ..."
+  int status = 0;      ///< the HTTP status or exit status it failed with; 0: none (a timeout, an item of a reply)
 };
 
 /// How a batch's attempts ended.
@@ -57,6 +58,7 @@ struct BatchResult {
   bool cut_short = false;
   std::string fix;         ///< with stops_run: what the user should change
   std::string reason;      ///< why it was given up
+  int status = 0;          ///< the last attempt's HTTP status or exit status; 0: none
   UniqueFd output;         ///< the delivering attempt's output (--exec), if any
   uint32_t attempts = 0;
   std::vector<RecordFailure> failed;  ///< when delivered: the records that were not, by index

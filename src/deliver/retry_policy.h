@@ -39,6 +39,7 @@ struct AttemptResult {
   uint64_t bytes_sent = 0;              ///< body bytes offered, for --verbose
   UniqueFd output{};                    ///< --exec: what the command wrote on its stdout
   int status = 0;                       ///< --post: the HTTP status, 0 if none came
+  int exit_status = 0;                  ///< --exec: the command's exit status, 0 if it did not exit
   std::string reply{};                  ///< --post with a reply reader: the response body, whole
   bool receiver_down = false;           ///< no connection, a timeout, a 5xx: another --post URL may do better
   Shared shared = Shared::No;           ///< whether every batch would fail this way (fail_fast.h)

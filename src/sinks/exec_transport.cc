@@ -270,6 +270,7 @@ AttemptResult ExecTransport::run(const Batch& batch, const AttemptInfo& info, At
     failed.shared = Shared::Always;
     failed.fix = "a program in the command was not found: check its name and PATH";
   }
+  failed.exit_status = code;
   Ruling ruling = rules_.decide(code, said);
   if (ruling.outcome) {  // the user's word replaces ours, the fail-fast rule's included
     failed.outcome = *ruling.outcome;

@@ -114,6 +114,11 @@ std::unique_ptr<Sink> make_sink(const Config& config, Metrics& metrics, std::str
       config.dead_letter.empty() ? std::nullopt : DeadLetter::open(config.dead_letter, error);
   if (dead_letter) dead_letter->set_grace(config.grace);
   if (!config.dead_letter.empty() && !dead_letter) return nullptr;
+  if (dead_letter && !config.dead_letter_reasons.empty()) {
+    std::optional<DeadLetter> reasons = DeadLetter::open(config.dead_letter_reasons, error, "--dead-letter-reasons");
+    if (!reasons) return nullptr;
+    dead_letter->set_reasons(std::move(*reasons), config.inputs);
+  }
   DeliveryOptions options;
   options.attempt.retry = config.retry;
   options.attempt.timeout = config.timeout;

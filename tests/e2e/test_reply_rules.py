@@ -6,6 +6,7 @@ by a cleanup), and --exec commands whose stderr says the same; plus
 
 import json
 import os
+import subprocess
 import tempfile
 import unittest
 
@@ -115,6 +116,95 @@ class ReplyRulesHttpTest(unittest.TestCase):
         r = bp.run(["--bisect-reply", "x"], b"1\n")
         self.assertEqual(r.returncode, 2, r.stderr)
         self.assertIn(b"--bisect-reply: only applies with --exec or --post", r.stderr)
+
+
+class DeadLetterReasonsTest(unittest.TestCase):
+    """--dead-letter-reasons: a JSON line per record given up, read with jq."""
+
+    def setUp(self):
+        self.dir = tempfile.TemporaryDirectory()
+        self.addCleanup(self.dir.cleanup)
+        self.dead = os.path.join(self.dir.name, "dead.ndjson")
+        self.why = os.path.join(self.dir.name, "why.jsonl")
+        self.input = os.path.join(self.dir.name, "in.ndjson")
+
+    def jq(self, program):
+        r = subprocess.run(["jq", "-c", program, self.why], capture_output=True, timeout=30)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        return [json.loads(line) for line in r.stdout.splitlines()]
+
+    def test_each_record_given_up_has_its_reason_and_the_dead_letters_stay_replayable(self):
+        bad = [5, 1500]
+        records = with_poison(2000, bad)
+        with open(self.input, "wb") as f:
+            f.write(ndjson(records))
+        token = "s3cr3t-token-value"
+        # The server echoes the Authorization header in its error, as some do.
+        server = ScriptedServer(default=lambda i, q: ("status", 400, {}, b"bad row; you sent " +
+                                                      q.header("Authorization").encode())
+                                if b"poison" in q.body else 200)
+        self.addCleanup(server.close)
+        r = bp.run(["--size", "1000", "--format", "ndjson", "--post", server.url("/"), "-H",
+                    f"Authorization: Bearer {token}", "--bisect-on", "400", "--dead-letter", self.dead,
+                    "--dead-letter-reasons", self.why, self.input])
+        self.assertEqual(r.returncode, 4, r.stderr)
+        with open(self.dead, "rb") as f:
+            self.assertEqual(f.read(), ndjson(records[i] for i in bad), "byte for byte, nothing else")
+        with open(self.why, "rb") as f:
+            self.assertNotIn(token.encode(), f.read())
+        self.assertEqual(os.stat(self.why).st_mode & 0o777, 0o600)
+        reasons = self.jq(".")
+        self.assertEqual([(x["batch"], x["record"], x["records"], x["status"], x["input"], x["lines"])
+                          for x in reasons],
+                         [(1, 6, 1000, 400, self.input, [1, 1000]), (2, 501, 1000, 400, self.input, [1001, 2000])])
+        for x in reasons:
+            self.assertRegex(x["time"], r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
+            self.assertIn("HTTP 400 from", x["reason"])
+            self.assertIn("bad row; you sent [redacted]", x["reason"])
+        # Replaying the dead letters gives back exactly the bad records.
+        again = bp.run([self.dead])
+        self.assertEqual(again.stdout, b"[" + b",".join(records[i] for i in bad) + b"]\n")
+
+    def test_a_whole_batch_given_up_has_a_line_per_record_with_the_exit_status(self):
+        r = bp.run(["--exec", "exit 9", "--retries", "0", "--dead-letter", self.dead, "--dead-letter-reasons",
+                    self.why], b"1\n2\n3\n")
+        self.assertEqual(r.returncode, 4, r.stderr)
+        self.assertEqual(self.jq("[.record, .status, .input, .reason]"),
+                         [[n, 9, "-", "command exited with status 9; retries are off"] for n in (1, 2, 3)])
+
+    def test_it_is_an_output_file_like_the_others(self):
+        with open(self.input, "wb") as f:
+            f.write(b"1\n")
+        cases = [
+            (["--dead-letter-reasons", self.why], b"only applies with --dead-letter"),
+            (["--dead-letter", self.dead, "--dead-letter-reasons", self.dead], b"are the same file"),
+            (["--dead-letter", self.dead, "--dead-letter-reasons", self.input], b"is also the input"),
+            (["--dead-letter", self.dead, "--dead-letter-reasons", ""], b"the path is empty"),
+        ]
+        for args, message in cases:
+            r = bp.run(["--exec", "cat", *args, self.input])
+            self.assertEqual(r.returncode, 2, (args, r.stderr))
+            self.assertIn(message, r.stderr)
+        r = bp.run(["--dead-letter-reasons", self.why], b"1\n")
+        self.assertEqual(r.returncode, 2, r.stderr)
+
+    def test_a_planted_link_is_not_followed(self):
+        shared = os.path.join(self.dir.name, "shared")
+        os.mkdir(shared)
+        os.chmod(shared, 0o1777)
+        target = os.path.join(self.dir.name, "precious")
+        with open(target, "wb") as f:
+            f.write(b"keep\n")
+        link = os.path.join(shared, "why.jsonl")
+        os.symlink(target, link)
+        if os.geteuid() == 0:  # planted by another user
+            os.lchown(link, 65534, 65534)
+        r = bp.run(["--exec", "exit 9", "--retries", "0", "--dead-letter", self.dead, "--dead-letter-reasons", link],
+                   b"1\n")
+        self.assertNotEqual(r.returncode, 0, r.stderr)
+        self.assertIn(b"--dead-letter-reasons", r.stderr)
+        with open(target, "rb") as f:
+            self.assertEqual(f.read(), b"keep\n")
 
 
 class ReplyRulesExecTest(unittest.TestCase):
