@@ -245,7 +245,7 @@ AttemptResult HttpTransport::attempt(const Batch& batch, const AttemptInfo& info
   if (code != CURLE_OK) {
     result.outcome = classify_transfer_error(code);
     result.receiver_down = result.outcome == Outcome::Retryable;
-    std::tie(result.shared, result.fix) = shared_cause(code);
+    std::tie(result.shared, result.fix) = shared_cause(code, error_);
     result.detail = fmt::format("{} ({})", error_[0] ? error_ : curl_easy_strerror(code), endpoint_);
     if (code == CURLE_PEER_FAILED_VERIFICATION || code == CURLE_SSL_CACERT_BADFILE)
       result.detail += "; if a private CA signed the server's certificate, pass that CA's certificate with --cacert FILE";
