@@ -12,7 +12,7 @@ class ExecTransport : public Transport {
  public:
   /// `rules`: --permanent-status, --retryable-status, --bisect-on as exit
   /// statuses; --*-reply matched against the command's stderr. With reply
-  /// rules (or `keep_stderr`), the command's stderr is held in memory while
+  /// rules (or `keep_stderr`: --dead-letter-reasons), the command's stderr is held in memory while
   /// it runs, then passed on to ours whole, and quoted in a failure's detail.
   explicit ExecTransport(std::string command, FailureRules rules = {}, bool keep_stderr = false);
 

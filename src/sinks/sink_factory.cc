@@ -44,7 +44,8 @@ std::unique_ptr<Transport> make_transport(const Config& config, const std::share
     return std::make_unique<PacedTransport>(std::move(t), pacer);
   };
   if (!config.exec_command.empty())
-    return paced(std::make_unique<ExecTransport>(config.exec_command, config.failure_rules()));
+    return paced(std::make_unique<ExecTransport>(config.exec_command, config.failure_rules(),
+                                                   !config.dead_letter_reasons.empty()));
   if (config.post_urls.size() <= 1) return paced(make_http(config, config.post_url, error));
   std::vector<std::unique_ptr<Transport>> per_url;
   std::vector<std::string> names;

@@ -209,6 +209,10 @@ class ClickHouseRecipeTest(receivers.RecipeCase):
         self.assertEqual(r.returncode, 4, r.stderr[-2000:])
         with open(self.path("failed.ndjson"), "rb") as f:
             self.assertEqual(sorted(f.read().splitlines()), sorted(bad.values()))
+        with open(self.path("failed.why"), "rb") as f:
+            why = [json.loads(line) for line in f]
+        self.assertEqual(sorted(w["status"] for w in why), [400, 400, 400, 500, 500])
+        self.assertTrue(all("Code: " in w["reason"] for w in why), why)
         good = [json.loads(rec) for i, rec in enumerate(recs) if i not in bad]
         got = self.server.query("SELECT count(), sum(reinterpretAsUInt64(MD5(msg))) FROM events")
         want_sum = sum(int.from_bytes(hashlib.md5(e["msg"].encode()).digest()[:8], "little")

@@ -63,6 +63,9 @@ class PostgresRecipeTest(RecipeCase):
         self.assertIn(b"invalid input syntax for type timestamp with time zone", r.stderr)
         with open(self.path("failed.ndjson"), "rb") as f:
             self.assertEqual(f.read(), b"".join(recs[i] + b"\n" for i in bad))
+        with open(self.path("failed.why"), "rb") as f:
+            why = [json.loads(line) for line in f]
+        self.assertEqual([(w["status"], "invalid input syntax" in w["reason"]) for w in why], [(3, True)] * 5)
         kept = [json.loads(rec)["msg"] for i, rec in enumerate(recs) if i not in bad]
         got = self.server.psql("select count(*), sum(('x' || left(md5(msg), 8))::bit(32)::bigint) from events",
                                database=self.db)

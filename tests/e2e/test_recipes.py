@@ -66,6 +66,8 @@ class SqliteRecipeTest(RecipeCase):
         self.assertIn(b"NOT NULL constraint failed", r.stderr)
         with open(self.path("failed.ndjson"), "rb") as f:
             self.assertEqual(f.read(), b"".join(recs[i] + b"\n" for i in bad))
+        with open(self.path("failed.why"), "rb") as f:
+            self.assertEqual([json.loads(line)["status"] for line in f], [19] * 5)
         with sqlite3.connect(self.path("events.db")) as db:
             rows = db.execute("select record from events order by rowid").fetchall()
         self.assertEqual([json.loads(row[0]) for row in rows],
