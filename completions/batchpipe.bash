@@ -10,10 +10,10 @@ _batchpipe()
     prev=
     ((COMP_CWORD > 0)) && prev=${COMP_WORDS[COMP_CWORD - 1]}
 
-    local opts='--size --interval --max-bytes --max-buffer --on-full --threads --input --format --wrap --bulk-action --on-invalid --stats --stats=json --progress --metrics-file --checkpoint -F --follow -q --quiet -h --help -V --version
+    local opts='--size --interval --max-bytes --max-buffer --on-full --max-keys --threads --input --format --wrap --bulk-action --on-invalid --stats --stats=json --progress --metrics-file --metrics-label --checkpoint -F --follow --rotate-wait --spool --spool-max --spool-sync -q --quiet -h --help -V --version
         --exec --post -H --header --method --compress --connect-timeout --cacert --insecure
         --retries --retry-delay --retry-max-delay --retry-max-time --timeout --on-error
-        --dead-letter --dead-letter-reasons --grace -j --parallel --rate --permanent-status --retryable-status --bisect-on --retryable-reply --bisect-reply --permanent-reply -v --verbose --map --map-with-input'
+        --env --dead-letter --dead-letter-reasons --grace -j --parallel --rate --permanent-status --retryable-status --bisect-on --retryable-reply --bisect-reply --permanent-reply -v --verbose --map --map-with-input'
 
     # After "--" every word is a file.
     local i
@@ -69,6 +69,26 @@ _batchpipe()
             ;;
         --max-buffer)
             mapfile -t COMPREPLY < <(compgen -W '16M 64M 256M 1G' -- "$cur")
+            return 0
+            ;;
+        --spool)
+            compopt -o dirnames 2>/dev/null
+            mapfile -t COMPREPLY < <(compgen -d -- "$cur")
+            return 0
+            ;;
+        --spool-max)
+            mapfile -t COMPREPLY < <(compgen -W '256M 1G 4G 16G' -- "$cur")
+            return 0
+            ;;
+        --spool-sync)
+            mapfile -t COMPREPLY < <(compgen -W '50ms 200ms 1s' -- "$cur")
+            return 0
+            ;;
+        --max-keys)
+            mapfile -t COMPREPLY < <(compgen -W '100 1000 10000' -- "$cur")
+            return 0
+            ;;
+        --env)
             return 0
             ;;
         --on-full)
@@ -137,8 +157,8 @@ _batchpipe()
             mapfile -t COMPREPLY < <(compgen -W 'POST PUT' -- "$cur")
             return 0
             ;;
-        --wrap | --bulk-action)
-            # Free JSON text: nothing to offer.
+        --wrap | --bulk-action | --metrics-label)
+            # Free text: nothing to offer.
             return 0
             ;;
         --connect-timeout)
@@ -172,6 +192,10 @@ _batchpipe()
             ;;
         --grace)
             mapfile -t COMPREPLY < <(compgen -W '0 5s 10s 30s 1m' -- "$cur")
+            return 0
+            ;;
+        --rotate-wait)
+            mapfile -t COMPREPLY < <(compgen -W '0 1s 5s 30s 1m' -- "$cur")
             return 0
             ;;
     esac

@@ -12,6 +12,8 @@ complete -c batchpipe -l max-bytes -x -d 'Largest batch as written or sent, newl
     -a '64K\t"64 KiB" 1M\t"1 MiB" 8M\t"8 MiB (default)" 64M\t"64 MiB"'
 complete -c batchpipe -l max-buffer -x -d 'Hold at most SIZE of records read but not yet delivered [64M]' \
     -a '16M\t"16 MiB" 64M\t"64 MiB (default)" 256M\t"256 MiB" 1G\t"1 GiB"'
+complete -c batchpipe -l max-keys -x -d 'Routing by field: keep at most N batches open, one per key [1000]' \
+    -a '100 1000 10000'
 complete -c batchpipe -l on-full -x -d 'When --max-buffer is full [block]' \
     -a 'block\t"Stop reading: the producer waits (default)" drop\t"Drop new records, count them (exit status 4)"'
 complete -c batchpipe -l threads -x -d 'Validate on N threads; 1 = on the loop thread [online CPUs, at most 4]' \
@@ -27,8 +29,14 @@ complete -c batchpipe -l on-invalid -x -d 'What to do with an invalid line [skip
 complete -c batchpipe -l stats -d 'Print a summary on stderr at the end (--stats=json: one JSON object)'
 complete -c batchpipe -l progress -d 'Show progress on stderr: a status line on a terminal, else a line every 10s'
 complete -c batchpipe -l metrics-file -r -F -d 'Write Prometheus metrics to FILE every 5s and at exit, atomically; not an input'
+complete -c batchpipe -l metrics-label -x -d 'Put the label KEY="VALUE" on every series of --metrics-file (repeatable)'
 complete -c batchpipe -l checkpoint -r -F -d 'Keep in FILE how far each input file was delivered; start there next time (not stdin)'
+complete -c batchpipe -l spool -x -a '(__fish_complete_directories)' -d 'Keep what stdin and pipes send in files in DIR until delivered; restarts there'
+complete -c batchpipe -l spool-max -x -d 'With --spool: at most SIZE on disk, then --on-full applies [1G]' -a '256M 1G 4G 16G'
+complete -c batchpipe -l spool-sync -x -d 'With --spool: sync the spool to disk at least this often [200ms]' -a '50ms 200ms 1s'
 complete -c batchpipe -s F -l follow -d 'Keep reading files as they grow, as tail -F does, across rotation and truncation'
+complete -c batchpipe -l rotate-wait -x -d 'With -F, keep reading a renamed or deleted file until quiet for DUR [5s]' \
+    -a '0\t"Leave it as soon as the new file is written" 1s\t"1 second" 5s\t"5 seconds (default)" 30s\t"30 seconds" 1m\t"1 minute"'
 complete -c batchpipe -s q -l quiet -d 'Do not report invalid lines and retries one by one'
 
 # Delivery to a command or over HTTP; the options after --post only apply with
@@ -59,8 +67,8 @@ complete -c batchpipe -l cacert -r -F -d 'Trust the CA certificates in FILE (PEM
 complete -c batchpipe -l insecure -d 'Do not verify TLS certificates (warns)'
 
 # Delivery options: with --exec or --post.
-complete -c batchpipe -l retries -x -d 'Retries after a failed attempt; 0 = none, inf = until delivered [5]' \
-    -a '0\t"No retries" 1 3 5\t"The default" 10 inf\t"Until delivered (bound with --retry-max-time)"'
+complete -c batchpipe -l retries -x -d 'Retries after a failed attempt; 0 = none, inf = until delivered [5; inf with -F]' \
+    -a '0\t"No retries" 1 3 5\t"The default (inf with -F)" 10 inf\t"Until delivered (bound with --retry-max-time)"'
 complete -c batchpipe -l retry-delay -x -d 'First retry delay, doubled each time [500ms]' \
     -a '100ms\t"100 milliseconds" 250ms\t"250 milliseconds" 500ms\t"500 milliseconds (default)" 1s\t"1 second" 2s\t"2 seconds"'
 complete -c batchpipe -l retry-max-delay -x -d 'Longest delay between retries [30s]' \
@@ -71,6 +79,7 @@ complete -c batchpipe -l timeout -x -d 'Limit on each attempt; 0 = none [--exec:
     -a '0\t"No limit (default with --exec)" 10s\t"10 seconds" 30s\t"30 seconds (default with --post)" 1m\t"1 minute" 5m\t"5 minutes"'
 complete -c batchpipe -l on-error -x -d 'After retries run out [continue]' \
     -a 'continue\t"Give the batch up, go on with the next (exit status 4)" stop\t"Give the batch up, deliver nothing more (exit status 5)"'
+complete -c batchpipe -l env -x -d '--exec: set NAME for the command from record fields, e.g. TENANT={.tenant}'
 complete -c batchpipe -l dead-letter -r -F -d 'Append undelivered records to FILE as NDJSON (mode 0600); not an input; yours alone'
 complete -c batchpipe -l dead-letter-reasons -r -F -d 'With --dead-letter, append why each record was given up to FILE, a JSON line each'
 complete -c batchpipe -l grace -x -d 'After SIGTERM/SIGINT, time left for deliveries under way [10s]' \

@@ -17,6 +17,7 @@
 #include "base/signals.h"
 #include "sinks/orphan_reaper.h"
 #include "sinks/sink_factory.h"
+#include "spool/spool.h"
 #include "base/startup_error.h"
 #include "report/stats.h"
 #include "base/std_fds.h"
@@ -54,13 +55,21 @@ int run(int argc, char** argv) {
     reporter.finish();
     return static_cast<int>(ExitStatus::Usage);
   }
+  // Likewise a spool another run holds.
+  std::unique_ptr<Spool> spool;
+  if (!config.spool.empty() &&
+      !(spool = Spool::open(config.spool, config.spool_max, spool_segment_bytes(config.spool_max), error))) {
+    diag::error(error);
+    reporter.finish();
+    return static_cast<int>(ExitStatus::Usage);
+  }
   std::unique_ptr<Sink> sink = make_sink(config, metrics, error);
   if (!sink) {
     diag::error(error);
     reporter.finish();
     return static_cast<int>(ExitStatus::Usage);
   }
-  ExitStatus status = run_pipeline(config, *sink, metrics, &reporter, checkpoint.get());
+  ExitStatus status = run_pipeline(config, *sink, metrics, &reporter, checkpoint.get(), spool.get());
 
   if (sink->reader_gone()) {
     // Our reader went away: end quietly, as cat does, by the signal it would get.

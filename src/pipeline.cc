@@ -6,18 +6,22 @@
 
 #include <algorithm>
 #include <csignal>
+#include <ctime>
 #include <thread>
 
 #include <fmt/format.h>
 
 #include "batch/backlog.h"
-#include "batch/batcher.h"
+#include "batch/keyed_batcher.h"
+#include "batch/route.h"
 #include "batch/record_id.h"
 #include "cli/record_limit.h"
 #include "commit/checkpointer.h"
 #include "input/block_queue.h"
 #include "input/input_reader.h"
+#include "input/read_room.h"
 #include "json/line_checker.h"
+#include "json/record_fields.h"
 #include "json/validation_pool.h"
 #include "base/diagnostics.h"
 #include "base/memory.h"
@@ -25,6 +29,9 @@
 #include "base/signals.h"
 #include "base/startup_error.h"
 #include "report/stats.h"
+#include "spool/spool.h"
+#include "spool/spool_reader.h"
+#include "spool/spool_writer.h"
 
 namespace batchpipe {
 namespace {
@@ -54,7 +61,8 @@ class StopLatch {
   int fd_;
 };
 
-void read_all(InputReader& reader, BlockQueue& queue) {
+template <class Reader>
+void read_all(Reader& reader, BlockQueue& queue) {
   for (;;) {
     InputBlock* block = queue.acquire();
     if (!reader.next(*block)) {
@@ -67,13 +75,14 @@ void read_all(InputReader& reader, BlockQueue& queue) {
 }
 
 /// Waits until input is ready (if `input_fd` >= 0), a signal arrives, the
-/// sink has news or the open batch is due.
-void wait_for_events(int input_fd, int sink_fd, std::optional<TimePoint> deadline) {
-  pollfd fds[3] = {{input_fd, POLLIN, 0}, {signals::fd(), POLLIN, 0}, {sink_fd, POLLIN, 0}};
-  (void)::poll(fds, 3, poll_timeout(deadline));  // EINTR: a signal, which the caller looks for anyway
-  if (fds[2].revents) {
+/// sink has news, the input thread waits for room, or the open batch is due.
+void wait_for_events(int input_fd, int sink_fd, int room_fd, std::optional<TimePoint> deadline) {
+  pollfd fds[4] = {{input_fd, POLLIN, 0}, {signals::fd(), POLLIN, 0}, {sink_fd, POLLIN, 0}, {room_fd, POLLIN, 0}};
+  (void)::poll(fds, 4, poll_timeout(deadline));  // EINTR: a signal, which the caller looks for anyway
+  for (int i : {2, 3}) {
+    if (!fds[i].revents) continue;
     uint64_t count;
-    (void)!::read(sink_fd, &count, sizeof count);
+    (void)!::read(fds[i].fd, &count, sizeof count);
   }
 }
 
@@ -97,13 +106,50 @@ class DropReporter {
   TimePoint next_{};
 };
 
+/// The open keys and their peak, for --stats and the metrics.
+void show_open_keys(const KeyedBatcher& batcher, Metrics& metrics) {
+  auto open = static_cast<int64_t>(batcher.open_keys());
+  metrics.open_keys.set(open);
+  if (open > metrics.open_keys_peak.get()) metrics.open_keys_peak.set(open);
+}
+
+/// Routing by field: each record's key, from its own fields, and the route
+/// of that key (see batch/route.h).
+class RecordRouter {
+ public:
+  explicit RecordRouter(std::optional<Router> router) : router_(std::move(router)) {}
+  bool routes() const { return router_.has_value(); }
+  /// The route of `record`, read at `now`: that of its key's open batch, or a new one.
+  std::shared_ptr<const Route> route(std::string_view record, std::time_t now, const KeyedBatcher& batcher) {
+    if (!router_) return nullptr;
+    fields_.reset(record);
+    router_->render(fields_, now, key_, error_);
+    if (auto open = batcher.open_route(key_)) return open;
+    return router_->make_route(key_, error_);
+  }
+  /// The route of a record that cannot go with its key: it fails alone, saying `why`.
+  std::shared_ptr<const Route> failed(const std::string& why) {
+    if (!router_) return nullptr;
+    key_.assign(1, '\x02');
+    key_ += why;
+    return router_->make_route(key_, why);
+  }
+
+ private:
+  std::optional<Router> router_;
+  RecordFields fields_;
+  std::string key_, error_;
+};
+
 /// Checks a block's lines and batches its records, charging each to the
 /// budget; with --on-full drop, a record that does not fit is dropped.
 /// Returns false when --on-invalid fail stops the run at one of them.
 template <class MakeRoom>
-bool add_block(const InputBlock& block, uint64_t source, LineChecker& checker, Batcher& batcher, Backlog& backlog,
-               const BodyFormat& format, bool drop, Metrics& metrics, CheckpointLedger* ledger, MakeRoom&& make_room) {
+bool add_block(const InputBlock& block, uint64_t source, LineChecker& checker, KeyedBatcher& batcher, Backlog& backlog,
+               const BodyFormat& format, bool drop, Metrics& metrics, CheckpointLedger* ledger, RecordRouter& router,
+               MakeRoom&& make_room) {
   TimePoint now = Clock::now();
+  std::time_t wall = router.routes() ? std::time(nullptr) : 0;
   uint64_t records = 0, dropped = 0, rejected = checker.rejected(), replaced = checker.replaced();
   bool starved = false;  // make_room() could not help: drop the rest of the block at once
   bool go_on = checker.check(block, [&](std::string_view text, uint64_t line, const LineSpan& span) {
@@ -122,10 +168,15 @@ bool add_block(const InputBlock& block, uint64_t source, LineChecker& checker, B
     }
     // A record larger than a read block (a giant line) gives the block's
     // pages back as it is copied: it is never held twice.
-    batcher.add(text, {block.input, line, block.line_offset(span), block.line_end(span), source}, now,
-                text.size() >= kMappedBytes ? &release_pages : nullptr);
+    Position at{block.input, line, block.line_offset(span), block.line_end(span), source};
+    auto copied = text.size() >= kMappedBytes ? &release_pages : nullptr;
+    std::shared_ptr<const Route> route = router.route(text, wall, batcher);
+    if (!batcher.add(route, text, at, now, copied))  // only a route's own --wrap or --bulk-action can refuse it
+      batcher.add(router.failed("the record is too large for a batch with its key's --wrap or --bulk-action"), text,
+                  at, now, copied);
     backlog.set(Held::Batcher, batcher.memory());
     backlog.add_records(1);
+    if (batcher.open_keys() > static_cast<uint64_t>(metrics.open_keys_peak.get())) show_open_keys(batcher, metrics);
     if (ledger) ledger->added();
     ++records;
   });
@@ -147,22 +198,25 @@ uint64_t record_source(const InputBlock& block, uint64_t run_key) {
                    : pipe_source(run_key, block.input);
 }
 
-/// Hands closed batches to the sink while it takes them; their memory moves
+/// Hands every closed batch to the sink at once: a batch that waits for a
+/// worker waits there, where it is counted like the rest. Its memory moves
 /// from the Batcher's account to the sink's.
-void deliver_closed(Batcher& batcher, Sink& sink, Backlog& backlog, Metrics& metrics) {
-  while (batcher.has_closed() && sink.accepting()) {
+void deliver_closed(KeyedBatcher& batcher, Sink& sink, Backlog& backlog, Metrics& metrics, CheckpointLedger* ledger) {
+  while (batcher.has_closed()) {
     Batch b = batcher.take();
+    if (ledger) ledger->handed(b);
     backlog.add(Held::Sink, b.charged);
     backlog.set(Held::Batcher, batcher.memory());
     metrics.batches.add();
     metrics.output_bytes.add(b.bytes.size());
     sink.deliver(std::move(b));
   }
+  show_open_keys(batcher, metrics);
 }
 
 /// Prints the reader's messages about the input, in input order.
 void say(const std::vector<InputNote>& notes) {
-  for (const InputNote& n : notes) n.error ? diag::error(n.text) : diag::warning(n.text);
+  for (const InputNote& n : notes) n.error ? diag::error(n.text) : n.loud ? diag::report(n.text) : diag::warning(n.text);
 }
 
 ExitStatus status_for(int sig) {
@@ -172,7 +226,8 @@ ExitStatus status_for(int sig) {
 /// The loop, as an object: what one run holds, and the steps of one turn.
 class Pipeline {
  public:
-  Pipeline(const Config& config, Sink& sink, Metrics& metrics, Reporter* reporter, Checkpointer* checkpoint);
+  Pipeline(const Config& config, Sink& sink, Metrics& metrics, Reporter* reporter, Checkpointer* checkpoint,
+           Spool* spool);
   ExitStatus run();
 
  private:
@@ -193,11 +248,18 @@ class Pipeline {
   void make_room();
   void show_budget();
   /// The accounts that change outside the loop's own steps: what the input
-  /// thread has read ahead and what the sink's workers hold.
+  /// thread has read ahead and what the sink's workers hold. Tells the
+  /// input thread what the rest holds.
   void count_others();
+  /// Stops the input thread (the stop latch, and a wait for room).
+  void stop_input();
   /// The budget is spent when one more read block would not fit (see the definition).
   bool budget_spent();
-  bool budget_waits_for_checkpoint() { return budget_spent() && unwritten_cost_ > 0; }
+  /// A write is wanted before its time: kCheckpointBytes committed since
+  /// the last one, or the budget spent with some of it waiting for a write.
+  bool budget_waits_for_checkpoint() {
+    return unwritten_cost_ >= kCheckpointBytes || (budget_spent() && unwritten_cost_ > 0);
+  }
 
   const Config& config_;
   Sink& sink_;
@@ -205,18 +267,23 @@ class Pipeline {
   Reporter* reporter_;
   Checkpointer* checkpoint_;
   CheckpointLedger* ledger_;
+  Spool* spool_;             ///< --spool: the inputs pass through it
   const RecordLimit limit_;  ///< the one record limit, handed down to the reader, the checker and the Batcher
-  Batcher batcher_;
+  KeyedBatcher batcher_;
+  RecordRouter router_;
   const uint64_t run_key_;   ///< names the records of pipes for {record_id}
   Backlog backlog_;
   const bool drop_;          ///< --on-full drop
   DropReporter drops_;
   StopLatch stop_;
+  ReadRoom read_room_;       ///< the budget as the input thread sees it
   const size_t validators_;  ///< 0: the loop validates; --input text: nothing to validate
   const size_t block_size_;  ///< of a read block (read_block_size)
   size_t last_block_;        ///< the size of the last block taken
   BlockQueue queue_;
   InputReader reader_;
+  std::unique_ptr<SpoolWriter> spool_writer_;  ///< --spool: the inputs into the spool...
+  std::unique_ptr<SpoolReader> spool_reader_;  ///< ...and the spool, read in their stead
   LineChecker checker_;
   // With --checkpoint, a committed batch leaves the budget once the
   // checkpoint that covers it is written: what a crash would send again
@@ -231,29 +298,53 @@ ReaderOptions reader_options(const Config& config, const RecordLimit& limit, siz
                              Checkpointer* checkpoint) {
   ReaderOptions o{config.inputs, limit.line, block_size, config.text_input, config.follow, {}};
   if (checkpoint) o.resume = checkpoint->resume_points();
+  o.rotate_wait = config.rotate_wait;
   return o;
 }
 
-Pipeline::Pipeline(const Config& config, Sink& sink, Metrics& metrics, Reporter* reporter, Checkpointer* checkpoint)
+/// The run's Router when its templates take values from records (cli.cc
+/// has checked they parse); nothing otherwise.
+std::optional<Router> make_router(const Config& config) {
+  std::string error;
+  std::optional<Router> router = Router::make(config.routes, error);
+  if (!router) throw StartupError(error);
+  if (!router->routes()) return std::nullopt;
+  return router;
+}
+
+Pipeline::Pipeline(const Config& config, Sink& sink, Metrics& metrics, Reporter* reporter, Checkpointer* checkpoint,
+                   Spool* spool)
     : config_(config),
       sink_(sink),
       metrics_(metrics),
       reporter_(reporter),
       checkpoint_(checkpoint),
       ledger_(checkpoint ? &checkpoint->ledger() : nullptr),
-      limit_(RecordLimit::of(config.max_bytes, config.format, config.text_input)),
-      batcher_({config.batch_size, config.max_bytes, config.interval}, config.format),
+      spool_(spool),
+      // The spool holds records, --input text lines already quoted: read back, they are JSON.
+      limit_(RecordLimit::of(config.max_bytes, config.format, config.text_input && !spool)),
+      batcher_({config.batch_size, config.max_bytes, config.interval}, config.format, config.max_keys),
+      router_(make_router(config)),
       run_key_(random_run_key()),
       backlog_(config.max_buffer),
-      drop_(config.drop_when_full),
+      drop_(config.drop_when_full && !spool),  // with a spool, --on-full is the spool's
+      read_room_(config.max_buffer, !config.drop_when_full, &queue_),
       validators_(config.threads > 1 && !config.text_input ? config.threads : 0),
       block_size_(read_block_size(config.max_buffer, kPoolBlocks + validators_)),
       last_block_(block_size_),
       queue_(kPoolBlocks + validators_, validators_ > 0),
-      reader_(reader_options(config, limit_, block_size_, checkpoint), stop_.fd()),
-      checker_(config.on_invalid, limit_, config.inputs, config.text_input) {
+      reader_(reader_options(config, limit_, block_size_, checkpoint), stop_.fd(), &read_room_),
+      // What the spool gives back was judged on the way in; damage is the spool reader's to say.
+      checker_(spool ? InvalidMode::Skip : config.on_invalid, limit_, config.inputs, config.text_input && !spool) {
+  if (spool_) {
+    spool_writer_ = std::make_unique<SpoolWriter>(*spool_, config_, RecordLimit::of(config.max_bytes, config.format,
+                                                                                   config.text_input),
+                                                  stop_.fd(), metrics_);
+    spool_reader_ = std::make_unique<SpoolReader>(*spool_, block_size_, limit_.line, stop_.fd());
+  }
   metrics_.buffer_limit.set(static_cast<int64_t>(config.max_buffer));
   sink_.on_spent([this](Batch&& b, bool settled) { spent(std::move(b), settled); });
+  if (ledger_ && router_.routes()) ledger_->set_out_of_order();
 }
 
 ExitStatus Pipeline::run() {
@@ -262,7 +353,8 @@ ExitStatus Pipeline::run() {
                 config_.stats == StatsFormat::None ? StatsFormat::Human : config_.stats);
   });
   signals::block_in_this_thread(true);  // signals are the loop's, not the input thread's
-  std::thread input([&] { read_all(reader_, queue_); });
+  std::thread input([&] { spool_reader_ ? read_all(*spool_reader_, queue_) : read_all(reader_, queue_); });
+  if (spool_writer_) spool_writer_->start();
   signals::block_in_this_thread(false);
   ValidationPool validation(queue_, validators_);
   for (;;) {
@@ -298,23 +390,27 @@ void Pipeline::look_around() {
       sink_.shutdown(signalled_ != ExitStatus::Success);  // a second signal ends the grace
       if (signalled_ == ExitStatus::Success) signalled_ = status_for(sig);
       stopping_ = true;
-      stop_.raise();
+      stop_input();
     }
   }
   if (sink_.broken() && !stopping_) {
     stopping_ = true;  // what was read still goes to the sink, which accounts for it
-    stop_.raise();
+    stop_input();
   }
 }
 
-/// Writes the checkpoint when due (or `now_anyway`) and releases what it covers.
+/// Writes the checkpoint when due (or `now_anyway`) and releases what it
+/// covers. While writes fail (a full disk), they are tried again when due,
+/// not sooner, and what is committed stays charged to the budget: reading
+/// waits (backpressure), so what a crash would send again stays within
+/// --max-buffer however long the disk stays full.
 void Pipeline::save_checkpoint(bool now_anyway) {
   if (!checkpoint_) return;
   TimePoint now = Clock::now();
   bool dirty = checkpoint_->dirty();
-  if (dirty && !now_anyway && now < *checkpoint_->deadline()) return;
-  if (dirty) checkpoint_->save(now);  // a failure is said; the budget moves on regardless
-  if (!checkpoint_->dirty() || checkpoint_->failing()) {
+  if (dirty && (!now_anyway || checkpoint_->failing()) && now < *checkpoint_->deadline()) return;
+  if (dirty) checkpoint_->save(now);  // a failure is said once
+  if (!checkpoint_->dirty()) {
     backlog_.remove(Held::Unwritten, unwritten_cost_);
     backlog_.remove_records(unwritten_records_);
     unwritten_cost_ = unwritten_records_ = 0;
@@ -326,7 +422,7 @@ void Pipeline::save_checkpoint(bool now_anyway) {
 /// too when it alone holds a spent budget.
 void Pipeline::hand_over() {
   if (!drop_ && budget_spent()) close_open_if_alone();  // (drop mode does it in make_room)
-  deliver_closed(batcher_, sink_, backlog_, metrics_);
+  deliver_closed(batcher_, sink_, backlog_, metrics_, ledger_);
 }
 
 /// Until input is ready (when there is room for it), a signal, news from
@@ -339,7 +435,7 @@ void Pipeline::wait() {
     deadline = reporter_->deadline();
   if (checkpoint_ && checkpoint_->dirty() && (!deadline || *checkpoint_->deadline() < *deadline))
     deadline = checkpoint_->deadline();
-  wait_for_events(want_input ? queue_.ready_fd() : -1, sink_.event_fd(), deadline);
+  wait_for_events(want_input ? queue_.ready_fd() : -1, sink_.event_fd(), read_room_.fd(), deadline);
 }
 
 /// Takes the blocks read so far while there is room: checks their lines,
@@ -354,19 +450,22 @@ void Pipeline::take_input() {
       input_status_ = combine(input_status_, block->status_before);
       if (ledger_ && block->begins)
         ledger_->began(block->input, block->identity, block->offset, block->first_line - 1);
-      if (add_block(*block, record_source(*block, run_key_), checker_, batcher_, backlog_, config_.format, drop_,
-                    metrics_, ledger_, [this] { make_room(); })) {
+      uint64_t source = spool_ ? spool_->key() : record_source(*block, run_key_);
+      if (add_block(*block, source, checker_, batcher_, backlog_, config_.format, drop_,
+                    metrics_, ledger_, router_, [this] { make_room(); })) {
         say(block->notes_after);
         input_status_ = combine(input_status_, block->status_after);
       } else {
         stopped_at_invalid_ = true;
-        stop_.raise();
+        stop_input();
       }
     }
     queue_.release(block);
     if (drop_) drops_.dropped(metrics_.dropped.get(), Clock::now());
     look_around();
     tick();
+    // Reading at full speed commits many MiB in this loop: the checkpoint keeps up (kCheckpointBytes).
+    if (checkpoint_ && unwritten_cost_ >= kCheckpointBytes) save_checkpoint(true);
   }
   if (!input_done_ && queue_.finished()) {
     input_done_ = true;
@@ -377,13 +476,17 @@ void Pipeline::take_input() {
 /// The batch timer and the reports are handed the time; what closed goes on.
 void Pipeline::tick() {
   batcher_.tick(Clock::now());
+  if (ledger_) ledger_->advance(batcher_.oldest_held_seq());
   if (reporter_) reporter_->tick(Clock::now());
-  deliver_closed(batcher_, sink_, backlog_, metrics_);
+  deliver_closed(batcher_, sink_, backlog_, metrics_, ledger_);
   show_budget();
 }
 
 ExitStatus Pipeline::finish() {
+  if (checkpoint_) checkpoint_->save(Clock::now());  // a last try, even while writes fail
   save_checkpoint(true);
+  if (spool_writer_) input_status_ = combine(input_status_, spool_writer_->join());
+  if (spool_) spool_->finish(spool_reader_->drained() && sink_.idle());
   drops_.finish(metrics_.dropped.get());
   signals::on_info(nullptr);
   // A line cut short is worth a word where what was read is otherwise
@@ -404,40 +507,56 @@ void Pipeline::spent(Batch&& b, bool settled) {
                                 "run sends its records again, and those after them",
                                 b.number));
     ledger_->committed(b, settled);
+    ledger_->advance(batcher_.oldest_held_seq());
     unwritten_cost_ += batch_cost(b);
     unwritten_records_ += b.records;
     backlog_.add(Held::Unwritten, batch_cost(b));
   } else {
     backlog_.remove_records(b.records);
   }
+  if (spool_ && settled) spool_->committed(b.last.end);
+  if (spool_ && !settled && spool_->freeze() && signalled_ == ExitStatus::Success && !sink_.reader_gone())
+    diag::warning(fmt::format("--spool: batch {} was not delivered: it stays in the spool, with every record after "
+                              "it, for the next run",
+                              b.number));
   backlog_.remove(Held::Sink, b.charged);
   batcher_.recycle(std::move(b));
   backlog_.set(Held::Batcher, batcher_.memory());
   show_budget();
 }
 
-/// Not while closed batches wait for the sink or the budget is spent (the
-/// producer then waits: backpressure), unless --on-full drop asks to keep
-/// reading and drop instead. With no record held anywhere, reading goes on
-/// whatever the figures say (a record larger than what is left of the budget
-/// is taken alone).
+/// Not once the budget is spent (the producer then waits: backpressure),
+/// unless --on-full drop asks to keep reading and drop instead. Only the
+/// budget says so: however many batches wait for a worker or a retry,
+/// reading goes on while they fit. With no record held anywhere, reading
+/// goes on whatever the figures say (a record larger than what is left of
+/// the budget is taken alone).
 bool Pipeline::room() {
   bool none_held = batcher_.empty() && backlog_.held(Held::Sink) == 0 && backlog_.held(Held::Unwritten) == 0;
-  return drop_ || (!batcher_.has_closed() && (!budget_spent() || none_held));
+  return drop_ || !budget_spent() || none_held;
 }
 
-/// A block is taken whole, so the budget is not overshot by one. Blocks as
-/// large as the last one taken are expected (records longer than a block
-/// make blocks of their size), and room is left for a second: the part of a
-/// line the reader carries to its next block is not in a block yet.
+/// Spent when one more read block would not fit: the block the loop takes
+/// frees its place in the pool, which the input thread fills next, as large
+/// as the last one taken (a buffer that grew for long lines keeps its
+/// size). A line longer than its block grows the block only with the
+/// budget's leave (see read_room.h): while the input thread waits for it,
+/// the budget is spent too, so that what holds it is closed and delivered.
 bool Pipeline::budget_spent() {
   count_others();
-  return !backlog_.fits(2 * std::max(block_size_, last_block_));
+  return read_room_.wanted() > 0 || !backlog_.fits(std::max(block_size_, last_block_));
 }
 
 void Pipeline::count_others() {
-  backlog_.set(Held::Input, queue_.held_bytes());
+  backlog_.set(Held::Input, queue_.held_bytes() + read_room_.held());
   backlog_.set(Held::SinkBuffers, sink_.held_bytes());
+  bool records = !batcher_.empty() || backlog_.held(Held::Sink) > 0 || backlog_.held(Held::Unwritten) > 0;
+  read_room_.others(backlog_.used() - backlog_.held(Held::Input), records);
+}
+
+void Pipeline::stop_input() {
+  stop_.raise();
+  read_room_.stop();
 }
 
 /// The open batch alone holds the budget when nothing else is held: it is
@@ -450,7 +569,7 @@ void Pipeline::close_open_if_alone() {
 /// with is committed first, so that only a sink that is behind drops.
 void Pipeline::make_room() {
   close_open_if_alone();
-  deliver_closed(batcher_, sink_, backlog_, metrics_);
+  deliver_closed(batcher_, sink_, backlog_, metrics_, ledger_);
   sink_.flush();
 }
 
@@ -465,8 +584,8 @@ void Pipeline::show_budget() {
 }  // namespace
 
 ExitStatus run_pipeline(const Config& config, Sink& sink, Metrics& metrics, Reporter* reporter,
-                        Checkpointer* checkpoint) {
-  return Pipeline(config, sink, metrics, reporter, checkpoint).run();
+                        Checkpointer* checkpoint, Spool* spool) {
+  return Pipeline(config, sink, metrics, reporter, checkpoint, spool).run();
 }
 
 }  // namespace batchpipe

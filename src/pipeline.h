@@ -14,6 +14,7 @@ namespace batchpipe {
 
 class Checkpointer;
 class Reporter;
+class Spool;
 
 /// Reads every input, batches it and delivers it to `sink` until the input
 /// ends, a signal stops the run or the sink breaks. Expects signals::install()
@@ -22,8 +23,9 @@ class Reporter;
 /// (--checkpoint), if given, says where inputs start and is kept up to date
 /// with what the sink commits; records stay charged to the byte budget until
 /// the checkpoint that covers them is written, so that a crash re-sends at
-/// most --max-buffer bytes.
+/// most --max-buffer bytes. `spool` (--spool), if given, takes the inputs
+/// in: the loop reads the spool, and tells it what is committed.
 ExitStatus run_pipeline(const Config& config, Sink& sink, Metrics& metrics, Reporter* reporter = nullptr,
-                        Checkpointer* checkpoint = nullptr);
+                        Checkpointer* checkpoint = nullptr, Spool* spool = nullptr);
 
 }  // namespace batchpipe

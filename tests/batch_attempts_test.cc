@@ -28,8 +28,10 @@ class FakeEnv : public AttemptEnv {
     if (shut_down_during_wait) shutting_down = true;
     return !shutting_down && !stopped;
   }
+  void holding(uint64_t bytes) override { held.push_back(bytes); }
 
   TimePoint now_{};
+  std::vector<uint64_t> held;  ///< what holding() was told, in order
   std::vector<Duration> waits;
   bool stopped = false;
   bool shutting_down = false;
@@ -404,6 +406,9 @@ TEST_CASE("413 splits a batch in halves until each piece fits; every record goes
   CHECK(r.env.waits.empty());  // a split is not a retry: no backoff
   CHECK(r.metrics.too_large.get() == 3);
   CHECK(r.metrics.split_requests.get() == 3);
+  // Each part's body is made when its turn comes, and said: 10, 5, 5, 10, 5, 5.
+  CHECK(r.env.held.size() == 6);
+  for (uint64_t h : r.env.held) CHECK(h > 0);
 }
 
 TEST_CASE("a single record still too large fails alone; the rest of the batch goes", "[attempts]") {

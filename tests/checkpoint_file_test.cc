@@ -64,3 +64,28 @@ TEST_CASE("a file that is not a checkpoint is refused, and left alone", "[checkp
   CHECK(error == "--checkpoint: " + path + " is not a batchpipe checkpoint: no \"version\": 1; fix or remove it");
   CHECK(slurp(path) == "{\"version\": 2}");
 }
+
+TEST_CASE("the lock follows the checkpoint file, not its name; a save keeps a link a link", "[checkpoint]") {
+  TempDir dir;
+  std::string path = dir.path + "/ck";
+  std::string alias = dir.path + "/ck2";
+  REQUIRE(::symlink("ck", alias.c_str()) == 0);  // dangling: the file is not made yet
+  std::string error;
+  std::optional<CheckpointFile> first = CheckpointFile::open(alias, error);
+  REQUIRE(first);
+  std::string other_error;
+  CHECK_FALSE(CheckpointFile::open(path, other_error));
+  CHECK(other_error.find("is in use by another batchpipe") != std::string::npos);
+  std::vector<CheckpointEntry> entries = {{"/var/log/a.log", {{true, 1, 2, 3, 4}, 50, 5}}};
+  REQUIRE(first->save(entries, error));
+  char target[64] = {};
+  CHECK(::readlink(alias.c_str(), target, sizeof target - 1) == 2);  // still the link
+  CHECK(std::string(target) == "ck");
+  CHECK(slurp(path).find("/var/log/a.log") != std::string::npos);
+  first.reset();
+  std::optional<CheckpointFile> by_file = CheckpointFile::open(path, error);
+  REQUIRE(by_file);
+  other_error.clear();
+  CHECK_FALSE(CheckpointFile::open(alias, other_error));
+  CHECK(other_error.find("is in use by another batchpipe") != std::string::npos);
+}

@@ -118,3 +118,50 @@ TEST_CASE("inputs keep positions of their own; stdin has none", "[checkpoint]") 
   l.committed(batch(1, {2, 1, 0, 30}), true);
   CHECK(l.position(2).offset == 30);
 }
+
+TEST_CASE("out of order (routing by field): positions move past records whose batches are all committed",
+          "[checkpoint]") {
+  CheckpointLedger l(1);
+  l.set_out_of_order();
+  l.began(0, file(7), 0, 0);
+  // Block 1: records 0-3 (offsets 0-40); block 2: records 4-5 (offsets 40-60).
+  for (int i = 0; i < 4; ++i) l.added();
+  l.consumed(0, file(7), 40, 4);
+  for (int i = 0; i < 2; ++i) l.added();
+  l.consumed(0, file(7), 60, 6);
+  // Key a holds records 0, 2 and 4; key b holds 1, 3 and 5. b's batch
+  // closes and commits first: record 0 is still held, nothing moves.
+  Batch b = batch(3, {0, 6, 50, 60});
+  b.first_seq = 1;
+  Batch a = batch(3, {0, 5, 40, 50});
+  a.first_seq = 0;
+  l.handed(b);
+  l.advance(0);  // a is still open in the batcher, from record 0
+  l.committed(b, true);
+  CHECK(l.position(0).offset == 0);
+  l.handed(a);
+  l.advance(6);  // nothing left in the batcher
+  CHECK(l.position(0).offset == 0);
+  l.committed(a, true);
+  CHECK(l.position(0).offset == 60);
+  CHECK(l.position(0).line == 6);
+}
+
+TEST_CASE("out of order: a block end moves the position once every record before it is committed",
+          "[checkpoint]") {
+  CheckpointLedger l(1);
+  l.set_out_of_order();
+  l.began(0, file(7), 0, 0);
+  for (int i = 0; i < 2; ++i) l.added();
+  l.consumed(0, file(7), 20, 2);
+  for (int i = 0; i < 2; ++i) l.added();
+  l.consumed(0, file(7), 40, 4);
+  // Records 0 and 1 (key a) committed; record 2 (key b) still open.
+  Batch a = batch(2, {0, 2, 10, 20});
+  a.first_seq = 0;
+  l.handed(a);
+  l.advance(2);
+  l.committed(a, true);
+  CHECK(l.position(0).offset == 20);
+  CHECK(l.position(0).line == 2);
+}

@@ -113,7 +113,37 @@ TEST_CASE("with --checkpoint, a batch cut short by a signal is left for the next
   CHECK(c.spent == std::vector<std::pair<uint64_t, bool>>{{1, false}, {2, false}});
   CHECK(c.metrics.dead_lettered.get() == 0);
   CHECK(c.metrics.delivered_records.get() == 0);
-  CHECK(c.committer->undelivered_records() == 0);  // not lost: the next run reads them again
+  // Not delivered, but not lost either: left, as the next run reads them again.
+  CHECK(c.committer->undelivered_records() == 3);
+  CHECK(c.metrics.left_records.get() == 3);
+  CHECK(c.metrics.failed_batches.get() == 0);
+}
+
+TEST_CASE("with --checkpoint, a batch given up without a dead-letter file is left for the next run, not lost",
+          "[committer]") {
+  diag::set_quiet(true);
+  Commit c({{"in"}, false, false, /*resumable=*/true});
+  BatchResult failed;
+  failed.reason = "HTTP 503; no retries left after 6 attempts";
+  c.committer->commit(batch_of(1, {"1", "2"}), failed, {});
+  BatchResult partly;
+  partly.delivered = true;
+  partly.failed = {{0, "HTTP 400 bad"}};
+  c.committer->commit(batch_of(2, {"3", "4"}), partly, {});
+  CHECK(c.spent == std::vector<std::pair<uint64_t, bool>>{{1, false}, {2, false}});
+  CHECK(c.metrics.left_records.get() == 3);
+  CHECK(c.committer->failed_batches() == 2);  // the exit status still says so
+  CHECK(c.committer->undelivered_records() == 3);
+}
+
+TEST_CASE("records from stdin given up with --checkpoint are lost: no run reads them again", "[committer]") {
+  diag::set_quiet(true);
+  Commit c({{"-"}, false, false, /*resumable=*/true});
+  BatchResult failed;
+  failed.reason = "HTTP 503";
+  c.committer->commit(batch_of(1, {"1"}), failed, {});
+  CHECK(c.metrics.left_records.get() == 0);
+  CHECK(c.committer->undelivered_records() == 1);
 }
 
 TEST_CASE("--map answers are printed one line per record, in order, through the writer", "[committer]") {

@@ -36,10 +36,11 @@ struct Engine {
   std::vector<uint64_t> committed;  // batch numbers, in the order they were committed
   std::unique_ptr<DeliverySink> sink;
 
-  Engine(size_t workers, DeliveryOptions options, std::optional<DeadLetter> dead_letter = std::nullopt) {
+  Engine(size_t workers, DeliveryOptions options, std::optional<DeadLetter> dead_letter = std::nullopt,
+         RetryOptions retry = {.retries = 0, .delay = 1ms, .max_delay = 1ms, .max_time = 0s}) {
     std::vector<std::unique_ptr<Transport>> transports;
     for (size_t i = 0; i < workers; ++i) transports.push_back(std::make_unique<FakeTransport>(script));
-    options.attempt.retry = {.retries = 0, .delay = 1ms, .max_delay = 1ms, .max_time = 0s};
+    options.attempt.retry = retry;
     options.inputs = {"-"};
     sink = std::make_unique<DeliverySink>(std::move(transports), std::move(options), std::move(dead_letter),
                                           metrics);
@@ -149,4 +150,39 @@ TEST_CASE("an interrupt gives up what has not started", "[engine]") {
   CHECK(e.script.calls().size() == 1);
   CHECK(e.metrics.delivered_batches.get() == 1);
   CHECK(e.metrics.failed_batches.get() == 2);
+}
+
+TEST_CASE("--checkpoint: after a batch left for the next run in the shutdown, nothing later is tried", "[engine]") {
+  diag::set_quiet(true);
+  DeliveryOptions options;
+  options.resumable = true;
+  Engine e(2, options, std::nullopt, {.retries = 3, .delay = 1h, .max_delay = 1h, .max_time = 0s});
+  e.script.on(1, 1, Outcome::Retryable, "HTTP 503");  // batch 1 then waits an hour for its retry
+  e.script.hold(2);                                   // batch 2 is in flight when the signal comes
+  for (uint64_t n = 1; n <= 5; ++n) e.sink->deliver(batch_of(n));
+  e.script.await_calls(2);
+  e.sink->shutdown(false);  // a grace of 10 s: 3, 4 and 5 could start, but 1 is left
+  e.script.release(2);
+  e.drain();
+  CHECK(e.committed == std::vector<uint64_t>{1, 2, 3, 4, 5});
+  std::vector<uint64_t> tried;
+  for (auto& c : e.script.calls()) tried.push_back(c.batch);
+  std::sort(tried.begin(), tried.end());
+  CHECK(tried == std::vector<uint64_t>{1, 2});
+  CHECK(e.metrics.failed_batches.get() == 0);  // left, not given up
+}
+
+TEST_CASE("--checkpoint: in the shutdown grace batches go one after another while all are delivered", "[engine]") {
+  diag::set_quiet(true);
+  DeliveryOptions options;
+  options.resumable = true;
+  Engine e(3, options);
+  e.script.hold(1);
+  for (uint64_t n = 1; n <= 4; ++n) e.sink->deliver(batch_of(n));
+  e.script.await_calls(3);
+  e.sink->shutdown(false);
+  e.script.release(1);
+  e.drain();
+  CHECK(e.script.calls().size() == 4);
+  CHECK(e.metrics.delivered_batches.get() == 4);
 }

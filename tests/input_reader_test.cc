@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "input/input_reader.h"
+#include "input/rotated_siblings.h"
 
 using namespace batchpipe;
 
@@ -106,14 +107,14 @@ TEST_CASE("a moved file is found by its inode only if it still starts with its f
   FileIdentity same = identify(fd);
   ::close(fd);
   REQUIRE(same.regular);
-  std::string found;
-  int moved = open_moved(f.path + ".gone", same, found);  // looked for in the file's directory
-  CHECK(moved >= 0);
-  CHECK(found == f.path);
-  if (moved >= 0) ::close(moved);
+  FoundFile moved = find_moved(f.path + ".gone", same);  // looked for in the file's directory
+  CHECK(moved.fd >= 0);
+  CHECK(moved.path == f.path);
+  CHECK(moved.same_start);
+  if (moved.fd >= 0) ::close(moved.fd);
   FileIdentity other = same;  // the same inode, reused for a file with other bytes
   other.fingerprint ^= 1;
-  found.clear();
-  CHECK(open_moved(f.path + ".gone", other, found) == -1);
-  CHECK(found.empty());
+  FoundFile none = find_moved(f.path + ".gone", other);  // and not under a name like a rotation of it
+  CHECK(none.fd == -1);
+  CHECK(none.path.empty());
 }

@@ -283,3 +283,69 @@ TEST_CASE("a restart resumes the numbering and offsets where a checkpoint left t
   CHECK(framer.line() == 3);
   CHECK(framer.consumed() == 24);
 }
+
+TEST_CASE("a long partial line is carried whole, and its carry freed once in the next block", "[line_framer]") {
+  // Carries of 256 KiB and more take the piecewise way, pages given back.
+  std::string big = "\"" + std::string(700 << 10, 'b') + "\"";
+  std::string input = "{\"a\":1}\n" + big + "\n{\"c\":3}\n" + big + "\n";
+  for (size_t read : {size_t{4096}, size_t{300 << 10}, size_t{1 << 20}}) {
+    Run r;
+    r.read_size = read;
+    r.block_size = 512 << 10;
+    r.max_record = 2 << 20;
+    Framed f = frame_all(input, r);
+    INFO("read size " << read);
+    REQUIRE(f.lines.size() == 4);
+    CHECK(f.lines[1].text == big);
+    CHECK(f.lines[2].text == "{\"c\":3}");
+    CHECK(f.lines[3].text == big);
+    CHECK(f.input_bytes == input.size());
+  }
+  LineFramer framer(2 << 20, false);
+  InputBlock block;
+  framer.begin(block, 512 << 10);
+  std::string head = "{\"a\":1}\n" + big.substr(0, 400 << 10);
+  std::span<char> room = framer.space(block);
+  REQUIRE(room.size() >= head.size());
+  std::copy(head.begin(), head.end(), room.data());
+  framer.fed(block, head.size());
+  framer.frame(block, SIZE_MAX);
+  CHECK(framer.carried() >= (400 << 10) - 8);
+  InputBlock next;
+  framer.begin(next, 512 << 10);
+  CHECK(framer.carried() < 64);  // its buffer went with it (a short string stays)
+  CHECK(std::string_view(next.buffer.data(), 400 << 10) == std::string_view(big).substr(0, 400 << 10));
+}
+
+TEST_CASE("growth() says how much space() is about to add to the buffer", "[line_framer]") {
+  LineFramer framer(1 << 20, false);
+  InputBlock block;
+  framer.begin(block, 64 << 10);
+  std::string line = "\"" + std::string((600 << 10) - 2, 'g') + "\"\n";
+  size_t pos = 0, grown = 0;
+  while (pos < line.size()) {
+    size_t before = block.buffer.size();
+    size_t more = framer.growth(block);
+    std::span<char> room = framer.space(block);
+    CHECK(block.buffer.size() - before == more);
+    grown += more;
+    size_t n = std::min(room.size(), line.size() - pos);
+    std::copy_n(line.data() + pos, n, room.data());
+    framer.fed(block, n);
+    pos += n;
+  }
+  CHECK(grown > 0);
+  CHECK(framer.growth(block) == 0);  // a whole line: nothing more to grow for
+  // Past the record limit the line is read through, never grown for.
+  LineFramer small(100 << 10, false);
+  InputBlock b2;
+  small.begin(b2, 64 << 10);
+  for (int i = 0; i < 8; ++i) {
+    size_t before = b2.buffer.size();
+    size_t more = small.growth(b2);
+    std::span<char> room = small.space(b2);
+    CHECK(b2.buffer.size() - before == more);
+    std::fill(room.begin(), room.end(), 'x');
+    small.fed(b2, room.size());
+  }
+}

@@ -58,6 +58,12 @@ batchpipe_buffered_bytes 40
 # HELP batchpipe_buffered_records Records read but not yet delivered or given up.
 # TYPE batchpipe_buffered_records gauge
 batchpipe_buffered_records 1
+# HELP batchpipe_open_keys Keys with an open batch (routing by field; else 0 or 1).
+# TYPE batchpipe_open_keys gauge
+batchpipe_open_keys 0
+# HELP batchpipe_open_keys_peak The most keys with an open batch at once so far.
+# TYPE batchpipe_open_keys_peak gauge
+batchpipe_open_keys_peak 0
 # HELP batchpipe_buffer_limit_bytes The --max-buffer budget for buffered bytes.
 # TYPE batchpipe_buffer_limit_bytes gauge
 batchpipe_buffer_limit_bytes 0
@@ -134,6 +140,9 @@ batchpipe_requests_split_total 0
 # HELP batchpipe_records_dead_lettered_total Records written to the --dead-letter file.
 # TYPE batchpipe_records_dead_lettered_total counter
 batchpipe_records_dead_lettered_total 3
+# HELP batchpipe_records_left_total Records not delivered that the next run with the same --checkpoint reads again (given up without --dead-letter, or not delivered by a signal's grace).
+# TYPE batchpipe_records_left_total counter
+batchpipe_records_left_total 0
 # HELP batchpipe_batches_in_flight Batches being attempted or waiting for a retry.
 # TYPE batchpipe_batches_in_flight gauge
 batchpipe_batches_in_flight 1
@@ -170,4 +179,26 @@ TEST_CASE("prometheus_text: every line is a comment or a sample, and ends with a
   CHECK(text.back() == '\n');
   CHECK(text.find("\n\n") == std::string::npos);
   CHECK(text.find("batchpipe_attempt_duration_seconds_sum 0\n") != std::string::npos);
+}
+
+TEST_CASE("prometheus_text: --metrics-label goes on every series, before batchpipe's own labels", "[metrics_text]") {
+  Metrics m;
+  m.delivery = true;
+  m.upstreams.emplace_back();
+  m.upstreams.back().name = "a:80";
+  std::string text = prometheus_text(m, true, "instance=\"web1\"");
+  size_t samples = 0;
+  for (size_t start = 0; start < text.size();) {
+    size_t end = text.find('\n', start);
+    std::string line = text.substr(start, end - start);
+    start = end + 1;
+    if (line[0] == '#') continue;
+    ++samples;
+    INFO(line);
+    CHECK(line.find("{instance=\"web1\"") != std::string::npos);
+  }
+  CHECK(samples > 30);
+  CHECK(text.find("batchpipe_up{instance=\"web1\"} 1\n") != std::string::npos);
+  CHECK(text.find("batchpipe_attempt_duration_seconds_bucket{instance=\"web1\",le=\"+Inf\"} 0\n") != std::string::npos);
+  CHECK(text.find("batchpipe_upstream_up{instance=\"web1\",upstream=\"a:80\"} 0\n") != std::string::npos);
 }

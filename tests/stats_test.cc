@@ -43,6 +43,18 @@ TEST_CASE("stats for people: delivery figures", "[stats]") {
   CHECK(lines[4] == "stats: 3 records not delivered");
 }
 
+TEST_CASE("mid-run (SIGUSR2) stats say what the budget holds", "[stats]") {
+  Metrics m;
+  CHECK(format_stats(m, 0s).size() == 2);  // nothing held: no buffer line
+  m.buffer_limit.set(64 << 20);
+  m.buffered_bytes.set(3 << 20);
+  m.buffered_records.set(1234);
+  auto lines = format_stats(m, 0s);
+  REQUIRE(lines.size() == 3);
+  CHECK(lines[2] == "stats: buffer 3.0 MiB of 64.0 MiB (1,234 records read, not yet committed)");
+  CHECK(stats_json(m, 0s).find("\"buffered_bytes\":3145728,\"buffered_records\":1234,") != std::string::npos);
+}
+
 TEST_CASE("stats for scripts: every counter of the metrics file, by name", "[stats]") {
   Metrics m;
   m.records.add(10);
@@ -51,7 +63,18 @@ TEST_CASE("stats for scripts: every counter of the metrics file, by name", "[sta
   CHECK(json.find("\"records_read_total\":10,") != std::string::npos);
   CHECK(json.find("attempts_total") == std::string::npos);  // no delivery: no delivery figures
   CHECK(json.substr(json.size() - 16) == "\"seconds\":1.500}");
+  CHECK(json.find("\"buffered_bytes\":0,\"buffered_records\":0,") != std::string::npos);
   m.delivery = true;
   for (const CounterField& c : counter_fields())
     CHECK(stats_json(m, 0s).find(std::string("\"") + (c.name + 10) + "\":") != std::string::npos);
+}
+
+TEST_CASE("stats: with --checkpoint, records the next run reads again are said to be left, not lost", "[stats]") {
+  Metrics m;
+  m.delivery = true;
+  m.undelivered.add(30);
+  m.left_records.add(30);
+  CHECK(format_stats(m, 0s).back() == "stats: 30 records not delivered: left for the next run (--checkpoint)");
+  m.undelivered.add(5);  // from stdin: lost
+  CHECK(format_stats(m, 0s).back() == "stats: 35 records not delivered, 30 of them left for the next run (--checkpoint)");
 }

@@ -7,6 +7,8 @@ Batch part_of(const Batch& batch, const std::vector<uint32_t>& indices) {
   part.number = batch.number;
   part.first = batch.first;
   part.last = batch.last;
+  part.route = batch.route;
+  part.first_seq = batch.first_seq;
   BatchEncoder::open(part, *batch.format);
   const BodyFormat& f = *batch.format;
   for (uint32_t i : indices) {

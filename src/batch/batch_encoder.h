@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -12,6 +13,8 @@
 #include "batch/body_format.h"
 
 namespace batchpipe {
+
+struct Route;
 
 /// Where a record came from: which input (index into the inputs given), its
 /// line, and where that line lies in the input as read (the decompressed
@@ -42,6 +45,12 @@ struct Batch {
   /// What the Backlog counts for this batch while a sink holds it (set when
   /// the Batcher hands it out).
   uint64_t charged = 0;
+  /// Routing by field (see batch/route.h): the route all its records share;
+  /// null when the run has one destination.
+  std::shared_ptr<const Route> route;
+  /// The input-order number of its first record (from 0, over the run): the
+  /// checkpoint never passes a record of a batch not yet committed.
+  uint64_t first_seq = 0;
 
   /// The memory this batch holds: its buffers' pages, as memory_held() counts them.
   uint64_t memory() const {

@@ -13,11 +13,12 @@ namespace {
 /// took 2.4 times as long). As many as a sink spends at once (stdout commits
 /// 1 MiB of batches together: 50 of 1000 20-byte records); a spare's
 /// pages count against --max-buffer (see memory()).
-constexpr size_t kSpares = 64;
+constexpr size_t kSpares = kSpareBatches;
 
-/// Reserves a fresh batch's buffers for the most a batch may hold: a large
-/// reservation is a mapping of its own whose pages cost memory only once
-/// written (see base/memory.h), and a buffer that never grows is never
+}  // namespace
+
+/// A large reservation is a mapping of its own whose pages cost memory only
+/// once written (see base/memory.h), and a buffer that never grows is never
 /// held twice while it moves.
 void reserve_fresh(Batch& b, const BatchLimits& limits) {
   if (limits.bytes >= kMappedBytes) b.bytes.reserve(limits.bytes);
@@ -25,8 +26,6 @@ void reserve_fresh(Batch& b, const BatchLimits& limits) {
   uint64_t ends = std::min<uint64_t>(limits.records, limits.bytes / 2 + 1);
   if (ends * sizeof(uint32_t) >= kMappedBytes) b.ends.reserve(ends);
 }
-
-}  // namespace
 
 Batcher::Batcher(BatchLimits limits, const BodyFormat& format) : limits_(limits), format_(format) {
   assert(limits_.records >= 1 && max_record_size() >= 1);

@@ -23,6 +23,12 @@ struct BatchLimits {
   Duration interval{0};        ///< close when the oldest record is this old; zero = never
 };
 
+/// Spent buffers a batcher keeps for new batches (see batcher.cc).
+inline constexpr size_t kSpareBatches = 64;
+
+/// Reserves a fresh batch's buffers for the most a batch may hold (see batcher.cc).
+void reserve_fresh(Batch& b, const BatchLimits& limits);
+
 class Batcher {
  public:
   /// Batches are laid out as `format` says (which must outlive the Batcher).

@@ -5,6 +5,8 @@
 
 #include <chrono>
 
+#include <fmt/format.h>
+
 namespace batchpipe {
 namespace {
 
@@ -30,5 +32,9 @@ uint64_t random_run_key() {
 }
 
 uint64_t pipe_source(uint64_t run, uint32_t input) { return mix(run + mix(input)); }
+
+std::string positional_batch_id(uint64_t source, uint64_t first_offset, uint64_t last_end) {
+  return fmt::format("{:016x}-{:x}-{:x}", source, first_offset, last_end);
+}
 
 }  // namespace batchpipe

@@ -13,6 +13,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 #include <string_view>
 
 #include "batch/body_format.h"
@@ -27,6 +28,13 @@ uint64_t random_run_key();
 
 /// The key of input `input` read from a pipe in the run whose key is `run`.
 uint64_t pipe_source(uint64_t run, uint32_t input);
+
+/// A batch's id from where its records lie: the key of their source, where
+/// the first starts and where the last ends, "<source>-<offset>-<end>" in
+/// hex. Used for spooled records (--spool), whose positions are the same in
+/// every run: a batch sent again after a restart with the same records has
+/// the same Idempotency-Key; one cut differently has another.
+std::string positional_batch_id(uint64_t source, uint64_t first_offset, uint64_t last_end);
 
 /// Writes the id into `out` (kRecordIdSize bytes) and returns a view of it.
 inline std::string_view format_record_id(uint64_t source, uint64_t offset, char (&out)[kRecordIdSize]) {

@@ -17,11 +17,14 @@
 #include <fmt/format.h>
 
 #include "cli/format_options.h"
+#include "batch/field_template.h"
+#include "batch/route.h"
 #include "cli/option_table.h"
 #include "cli/output_clash.h"
 #include "cli/suggest.h"
 #include "base/unique_fd.h"
 #include "cli/url_check.h"
+#include "report/metrics_labels.h"
 #include "sinks/codec_options.h"
 #include "sinks/reply_quote.h"
 #include "sinks/request_template.h"
@@ -125,6 +128,34 @@ bool equals_ignoring_case(std::string_view a, std::string_view b) {
   return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](unsigned char x, unsigned char y) {
            return std::tolower(x) == std::tolower(y);
          });
+}
+
+/// Routing by field: --env's names, and every template parsed now, so that
+/// a mistake is said before anything is read.
+void check_routes(Config& config, const std::string& format, const std::string& wrap, const std::string& bulk_action,
+                  const std::vector<std::string>& env) {
+  for (const std::string& e : env) {
+    size_t eq = e.find('=');
+    std::string name = e.substr(0, eq);
+    bool valid = eq != std::string::npos && !name.empty() && !(name[0] >= '0' && name[0] <= '9') &&
+                 std::all_of(name.begin(), name.end(), [](unsigned char c) { return std::isalnum(c) || c == '_'; });
+    if (!valid) throw BadValue{fmt::format("--env '{}': expected NAME=TEMPLATE, e.g. TENANT={{.tenant}}", e)};
+    if (name.starts_with("BATCHPIPE_"))
+      throw BadValue{fmt::format("--env {}: BATCHPIPE_ variables are batchpipe's own", name)};
+  }
+  if (!env.empty() && config.exec_command.empty()) throw BadValue{"--env: only applies with --exec"};
+  config.routes = {config.post_url, config.headers, env, format.empty() ? "array" : format, wrap, bulk_action};
+  std::string error;
+  auto router = Router::make(config.routes, error);
+  if (!router) throw BadValue{error};
+  if (router->routes() && !config.delivers())
+    throw BadValue{"--wrap, --bulk-action: record fields ({.name}, {now:...}) route batches by key, which only "
+                   "applies with --exec or --post"};
+  if (router->routes() && config.map)
+    throw BadValue{"--map: not with record fields in templates (routing by key); answers would come by key"};
+  if (router->routes() && !config.spool.empty())
+    throw BadValue{"--spool: not yet with record fields in templates (routing by key): batches of different keys "
+                   "are committed out of input order, and the spool frees its segments in order"};
 }
 
 /// A header as curl sends it: a token, a colon, a value on one line.
@@ -417,6 +448,33 @@ class Args {
   std::map<std::string_view, bool, std::less<>> flags_;
 };
 
+/// --spool, --spool-max, --spool-sync: into `config`, checked. The spool is
+/// for what cannot be read again: a regular file among the inputs is
+/// refused (--checkpoint resumes those), as is --follow.
+void check_spool_options(const Args& args, Config& config) {
+  if (!args.given("--spool")) {
+    for (const char* name : {"--spool-max", "--spool-sync"})
+      if (args.given(name)) throw BadValue{fmt::format("{}: only applies with --spool", name)};
+    return;
+  }
+  if (config.spool.empty()) throw BadValue{"--spool: the directory name is empty"};
+  config.spool_max = to_size("--spool-max", args.text("--spool-max"), 1 << 20, uint64_t{1} << 50, "1P");
+  config.spool_sync = to_duration("--spool-sync", args.text("--spool-sync"));
+  if (config.spool_sync <= Duration::zero()) throw BadValue{"--spool-sync: must be more than 0"};
+  if (config.spool_max < config.max_bytes)
+    throw BadValue{fmt::format("--spool-max {} is smaller than --max-bytes: a record must fit in the spool",
+                               args.text("--spool-max"))};
+  if (config.follow) throw BadValue{"--spool: not with --follow; files are resumed with --checkpoint"};
+  if (!config.checkpoint.empty()) throw BadValue{"--spool: not with --checkpoint; the spool keeps its own place"};
+  for (const std::string& input : config.inputs) {
+    struct stat st {};
+    if (input != "-" && ::stat(input.c_str(), &st) == 0 && S_ISREG(st.st_mode))
+      throw BadValue{fmt::format("--spool: {} is a regular file, which can be read again: spool stdin, pipes and "
+                                 "FIFOs, and resume files with --checkpoint",
+                                 input)};
+  }
+}
+
 /// Validation threads when --threads is not given: one a CPU, up to the
 /// point where more stopped helping (see README, Performance).
 uint32_t default_threads() {
@@ -456,6 +514,7 @@ CliResult parse_cli(int argc, const char* const* argv) {
     const std::string& retry_max_time = args.text("--retry-max-time");
     const std::string& timeout = args.text("--timeout");
     const std::string& grace = args.text("--grace");
+    const std::string& rotate_wait = args.text("--rotate-wait");
     const std::string& on_error = args.text("--on-error");
     const std::string& connect_timeout = args.text("--connect-timeout");
     const std::string& permanent_status = args.text("--permanent-status");
@@ -474,6 +533,8 @@ CliResult parse_cli(int argc, const char* const* argv) {
     std::string on_invalid = args.text("--on-invalid");
     std::string method = args.text("--method");
     const std::vector<std::string>& headers = args.list("--header");
+    const std::vector<std::string>& env = args.list("--env");
+    const std::string& max_keys = args.text("--max-keys");
     // Options whose text is the setting.
     config.exec_command = args.text("--exec");
     config.post_urls = args.list("--post");
@@ -482,6 +543,7 @@ CliResult parse_cli(int argc, const char* const* argv) {
     config.dead_letter_reasons = args.text("--dead-letter-reasons");
     config.metrics_file = args.text("--metrics-file");
     config.checkpoint = args.text("--checkpoint");
+    config.spool = args.text("--spool");
     config.progress = args.flag("--progress");
     config.quiet = args.flag("--quiet");
     config.follow = args.flag("--follow");
@@ -517,8 +579,13 @@ CliResult parse_cli(int argc, const char* const* argv) {
         if (std::find(config.post_urls.begin(), config.post_urls.begin() + static_cast<long>(i), u) !=
             config.post_urls.begin() + static_cast<long>(i))
           throw BadValue{fmt::format("--post: {} is given twice", u)};
-        // Fields are checked filled in, as they will be sent.
-        UrlCheck url = check_post_url(expand_template(u, {"0123456789abcdef-1", 1, 1}));
+        // Fields are checked filled in, as they will be sent; record fields as a sample value.
+        std::string parse_error;
+        auto routed = FieldTemplate::parse(u, TextPlace::UrlPath, parse_error);
+        if (!routed) throw BadValue{fmt::format("--post: {}", parse_error)};
+        if (routed->uses_record() && config.post_urls.size() > 1)
+          throw BadValue{"--post: record fields ({.name}) route by key to one URL; give one --post URL with them"};
+        UrlCheck url = check_post_url(expand_template(routed->sample("x"), {"0123456789abcdef-1", 1, 1}));
         if (!url.error.empty()) throw BadValue{url.error};
         result.warnings.insert(result.warnings.end(), url.warnings.begin(), url.warnings.end());
         any_https = any_https || url.https;
@@ -531,6 +598,16 @@ CliResult parse_cli(int argc, const char* const* argv) {
         result.warnings.push_back("--cacert: has no effect on an http:// URL, which has no TLS");
     }
     if (args.given("--metrics-file") && config.metrics_file.empty()) throw BadValue{"--metrics-file: the path is empty"};
+    for (const std::string& text : args.list("--metrics-label")) {
+      std::string error;
+      std::optional<MetricsLabel> label = parse_metrics_label(text, error);
+      if (!label) throw BadValue{error};
+      for (const MetricsLabel& l : config.metrics_labels)
+        if (l.first == label->first) throw BadValue{fmt::format("--metrics-label: {} is given twice", l.first)};
+      config.metrics_labels.push_back(std::move(*label));
+    }
+    if (!config.metrics_labels.empty() && config.metrics_file.empty())
+      result.warnings.push_back("--metrics-label: has no effect without --metrics-file");
     if (args.given("--checkpoint") && config.checkpoint.empty()) throw BadValue{"--checkpoint: the path is empty"};
     config.headers = to_headers(headers, config.secrets);
     if (app.count("--compress")) {
@@ -542,12 +619,19 @@ CliResult parse_cli(int argc, const char* const* argv) {
     if (!config.cacert.empty()) check_cacert(config.cacert);
     config.connect_timeout = to_duration("--connect-timeout", connect_timeout);
     config.retry.retries = to_retries(retries);
+    // A shipper rides out outages: with -F, batches are retried until
+    // delivered unless --retries says otherwise (the wait is capped by
+    // --retry-max-delay, and reading waits while --max-buffer is full).
+    if (config.follow && !args.given("--retries")) config.retry.retries = kRetriesForever;
     config.retry.delay = to_duration("--retry-delay", retry_delay);
     config.retry.max_delay = to_duration("--retry-max-delay", retry_max_delay);
     config.retry.max_time = to_duration("--retry-max-time", retry_max_time);
     config.timeout = timeout.empty() ? (config.post_url.empty() ? Duration::zero() : std::chrono::seconds(30))
                                      : to_duration("--timeout", timeout);
     config.grace = to_duration("--grace", grace);
+    config.rotate_wait = to_duration("--rotate-wait", rotate_wait);
+    if (args.given("--rotate-wait") && !config.follow)
+      result.warnings.push_back("--rotate-wait: only applies with --follow");
     config.stop_on_error = to_mode("--on-error", on_error, {"continue", "stop"}) == "stop";
     if (parallel == "auto" || parallel.starts_with("auto:")) {
       config.parallel_auto = true;
@@ -574,6 +658,8 @@ CliResult parse_cli(int argc, const char* const* argv) {
                                  "raise --max-buffer or lower --max-bytes",
                                  max_bytes, max_buffer)};
     config.drop_when_full = to_mode("--on-full", on_full, {"block", "drop"}) == "drop";
+    config.max_keys = to_count("--max-keys", max_keys);
+    check_routes(config, format, wrap, bulk_action, env);
     auto body = make_body_format(to_mode("--format", format, {"array", "ndjson", "bulk"}), wrap, bulk_action);
     if (auto* e = std::get_if<std::string>(&body)) throw BadValue{*e};
     config.format = std::get<BodyFormat>(std::move(body));
@@ -593,6 +679,7 @@ CliResult parse_cli(int argc, const char* const* argv) {
     if (config.threads > kMaxThreads)
       throw BadValue{fmt::format("--threads: {} is too large (at most {})", threads, kMaxThreads)};
     if (config.inputs.empty()) config.inputs.push_back("-");
+    check_spool_options(args, config);
     if (config.follow && config.inputs == std::vector<std::string>{"-"})
       result.warnings.push_back("--follow: stdin is read to its end as always; --follow follows files");
     if (!config.checkpoint.empty() && std::find(config.inputs.begin(), config.inputs.end(), "-") != config.inputs.end())

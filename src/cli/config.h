@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "batch/body_format.h"
+#include "batch/route.h"
 #include "deliver/retry_policy.h"
 #include "deliver/failure_rules.h"
 #include "deliver/token_bucket.h"
@@ -29,6 +30,7 @@ struct Config {
   StatsFormat stats = StatsFormat::None;  ///< --stats[=json]: summary on stderr at the end
   bool progress = false;               ///< --progress: figures on stderr as the run goes
   std::string metrics_file;            ///< --metrics-file: Prometheus text, rewritten every 5 s; empty = none
+  std::vector<std::pair<std::string, std::string>> metrics_labels;  ///< --metrics-label KEY=VALUE, in order
   bool quiet = false;                  ///< -q: no per-line warnings
 
   // Delivery (--exec or --post); the stdout sink when neither is given.
@@ -64,11 +66,20 @@ struct Config {
   // Resuming and following files.
   std::string checkpoint;              ///< --checkpoint FILE: where committed positions are kept; empty = none
   bool follow = false;                 ///< -F/--follow: keep reading files as they grow, across rotation
+  Duration rotate_wait = std::chrono::seconds(5);  ///< --rotate-wait: a renamed or deleted followed file is left once quiet this long
 
   // Memory.
   uint64_t max_buffer = 64 << 20;      ///< --max-buffer: bytes read but not yet committed
   bool drop_when_full = false;         ///< --on-full drop (default: block)
 
+  // The disk spool (--spool DIR): stdin, pipes and FIFOs pass through it.
+  std::string spool;                   ///< --spool DIR; empty = none
+  uint64_t spool_max = uint64_t{1} << 30;  ///< --spool-max: bytes of segments on disk at most
+  Duration spool_sync = std::chrono::milliseconds(200);  ///< --spool-sync: fdatasync at least this often
+
+  // Routing by field.
+  RouteTemplates routes;               ///< --post, -H, --env, --wrap, --bulk-action as given, for the Router
+  uint64_t max_keys = kDefaultMaxKeys; ///< --max-keys: keys with an open batch at most
   /// Every rule on failed attempts, as the transports take them.
   FailureRules failure_rules() const { return {status_rules, bisect_on, reply_rules}; }
 
@@ -89,5 +100,12 @@ inline constexpr uint32_t kDefaultAutoMax = 32;
 inline constexpr uint64_t kMaxRate = 1000000;
 /// The largest --max-bytes: a batch is held in memory whole.
 inline constexpr uint64_t kMaxMaxBytes = uint64_t{1} << 30;
+
+/// A spool segment holds about an eighth of --spool-max (so that a full
+/// spool frees room in steps of an eighth), between 1 MiB and 64 MiB.
+inline uint64_t spool_segment_bytes(uint64_t spool_max) {
+  uint64_t s = spool_max / 8;
+  return s < (1 << 20) ? (1 << 20) : s > (64 << 20) ? (64 << 20) : s;
+}
 
 }  // namespace batchpipe

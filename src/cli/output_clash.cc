@@ -1,8 +1,11 @@
 #include "cli/output_clash.h"
 
+#include <dirent.h>
 #include <unistd.h>
 
 #include <fmt/format.h>
+
+#include "spool/segment_plan.h"
 
 namespace batchpipe {
 
@@ -37,6 +40,18 @@ std::string check_output_files(const Config& config) {
     output(fmt::format("the checkpoint's lock {}", lock), lock);
   }
   if (!config.metrics_file.empty()) output("--metrics-file " + config.metrics_file, config.metrics_file);
+  if (!config.spool.empty()) {
+    // The spool's state file, and its segments as they are now (a segment
+    // to come is named after a stream position no other file has).
+    output(fmt::format("the --spool state file {}/state", config.spool), config.spool + "/state");
+    if (DIR* d = ::opendir(config.spool.c_str())) {
+      while (dirent* e = ::readdir(d))
+        if (parse_segment_name(e->d_name))
+          output(fmt::format("the --spool segment {}/{}", config.spool, e->d_name),
+                 fmt::format("{}/{}", config.spool, e->d_name));
+      ::closedir(d);
+    }
+  }
   if (outputs.empty()) return "";
   std::vector<NamedFile> inputs;
   for (const std::string& input : config.inputs)

@@ -1,5 +1,5 @@
 // The files batchpipe writes (--dead-letter, --checkpoint and its lock,
-// --metrics-file) must be none of its inputs and none of each other: the
+// --metrics-file, the --spool state file and segments) must be none of its inputs and none of each other: the
 // metrics file renamed over an input replaces it before it is read, a
 // checkpoint renamed over the dead-letter file destroys the dead letters
 // and records them as done. Checked once, at start-up, before anything is

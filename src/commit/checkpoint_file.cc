@@ -6,6 +6,8 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <climits>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 
@@ -44,9 +46,38 @@ std::string directory_of(const std::string& path) {
   return dir.empty() ? "." : dir;
 }
 
+/// The checkpoint file itself: `path` with its symbolic links resolved (for
+/// a file not made yet, its directory's, and a dangling link's target), so
+/// that two names of one checkpoint take one lock and a save replaces the
+/// file, not a link to it. Links only as open_no_planted_link follows them.
+std::string file_itself(const std::string& path, int depth = 0) {
+  char buf[PATH_MAX];
+  if (::realpath(path.c_str(), buf)) return buf;
+  struct stat st {};
+  if (depth < 8 && ::lstat(path.c_str(), &st) == 0 && S_ISLNK(st.st_mode)) {
+    ssize_t n = ::readlink(path.c_str(), buf, sizeof buf - 1);
+    if (n > 0) {
+      std::string target(buf, static_cast<size_t>(n));
+      if (target[0] != '/') target = directory_of(path) + "/" + target;
+      return file_itself(target, depth + 1);
+    }
+  }
+  std::filesystem::path p(path);
+  if (::realpath(directory_of(path).c_str(), buf)) return (std::filesystem::path(buf) / p.filename()).string();
+  return path;
+}
+
 }  // namespace
 
-std::optional<CheckpointFile> CheckpointFile::open(const std::string& path, std::string& error) {
+std::optional<CheckpointFile> CheckpointFile::open(const std::string& given, std::string& error) {
+  // A link planted in a directory others can write is refused before it is resolved.
+  UniqueFd probe(open_no_planted_link(given, O_RDONLY | O_CLOEXEC | O_NONBLOCK));
+  if (!probe && errno == ELOOP) {
+    error = fmt::format("--checkpoint: cannot read {}: {}", given, link_aware_error(errno));
+    return std::nullopt;
+  }
+  probe.reset();
+  const std::string path = file_itself(given);
   // The lock and the checkpoint are opened alike: no link planted in a
   // directory others can write is followed, and neither may be another user's
   // (whoever holds the lock stops every run; whoever writes the checkpoint
@@ -64,7 +95,7 @@ std::optional<CheckpointFile> CheckpointFile::open(const std::string& path, std:
   if (::flock(lock.get(), LOCK_EX | LOCK_NB) != 0) {
     error = errno == EWOULDBLOCK
                 ? fmt::format("--checkpoint: {} is in use by another batchpipe (two runs cannot share a checkpoint)",
-                              path)
+                              given == path ? given : fmt::format("{} ({})", given, path))
                 : fmt::format("--checkpoint: cannot lock {}: {}", lock_path, std::strerror(errno));
     return std::nullopt;
   }

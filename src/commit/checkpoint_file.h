@@ -3,7 +3,9 @@
 // directory), so that after a crash it holds either the old or the new
 // positions, whole. The lock is flock() on FILE.lock beside it (the file
 // itself is replaced at every write, so it cannot carry the lock); the lock
-// file stays, empty.
+// file stays, empty. FILE's symbolic links are resolved first, so the lock
+// follows the file, not the name it was given by, and a save replaces the
+// file a link leads to, never the link.
 #pragma once
 
 #include <optional>

@@ -29,6 +29,11 @@ void CheckpointLedger::committed(const Batch& batch, bool settled) {
     marks_.clear();
     return;
   }
+  if (out_of_order_) {
+    outstanding_.erase(batch.first_seq);
+    advance(batcher_held_);
+    return;
+  }
   committed_ += batch.records;
   // The batch's last record is record number committed_: marks before it
   // (a file that began before it) apply first, then the record, then the
@@ -43,6 +48,16 @@ void CheckpointLedger::committed(const Batch& batch, bool settled) {
       changed_ = true;
     }
   }
+  drain(true);
+}
+
+void CheckpointLedger::advance(uint64_t batcher_held) {
+  if (frozen_ || !out_of_order_) return;
+  batcher_held_ = batcher_held;
+  // Every record numbered below this is committed: the marks up to it
+  // (block ends, files that begin) hold positions that lose nothing.
+  uint64_t low = outstanding_.empty() ? batcher_held : std::min(batcher_held, *outstanding_.begin());
+  if (low > committed_) committed_ = low;
   drain(true);
 }
 

@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <deque>
+#include <set>
 #include <utility>
 #include <vector>
 
@@ -33,6 +34,22 @@ class CheckpointLedger {
   /// dead-lettered; false: left for a later run (lost, or interrupted),
   /// after which nothing moves any more in this run.
   void committed(const Batch& batch, bool settled);
+
+  /// Routing by field: batches of different keys close, and commit, out of
+  /// input order. The ledger then moves positions only past records with
+  /// no batch left open or uncommitted: the loop says when a batch goes to
+  /// the sink (handed()) and, through advance(), the input-order number of
+  /// the first record the batcher still holds. Positions then move at the
+  /// ends of read blocks (and at the end of the input), not per batch.
+  void set_out_of_order() { out_of_order_ = true; }
+  /// Out of order: `batch` went to the sink and is not committed yet.
+  void handed(const Batch& batch) {
+    if (out_of_order_ && !frozen_) outstanding_.insert(batch.first_seq);
+  }
+  /// Out of order: records numbered below `batcher_held` have left the
+  /// batcher; with the batches handed and not yet committed, that says how
+  /// far positions may move.
+  void advance(uint64_t batcher_held);
 
   /// True if `input` has a position to record.
   bool known(uint32_t input) const { return known_[input]; }
@@ -61,6 +78,9 @@ class CheckpointLedger {
   uint64_t committed_ = 0;
   bool frozen_ = false;
   bool changed_ = false;
+  bool out_of_order_ = false;
+  std::set<uint64_t> outstanding_;  ///< out of order: first_seq of each batch handed and not committed
+  uint64_t batcher_held_ = 0;       ///< out of order: the last advance()
 };
 
 }  // namespace batchpipe

@@ -54,7 +54,9 @@ bool Checkpointer::save(TimePoint now) {
   std::string error;
   next_write_ = now + kCheckpointEvery;
   if (!file_.save(entries, error)) {
-    if (!failing_) diag::error(error + "; positions will be written again at the next commit");
+    if (!failing_)
+      diag::error(error + "; trying again every " + format_duration(kCheckpointEvery) +
+                  "; meanwhile what is delivered stays charged to --max-buffer, and reading waits when it is full");
     failing_ = true;
     return false;
   }

@@ -27,12 +27,15 @@ void Committer::commit(Batch&& batch, BatchResult& result, RunState state) {
   // dead-lettered, the batch (its delivered parts included) goes again.
   if ((!result.delivered || result.cut_short) && options_.resumable && state.shutting_down) {
     left_ += batch.records;
+    metrics_.left_records.add(batch.records);
     const std::string& why =
         !result.reason.empty() || result.failed.empty() ? result.reason : result.failed.front().reason;
-    if (left_ == batch.records)
+    if (!said_left_) {
+      said_left_ = true;
       diag::warning(fmt::format("{}: {}; left for the next run (--checkpoint){}, with every batch after it",
                                 describe_batch(batch), why,
                                 result.delivered ? ", the parts already delivered too" : ""));
+    }
     spend_(std::move(batch), false);
     return;
   }
@@ -64,19 +67,23 @@ bool Committer::give_up_batch(const Batch& batch, const BatchResult& result, Run
   if (saved) {
     dead_lettered_ += batch.records;
     metrics_.dead_lettered.add(batch.records);
+  } else if (resumes(batch)) {
+    left_ += batch.records;  // the checkpoint stays before them: the next run reads them again
+    metrics_.left_records.add(batch.records);
   } else {
-    lost_ += batch.records;  // with --checkpoint, a later run tries these records again
+    lost_ += batch.records;
   }
   // After the stop was said, batches never tried are summed up, not named one by one.
   if (said_stop_ && result.attempts == 0 && error.empty()) {
     ++untried_batches_;
     untried_records_ += batch.records;
+    untried_lost_ = untried_lost_ || !resumes(batch);
   } else if (saved) {
     diag::error(fmt::format("{}: {}; written to {}", describe_batch(batch), result.reason, dead_letter_->path()));
   } else {
     if (!error.empty()) diag::error(error);
-    diag::error(fmt::format("{}: {}; {} record{} lost ({})", describe_batch(batch), result.reason, batch.records,
-                            batch.records == 1 ? "" : "s", line_range(batch)));
+    diag::error(fmt::format("{}: {}; {} record{} {}", describe_batch(batch), result.reason, batch.records,
+                            batch.records == 1 ? "" : "s", not_saved(batch)));
   }
   if (result.stops_run && !said_stop_) {
     said_stop_ = true;
@@ -96,7 +103,9 @@ void Committer::say_untried(bool last, bool idle) {
   said_untried_ = untried_batches_;
   diag::error(fmt::format("{} more batch{} ({} record{}) not tried after the stop{}", untried_batches_,
                           untried_batches_ == 1 ? "" : "es", untried_records_, untried_records_ == 1 ? "" : "s",
-                          dead_letter_ ? fmt::format("; written to {}", dead_letter_->path()) : "; lost"));
+                          dead_letter_    ? fmt::format("; written to {}", dead_letter_->path())
+                          : untried_lost_ ? "; lost"
+                                          : "; left for the next run (--checkpoint)"));
 }
 
 bool Committer::give_up_records(const Batch& batch, const std::vector<RecordFailure>& failed) {
@@ -110,6 +119,10 @@ bool Committer::give_up_records(const Batch& batch, const std::vector<RecordFail
   if (saved) {
     dead_lettered_ += failed.size();
     metrics_.dead_lettered.add(failed.size());
+  } else if (resumes(batch)) {
+    left_ += failed.size();  // the whole batch, in fact: the checkpoint stays before it
+    metrics_.left_records.add(failed.size());
+    if (!error.empty()) diag::error(error);
   } else {
     lost_ += failed.size();
     if (!error.empty()) diag::error(error);
@@ -126,8 +139,11 @@ bool Committer::give_up_records(const Batch& batch, const std::vector<RecordFail
   }
   diag::error(fmt::format("{}: {} record{} not delivered{}", describe_batch(batch), failed.size(),
                           failed.size() == 1 ? "" : "s",
-                          saved ? fmt::format("; written to {}", dead_letter_->path())
-                                : fmt::format("; lost ({})", line_range(batch))));
+                          saved             ? fmt::format("; written to {}", dead_letter_->path())
+                          : resumes(batch) ? fmt::format("; left for the next run, with the rest of the batch "
+                                                          "(--checkpoint; {})",
+                                                          line_range(batch))
+                                            : fmt::format("; lost ({})", line_range(batch))));
   return saved;
 }
 
@@ -147,6 +163,18 @@ void Committer::print_answers(const Batch& batch, const BatchResult& result) {
     out.append(options_.answers_with_input ? "}\n" : "\n");
   }
   out_.write(out);
+}
+
+bool Committer::resumes(const Batch& batch) const {
+  if (!options_.resumable || options_.inputs.empty()) return false;
+  for (uint32_t i = batch.first.input; i <= batch.last.input; ++i)
+    if (i >= options_.inputs.size() || options_.inputs[i] == "-") return false;
+  return true;
+}
+
+std::string Committer::not_saved(const Batch& batch) const {
+  return resumes(batch) ? fmt::format("left for the next run (--checkpoint; {})", line_range(batch))
+                        : fmt::format("lost ({})", line_range(batch));
 }
 
 std::string Committer::line_range(const Batch& batch) const {

@@ -28,7 +28,9 @@ struct CommitOptions {
   bool answers_with_input = false;  ///< --map-with-input: {"in":record,"out":answer}
   /// --checkpoint: a batch not delivered once the run is shutting down (a
   /// signal) is left for the next run to read again: not dead-lettered,
-  /// not counted as lost.
+  /// not counted as lost. A batch given up without a dead-letter file is
+  /// "left for the next run", not "lost", when it came from named inputs
+  /// (not stdin): the next run reads it again.
   bool resumable = false;
 };
 
@@ -61,8 +63,8 @@ class Committer {
 
   /// Batches not delivered, or with records that were not (the exit status).
   uint64_t failed_batches() const { return failed_batches_; }
-  /// Records dead-lettered, lost or never tried.
-  uint64_t undelivered_records() const { return dead_lettered_ + lost_; }
+  /// Records dead-lettered, lost, left for the next run or never tried.
+  uint64_t undelivered_records() const { return dead_lettered_ + lost_ + left_; }
 
  private:
   /// Records that failed alone in a delivered batch: dead-lettered, each
@@ -73,6 +75,12 @@ class Committer {
   /// --map: a line for each record that has an answer, in order.
   void print_answers(const Batch& batch, const BatchResult& result);
   std::string line_range(const Batch& batch) const;
+  /// With --checkpoint, whether the next run reads `batch` again (it came
+  /// from named inputs, not stdin).
+  bool resumes(const Batch& batch) const;
+  /// What became of records not delivered and not saved: "left for the
+  /// next run (--checkpoint; input lines 3-4)" or "lost (input lines 3-4)".
+  std::string not_saved(const Batch& batch) const;
 
   CommitOptions options_;
   std::optional<DeadLetter> dead_letter_;
@@ -85,8 +93,10 @@ class Committer {
   uint64_t lost_ = 0;
   uint64_t left_ = 0;             ///< records left for the next run (see CommitOptions::resumable)
   bool said_stop_ = false;
+  bool said_left_ = false;        ///< the first batch left at a signal was named
   uint64_t untried_batches_ = 0;  ///< given up untried after the stop was said, summed up by say_untried()
   uint64_t untried_records_ = 0;
+  bool untried_lost_ = false;     ///< some of them are lost, not left for the next run
   uint64_t said_untried_ = 0;
   TimePoint next_untried_note_{};
 };

@@ -17,7 +17,8 @@ struct Part {
   std::vector<uint32_t> indices;  ///< empty: the whole batch
   std::string id;
   uint32_t tries = 0;
-  Batch body;                     ///< the records re-encoded, when indices is not empty
+  Batch body;                     ///< the records re-encoded, when indices is not empty; made
+                                  ///< when the part comes to the front: one part's copy at a time
   bool resend = false;            ///< records a reply asked to send again (_bulk 429/5xx items)
 };
 
@@ -43,11 +44,7 @@ std::string describe_part(const Batch& batch, const Part& part) {
   return fmt::format("{}, {} of its records", out, in.size());
 }
 
-Part make_part(const Batch& batch, std::vector<uint32_t> indices, std::string id) {
-  Part p{std::move(indices), std::move(id), 0, {}};
-  p.body = part_of(batch, p.indices);
-  return p;
-}
+Part make_part(std::vector<uint32_t> indices, std::string id) { return Part{std::move(indices), std::move(id), 0, {}}; }
 
 /// Whether a refusal means "send fewer records": 413 always, and what the
 /// user's rules mark so (--bisect-on, --bisect-reply; see failure_rules.h).
@@ -154,6 +151,10 @@ BatchResult attempt_batch(const Batch& batch, const std::string& id, Transport& 
   TimePoint first_try = env.now();
   while (!todo.empty()) {
     Part& part = todo.front();
+    if (!part.indices.empty() && part.body.records == 0) {
+      part.body = part_of(batch, part.indices);
+      env.holding(part.body.memory());
+    }
     Sending sending{batch, &part};
     ++info.attempt;
     ++part.tries;
@@ -207,14 +208,14 @@ BatchResult attempt_batch(const Batch& batch, const std::string& id, Transport& 
       metrics.split_requests.add();
       todo.pop_front();
       std::string first_id = next_id(), second_id = next_id();  // the first half is ".n", the second ".n+1"
-      todo.push_front(make_part(batch, std::move(second), std::move(second_id)));
-      todo.push_front(make_part(batch, std::move(first), std::move(first_id)));
+      todo.push_front(make_part(std::move(second), std::move(second_id)));
+      todo.push_front(make_part(std::move(first), std::move(first_id)));
       continue;
     }
     RetryDecision next = decide_retry(options.retry, part.tries, result, env.now() - first_try, rng);
     if (!again.empty()) {  // a part goes next: only those records, under an id of its own
       uint32_t tries = part.tries;
-      part = make_part(batch, std::move(again), next_id());
+      part = make_part(std::move(again), next_id());
       part.tries = tries;  // the same retry budget
       part.resend = true;
     }

@@ -29,6 +29,9 @@ class AttemptEnv {
   virtual bool wait(Duration delay) = 0;
   /// Whether any batch of the run has been delivered (see fail_fast.h).
   virtual bool delivered_any() { return false; }
+  /// The memory the attempts hold beyond the batch, now: the body of the
+  /// part being sent after a split (one at a time), by pages; 0 at the end.
+  virtual void holding(uint64_t bytes) { (void)bytes; }
 };
 
 struct AttemptOptions {

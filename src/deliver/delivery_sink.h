@@ -41,6 +41,9 @@ struct DeliveryOptions {
   /// signal) is left for the next run to read again: not dead-lettered,
   /// not counted as lost.
   bool resumable = false;
+  /// --spool: a batch's id (Idempotency-Key, {batch_id}) names where its
+  /// records lie in the spool, the same in every run (see record_id.h).
+  bool positional_ids = false;
 };
 
 class DeliverySink : public Sink {
@@ -56,13 +59,16 @@ class DeliverySink : public Sink {
   bool broken() const override;
   ExitStatus status() const override;
   uint64_t undelivered_records() const override { return lost_ + committer_.undelivered_records(); }
-  bool accepting() const override;
   bool idle() const override;
   int event_fd() const override { return event_fd_; }
   void shutdown(bool immediately) override;
   bool reader_gone() const override { return out_.reader_gone(); }
-  /// --map answers, the workers' transports' own buffers (compressed bodies,
-  /// replies) and room for those of the batches waiting for a worker.
+  /// --map answers, what each worker that has taken a batch holds (its
+  /// thread, its connection: a fixed amount), the workers' transports' own
+  /// buffers (compressed bodies, replies), the part of a split batch each
+  /// worker is sending, and room
+  /// for the transports' buffers of the next batches the workers take (one
+  /// each: a transport holds the buffers of one batch at a time).
   uint64_t held_bytes() const override;
 
  private:
@@ -74,6 +80,14 @@ class DeliverySink : public Sink {
   class Env;
 
   void work(Worker& worker);
+  /// Whether a worker may start the next waiting batch now. With
+  /// --checkpoint, once the run shuts down, batches go one at a time, each
+  /// after every earlier one has ended: a later batch is never delivered
+  /// past one left for the next run (the checkpoint could not cover it).
+  bool may_start() const;
+  /// With --checkpoint, in the shutdown: `number` is left for the next run,
+  /// so no later batch is attempted. Under mutex_.
+  void leave_from(uint64_t number);
   /// What the engine's state means for the commit of a batch.
   RunState run_state() const;
 
@@ -81,14 +95,15 @@ class DeliverySink : public Sink {
   Metrics& metrics_;
   std::string run_id_;
   std::atomic<uint64_t> answer_bytes_{0};  ///< --map answers finished but not committed
-  std::atomic<uint64_t> waiting_holds_{0};  ///< what the waiting batches would add to the transports (would_hold)
+  std::atomic<uint64_t> started_workers_{0};  ///< workers that have taken a batch: they keep what they hold
   int event_fd_ = -1;
   std::vector<std::unique_ptr<Worker>> workers_;
 
   // Shared with the workers, under mutex_.
   mutable std::mutex mutex_;
   std::condition_variable wake_;
-  std::deque<Batch> waiting_;     ///< closed batches no worker has taken yet, in order
+  std::deque<Batch> waiting_;     ///< closed batches no worker has taken yet, in order; as many
+                                  ///< as the byte budget lets the loop read ahead
   std::vector<Report> finished_;  ///< reports not yet taken by the commit step
   size_t running_ = 0;            ///< batches a worker is on
   bool closing_ = false;
@@ -97,6 +112,9 @@ class DeliverySink : public Sink {
   bool stopped_ = false;          ///< --on-error stop has fired, or a failure every batch shares (fail_fast.h)
   std::atomic<bool> delivered_any_{false};  ///< some batch got through: a name that resolved once is no typo
   TimePoint grace_end_{};
+  /// With --checkpoint, in the shutdown: the first batch left for the next
+  /// run; the batches after it are not attempted (see may_start()).
+  uint64_t left_from_ = UINT64_MAX;
 
   // The loop thread's own.
   Sequencer<Report> sequencer_;

@@ -1,7 +1,5 @@
 #include "input/file_identity.h"
 
-#include <dirent.h>
-#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -48,33 +46,6 @@ FileIdentity identify(int fd, uint64_t bytes) {
   id.fingerprint = *fp;
   id.fingerprint_bytes = len;
   return id;
-}
-
-int open_moved(const std::string& path, const FileIdentity& identity, std::string& found) {
-  if (!identity.regular) return -1;
-  size_t slash = path.rfind('/');
-  std::string dir = slash == std::string::npos ? std::string(".") : slash == 0 ? std::string("/") : path.substr(0, slash);
-  DIR* d = ::opendir(dir.c_str());
-  if (!d) return -1;
-  int fd = -1;
-  while (const dirent* e = ::readdir(d)) {
-    if (e->d_ino != identity.inode) continue;  // d_ino is st_ino outside mount points
-    struct stat st {};
-    if (::fstatat(::dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(st.st_mode) ||
-        static_cast<uint64_t>(st.st_dev) != identity.device || static_cast<uint64_t>(st.st_ino) != identity.inode)
-      continue;
-    fd = ::openat(::dirfd(d), e->d_name, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-    // The inode alone is not enough: a freed inode is soon another file's.
-    if (fd >= 0 && fingerprint_prefix(fd, identity.fingerprint_bytes) != identity.fingerprint) {
-      ::close(fd);
-      fd = -1;
-      continue;
-    }
-    if (fd >= 0) found = dir + "/" + e->d_name;
-    break;
-  }
-  ::closedir(d);
-  return fd;
 }
 
 std::string fingerprint_text(uint64_t fingerprint) { return fmt::format("{:016x}", fingerprint); }

@@ -44,12 +44,6 @@ FileIdentity identify(int fd, uint64_t bytes = kFingerprintBytes);
 /// it holds fewer (it shrank) or cannot be read.
 std::optional<uint64_t> fingerprint_prefix(int fd, uint64_t bytes);
 
-/// The file in `path`'s directory that is `identity`'s device and inode,
-/// and still starts with the bytes of its fingerprint (where logrotate moved
-/// it: app.log.1), opened for reading; -1 if none is.
-/// The name found goes to `found`.
-int open_moved(const std::string& path, const FileIdentity& identity, std::string& found);
-
 /// Sixteen hex digits ("1a2b3c4d5e6f7081"), as the checkpoint file writes it.
 std::string fingerprint_text(uint64_t fingerprint);
 

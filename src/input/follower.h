@@ -7,24 +7,29 @@
 // the name) or truncated (shorter than where reading got).
 //
 // The reader keeps each file's reading state and decides what to do with the
-// news (finish a rotated file, then open the name again; read a truncated one
-// from its start). Later rules fit here without touching the reader's
-// framing: a rotation wait (keep a renamed file open until it has been quiet
-// for a while and the new one was written) is a decision on look()'s answer
-// and a time; globs are directories watched for new names.
+// news: keep reading a rotated file until rotate_wait.h says to leave it,
+// then open the name again; read a truncated one's rest from its copy
+// (rotated_siblings.h), then from its start.
 #pragma once
 
 #include <cstdint>
 #include <string>
 #include <vector>
 
+#include "input/file_identity.h"
+
 namespace batchpipe {
 
 /// What happened to a followed regular file since it was opened.
 struct FileNews {
-  enum Kind { None, Rotated, Truncated, Unknown } kind = None;  ///< Unknown: its descriptor could not be looked at
-  uint64_t size = 0;     ///< Truncated: its size now
-  uint64_t read_to = 0;  ///< Truncated: where reading had got
+  /// Rotated: the name leads to another file. Truncated: shorter than where
+  /// reading got, or its first bytes changed. Unknown: its descriptor could
+  /// not be looked at.
+  enum Kind { None, Rotated, Truncated, Unknown } kind = None;
+  uint64_t size = 0;          ///< its size now
+  uint64_t read_to = 0;       ///< where reading had got
+  bool deleted = false;       ///< no name leads to it any more (link count 0)
+  bool name_written = false;  ///< the file the name leads to (another one, or this one) holds bytes
 };
 
 class Follower {
@@ -40,14 +45,16 @@ class Follower {
   void watch(const std::string& path);
 
   /// Waits for news of a watched file, for one of `fds` (pipes still read)
-  /// to become readable, or for the poll period to pass; false if the stop
-  /// latch was raised. Either way every followed file is worth one read.
-  bool wait(const std::vector<int>& fds);
+  /// to become readable, or for the poll period to pass (or `timeout_ms`,
+  /// if sooner and not negative); false if the stop latch was raised.
+  /// Either way every followed file is worth one read.
+  bool wait(const std::vector<int>& fds, int timeout_ms = -1);
 
   /// Compares the file open as `fd` with what `path` names now. Truncation
-  /// is judged by the descriptor's offset, so only for a file read as it is
-  /// stored (`by_offset`: not decompressed).
-  static FileNews look(const std::string& path, int fd, bool by_offset);
+  /// is judged by the descriptor's offset and by `print` (its first bytes as
+  /// they were), so only for a file read as it is stored (`by_offset`: not
+  /// decompressed).
+  static FileNews look(const std::string& path, int fd, bool by_offset, const FileIdentity* print = nullptr);
 
   /// How often files are looked at when inotify says nothing.
   static constexpr int kPollMs = 1000;

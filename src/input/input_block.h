@@ -28,6 +28,7 @@ struct OversizedLine {
 struct InputNote {
   bool error = true;  ///< an error, else a warning (-q hides it)
   std::string text;
+  bool loud = false;  ///< a warning said even with -q (a resume that skips or repeats lines)
 };
 
 /// A run of whole lines from one input. Spans point into `buffer`, so a

@@ -18,11 +18,15 @@
 #include "base/exit_status.h"
 #include "input/input_block.h"
 #include "input/resume.h"
+#include "input/rotate_wait.h"
 #include "json/line_validator.h"
 
 namespace batchpipe {
 
 class Follower;
+class ReadRoom;
+struct FileNews;
+struct FoundFile;
 
 struct ReaderOptions {
   std::vector<std::string> inputs;  ///< "-" is stdin
@@ -39,6 +43,9 @@ struct ReaderOptions {
   /// reading may start again. Used only if the file is still the same (see
   /// decide_resume); otherwise the input is read from its start, with a warning.
   std::vector<std::optional<ResumePoint>> resume;
+  /// --rotate-wait (--follow): how long a renamed or deleted file must be
+  /// quiet before it is left (see rotate_wait.h).
+  Duration rotate_wait = kDefaultRotateWait;
 };
 
 /// Lines framed per block at most, so that blocks of tiny records stay small.
@@ -48,7 +55,10 @@ class InputReader {
  public:
   /// Reading stops soon after `stop_fd` becomes readable: whole lines already
   /// read are still handed out; a partial line is dropped (see unfinished()).
-  InputReader(ReaderOptions options, int stop_fd);
+  /// `room`, if given, is asked before a block grows for a long line and
+  /// told what the reader holds outside the blocks it hands out (see
+  /// read_room.h); its stop() must come with the stop latch.
+  InputReader(ReaderOptions options, int stop_fd, ReadRoom* room = nullptr);
   ~InputReader();
   InputReader(const InputReader&) = delete;
   InputReader& operator=(const InputReader&) = delete;
@@ -70,9 +80,6 @@ class InputReader {
   enum class Fill { Lines, CaughtUp, EndOfFile, Stopped, Error };
 
   bool open_next();
-  /// A regular file was just opened: identifies it and moves to where its
-  /// checkpoint says reading starts again.
-  void start_file(uint32_t input);
 
   void close_current();
   /// Reads into the block (through the current input's framer) until whole
@@ -85,14 +92,34 @@ class InputReader {
   static constexpr ssize_t kReadAgain = -1, kReadError = -2;
   /// Keeps a message for the block being filled (see InputNote).
   void note(bool error, std::string text, ExitStatus status = ExitStatus::Success);
+  /// A warning said even with -q: a resume that skips or repeats lines.
+  void note_loud(std::string text);
 
   /// One input's reading state (see input_reader.cc).
   struct Cursor;
 
-  /// At the first open of `c`: if the checkpoint's file for it now has
-  /// another name in the same directory (rotated while no run read it),
-  /// reads that first. True if `c` now reads it.
-  bool open_moved_away(Cursor& c);
+  /// At the first open of `c` (its name's file open, or missing): where the
+  /// checkpoint's position `saved` is now, and what to read first (the file
+  /// itself, renamed by a rotation, or its copy beside it after a
+  /// copytruncate); says why when it cannot resume, once even with -q.
+  /// True if `c` has something to read.
+  bool resume(Cursor& c, const ResumePoint& saved);
+  /// Reads the copy `copy` of the file `identity` from `offset` on, then
+  /// whatever comes after it (`c`'s queued file, then the name).
+  void read_copy(Cursor& c, FoundFile& copy, const FileIdentity& identity, uint64_t offset, uint64_t line);
+  /// Moves `c` to `offset` (`line` lines before it) of the file it reads.
+  void seek(Cursor& c, uint64_t offset, uint64_t line);
+  /// `c` is at the end of a file that is not its name's (any more): reads
+  /// what is queued, else opens the name from its start.
+  void after_old_file(Cursor& c);
+  /// --follow: `c`'s file is kept after a rotation: the file its name leads
+  /// to now is held (queued) unless it already is, so that a file rotated
+  /// again within the wait is read too.
+  void hold_name(Cursor& c);
+  /// --follow: `c`'s file was found shorter than where reading got, or
+  /// rewritten: reads the rest from its copy, if there is one, then it again
+  /// from its start.
+  void truncated(Cursor& c, const FileNews& news);
   /// Opens `c`'s file by name: false if it cannot be (said, unless only
   /// missing while followed).
   bool open_cursor(Cursor& c);
@@ -108,10 +135,12 @@ class InputReader {
 
   ReaderOptions options_;
   int stop_fd_;
+  ReadRoom* room_;
   size_t next_input_ = 0;
   std::vector<Cursor> cursors_;
   Cursor* cur_ = nullptr;
   size_t turn_ = 0;           ///< --follow: where pick() looks first, so files take turns
+  std::optional<TimePoint> look_again_;  ///< --follow: when an old file may be left without news
   std::unique_ptr<Follower> follower_;  ///< --follow, once every file is opened and watched
   bool done_ = false;
   std::string unfinished_;

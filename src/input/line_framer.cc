@@ -4,6 +4,8 @@
 #include <cstring>
 #include <string_view>
 
+#include "base/memory.h"
+
 namespace batchpipe {
 namespace {
 
@@ -31,9 +33,21 @@ void LineFramer::begin(InputBlock& block, size_t block_size) {
   size_t want = std::max(block_size, carry_.size()) + kValidatorPadding;
   if (block.buffer.size() < want || block.buffer.size() > 4 * want)
     block.buffer = ByteBuffer(want);  // also gives back what a giant line took
-  std::memcpy(block.buffer.data(), carry_.data(), carry_.size());
   used_ = carry_.size();
-  carry_.clear();
+  if (carry_.capacity() >= kMappedBytes) {
+    // A long partial line is moved a piece at a time, each piece's pages
+    // given back as it goes, and its buffer freed: never held twice.
+    constexpr size_t kPiece = 1 << 20;
+    for (size_t at = 0; at < used_; at += kPiece) {
+      size_t n = std::min(kPiece, used_ - at);
+      std::memcpy(block.buffer.data() + at, carry_.data() + at, n);
+      release_pages(carry_.data() + at, n);
+    }
+    std::string().swap(carry_);
+  } else {
+    std::memcpy(block.buffer.data(), carry_.data(), used_);
+    carry_.clear();
+  }
   // Whole lines carried over (a block frames a bounded number) are framed
   // before anything more is read, so the carry cannot grow.
   have_line_ = std::memchr(block.buffer.data(), '\n', used_) != nullptr;
@@ -72,6 +86,12 @@ void LineFramer::start_discarding(InputBlock& block, uint64_t size, uint64_t bla
   block.input_bytes += used_;
   dropped_all(block);
   used_ = 0;
+}
+
+size_t LineFramer::growth(const InputBlock& block) const {
+  size_t cap = block.buffer.size() - kValidatorPadding;
+  if (used_ < cap || have_line_ || cap >= max_record_ + kFramerSlack) return 0;
+  return std::min<uint64_t>(cap * 2, max_record_ + kFramerSlack) - cap;
 }
 
 std::span<char> LineFramer::space(InputBlock& block) {
@@ -190,6 +210,9 @@ size_t LineFramer::finish(InputBlock& block, bool whole) {
 
 void LineFramer::close_block(InputBlock& block, size_t end) {
   carry_.assign(block.buffer.data() + end, used_ - end);
+  // Nothing reads the block past its framed lines (and their padding):
+  // a long partial line's pages there go back at once.
+  if (carry_.size() >= kMappedBytes) release_pages(block.buffer.data() + end + kValidatorPadding, used_ - end);
   block.framed = static_cast<uint32_t>(end);
   block.end_line = line_;
   consumed_ += block.input_bytes;

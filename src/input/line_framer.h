@@ -60,6 +60,14 @@ class LineFramer {
   /// from here on. Empty only when the buffer is full and holds a newline.
   std::span<char> space(InputBlock& block);
 
+  /// How many bytes space() may add to the buffer now, before it has room
+  /// (a line that fills the buffer and may still fit the record limit);
+  /// 0 when it will not grow it. Lets the reader ask the budget first.
+  size_t growth(const InputBlock& block) const;
+
+  /// The memory the carried partial line holds, by capacity.
+  size_t carried() const { return carry_.capacity(); }
+
   /// `n` (> 0) bytes were put at the start of space().
   void fed(InputBlock& block, size_t n);
 

@@ -46,6 +46,10 @@ std::span<const CounterField> counter_fields() {
        &Metrics::split_requests, true},
       {"batchpipe_records_dead_lettered_total", "Records written to the --dead-letter file.", &Metrics::dead_lettered,
        true},
+      {"batchpipe_records_left_total",
+       "Records not delivered that the next run with the same --checkpoint reads again (given up without "
+       "--dead-letter, or not delivered by a signal's grace).",
+       &Metrics::left_records, true},
   };
   return fields;
 }

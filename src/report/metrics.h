@@ -81,6 +81,7 @@ struct Metrics {
   Counter failed_batches;      ///< batches given up
   Counter failed_records;      ///< records in them
   Counter dead_lettered;       ///< records written to the dead-letter file
+  Counter left_records;        ///< --checkpoint: records not delivered that the next run reads again
   Counter rejected_records;    ///< records that failed alone in a delivered batch (_bulk items, --map)
   Counter already_stored;      ///< records the receiver had already (_bulk create: 409)
   Counter resent_records;      ///< records sent again alone (_bulk 429/5xx items)
@@ -93,6 +94,8 @@ struct Metrics {
   // Now.
   Gauge buffered_bytes;        ///< read but not committed (the --max-buffer budget's fill)
   Gauge buffered_records;
+  Gauge open_keys;             ///< keys with an open batch (routing by field; else 0 or 1)
+  Gauge open_keys_peak;        ///< the most at once so far
   Gauge buffer_limit;          ///< --max-buffer, for the fill ratio
   Gauge in_flight;             ///< batches being attempted or waiting to retry
   Gauge retrying;              ///< of those, waiting for a retry

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 
 #include "report/metrics.h"
 
@@ -13,7 +14,8 @@ namespace batchpipe {
 /// last write at exit. The delivery families (attempts, retries, delivered,
 /// failed, dead-lettered, in flight, the attempt histogram) only appear when
 /// m.delivery is set: with the stdout sink they would read 0 while
-/// everything is in fact written out.
-std::string prometheus_text(const Metrics& m, bool up);
+/// everything is in fact written out. `labels` (--metrics-label, as
+/// format_metrics_labels() writes them) go on every series, first.
+std::string prometheus_text(const Metrics& m, bool up, std::string_view labels = {});
 
 }  // namespace batchpipe

@@ -1,6 +1,7 @@
 #include "report/reporter.h"
 
 #include "base/diagnostics.h"
+#include "report/metrics_labels.h"
 #include "report/metrics_text.h"
 
 namespace batchpipe {
@@ -8,12 +9,13 @@ namespace batchpipe {
 Reporter::Reporter(const Config& config, const Metrics& metrics, bool stderr_terminal, TimePoint now)
     : metrics_(metrics), next_write_(now + kMetricsEvery) {
   if (!config.metrics_file.empty()) file_.emplace(config.metrics_file);
+  labels_ = format_metrics_labels(config.metrics_labels);
   if (config.progress) progress_.emplace(metrics, stderr_terminal, now);
 }
 
 std::string Reporter::start() {
   if (!file_) return "";
-  std::string error = file_->write(prometheus_text(metrics_, true));
+  std::string error = file_->write(prometheus_text(metrics_, true, labels_));
   return error.empty() ? "" : "--metrics-file: " + error;
 }
 
@@ -40,7 +42,7 @@ void Reporter::finish() {
 }
 
 void Reporter::write_metrics(bool up) {
-  std::string error = file_->write(prometheus_text(metrics_, up));
+  std::string error = file_->write(prometheus_text(metrics_, up, labels_));
   if (!error.empty() && !warned_) {
     warned_ = true;
     diag::warning("--metrics-file: " + error + "; going on (further write errors are not reported)");

@@ -41,6 +41,7 @@ class Reporter {
 
   const Metrics& metrics_;
   std::optional<MetricsFile> file_;
+  std::string labels_;  ///< --metrics-label, formatted for every series
   std::optional<Progress> progress_;
   TimePoint next_write_;
   bool warned_ = false;

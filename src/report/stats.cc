@@ -30,6 +30,10 @@ std::vector<std::string> format_stats(const Metrics& m, Duration elapsed) {
                             count(m.batches.get(), "batch", "batches"), format_bytes(m.output_bytes.get()), seconds,
                             format_count(seconds > 0 ? static_cast<uint64_t>(m.records.get() / seconds) : 0),
                             format_bytes(seconds > 0 ? static_cast<uint64_t>(m.input_bytes.get() / seconds) : 0)));
+  if (m.open_keys_peak.get() > 1)
+    out.push_back(fmt::format("stats: routed by field: {} open now, {} at most at once",
+                              count(static_cast<uint64_t>(m.open_keys.get()), "key", "keys"),
+                              format_count(static_cast<uint64_t>(m.open_keys_peak.get()))));
   if (m.delivery) {
     out.push_back(fmt::format("stats: delivered {} ({}, {}) in {} ({})",
                               count(m.delivered_batches.get(), "batch", "batches"),
@@ -46,8 +50,21 @@ std::vector<std::string> format_stats(const Metrics& m, Duration elapsed) {
                                 count(m.failed_records.get(), "record", "records"),
                                 format_count(m.dead_lettered.get())));
   }
-  if (m.undelivered.get())
-    out.push_back(fmt::format("stats: {} not delivered", count(m.undelivered.get(), "record", "records")));
+  if (m.undelivered.get()) {
+    std::string line = fmt::format("stats: {} not delivered", count(m.undelivered.get(), "record", "records"));
+    // --checkpoint: those the next run reads again are not lost, and are said so.
+    if (uint64_t left = m.left_records.get(); left == m.undelivered.get())
+      line += ": left for the next run (--checkpoint)";
+    else if (left)
+      line += fmt::format(", {} of them left for the next run (--checkpoint)", format_count(left));
+    out.push_back(line);
+  }
+  // Mid-run (SIGUSR2): what the --max-buffer budget holds now.
+  if (m.buffered_records.get() > 0)
+    out.push_back(fmt::format("stats: buffer {} of {} ({} read, not yet committed)",
+                              format_bytes(static_cast<uint64_t>(m.buffered_bytes.get())),
+                              format_bytes(static_cast<uint64_t>(m.buffer_limit.get())),
+                              count(static_cast<uint64_t>(m.buffered_records.get()), "record", "records")));
   return out;
 }
 
@@ -59,6 +76,10 @@ std::string stats_json(const Metrics& m, Duration elapsed) {
     key.remove_prefix(std::string_view("batchpipe_").size());
     fmt::format_to(std::back_inserter(out), "\"{}\":{},", key, (m.*c.field).get());
   }
+  fmt::format_to(std::back_inserter(out), "\"buffered_bytes\":{},\"buffered_records\":{},", m.buffered_bytes.get(),
+                 m.buffered_records.get());
+  fmt::format_to(std::back_inserter(out), "\"open_keys\":{},\"open_keys_peak\":{},", m.open_keys.get(),
+                 m.open_keys_peak.get());
   fmt::format_to(std::back_inserter(out), "\"seconds\":{:.3f}}}", std::chrono::duration<double>(elapsed).count());
   return out;
 }

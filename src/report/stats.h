@@ -16,7 +16,9 @@ enum class StatsFormat { None, Human, Json };
 std::vector<std::string> format_stats(const Metrics& m, Duration elapsed);
 
 /// The summary for scripts: one JSON object on one line, its keys the
-/// metrics file's counter names without "batchpipe_", plus "seconds".
+/// metrics file's counter names without "batchpipe_", plus the buffer's
+/// gauges ("buffered_bytes", "buffered_records": 0 at the end, the level
+/// now on SIGUSR2) and "seconds".
 std::string stats_json(const Metrics& m, Duration elapsed);
 
 /// Prints the summary on stderr in `format` (nothing for None).

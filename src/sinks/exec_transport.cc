@@ -15,6 +15,8 @@
 
 #include <fmt/format.h>
 
+#include "batch/field_template.h"
+#include "batch/route.h"
 #include "base/diagnostics.h"
 #include "sinks/orphan_reaper.h"
 #include "sinks/reply_quote.h"
@@ -36,6 +38,8 @@ std::vector<std::string> child_environment(const Batch& batch, const AttemptInfo
   env.push_back(fmt::format("BATCHPIPE_RECORDS={}", batch.records));
   env.push_back(fmt::format("BATCHPIPE_ATTEMPT={}", info.attempt));
   env.push_back(fmt::format("BATCHPIPE_BATCH_ID={}", info.batch_id));
+  if (batch.route)  // --env, rendered from the records' fields; batch fields filled in now
+    for (const std::string& e : batch.route->env) env.push_back(expand_marks(e, {info.batch_id, info.batch, info.attempt}));
   return env;
 }
 
@@ -205,6 +209,7 @@ AttemptResult ExecTransport::attempt(const Batch& batch, const AttemptInfo& info
 }
 
 AttemptResult ExecTransport::run(const Batch& batch, const AttemptInfo& info, AttemptControl& control) {
+  if (batch.route && !batch.route->error.empty()) return {Outcome::Permanent, batch.route->error, std::nullopt};
   int input = batch_file(batch.body());
   if (input < 0)
     return {Outcome::Retryable, fmt::format("cannot hold the batch for the command: {}", std::strerror(errno)),

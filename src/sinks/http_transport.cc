@@ -10,6 +10,8 @@
 #include "sinks/http_status.h"
 #include "sinks/reply_quote.h"
 #include "sinks/request_template.h"
+#include "batch/field_template.h"
+#include "batch/route.h"
 #include "base/startup_error.h"
 
 namespace batchpipe {
@@ -87,7 +89,9 @@ std::string redirect_note(std::string_view url, const std::string& redirect) {
 std::unique_ptr<HttpTransport> HttpTransport::create(HttpOptions options, std::string& error) {
   if (CURLcode rc = curl_global_init(CURL_GLOBAL_DEFAULT); rc != CURLE_OK)
     throw StartupError(fmt::format("cannot set libcurl up: {}", curl_easy_strerror(rc)));
-  auto endpoint = endpoint_of(expand_template(options.url, {"0", 1, 1}));
+  std::string parse_error;
+  auto routed = FieldTemplate::parse(options.url, TextPlace::UrlPath, parse_error);
+  auto endpoint = endpoint_of(expand_template(routed ? routed->sample("x") : options.url, {"0", 1, 1}));
   if (!endpoint) {
     error = "--post: expected an http:// or https:// URL";
     return nullptr;
@@ -159,6 +163,8 @@ std::optional<std::string_view> HttpTransport::body(const Batch& batch, const At
 }
 
 AttemptResult HttpTransport::attempt(const Batch& batch, const AttemptInfo& info, AttemptControl& control) {
+  const Route* route = batch.route.get();
+  if (route && !route->error.empty()) return {Outcome::Permanent, route->error, std::nullopt};
   std::string codec_error;
   std::optional<std::string_view> sent = body(batch, info, codec_error);
   if (!sent) return {Outcome::Retryable, codec_error, std::nullopt};
@@ -172,8 +178,11 @@ AttemptResult HttpTransport::attempt(const Batch& batch, const AttemptInfo& info
   add_default("Idempotency-Key", info.batch_id);
   lines.emplace_back("Expect:");  // no 100-continue round trip before large bodies
   TemplateValues fields{info.batch_id, info.batch, info.attempt};
-  for (const std::string& h : options_.headers) lines.push_back(expand_template(h, fields));
-  std::string url = expand_template(options_.url, fields);
+  if (route && route->routed_headers)  // rendered from the records' fields, batch fields as marks
+    for (const std::string& h : route->headers) lines.push_back(expand_marks(h, fields));
+  else
+    for (const std::string& h : options_.headers) lines.push_back(expand_template(h, fields));
+  std::string url = route && !route->url.empty() ? expand_marks(route->url, fields) : expand_template(options_.url, fields);
   curl_slist* headers = nullptr;
   for (const auto& l : lines) {
     curl_slist* more = curl_slist_append(headers, l.c_str());

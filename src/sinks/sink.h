@@ -12,7 +12,9 @@ class Sink {
  public:
   virtual ~Sink() = default;
 
-  /// Takes a closed batch. A sink may hold batches back until flush().
+  /// Takes a closed batch, whatever it already holds: how much is held is
+  /// the byte budget's business (the loop's), not the sink's. A sink may
+  /// hold batches back until flush().
   virtual void deliver(Batch&& batch) = 0;
 
   /// Sends whatever is held back; the loop calls this before it waits.
@@ -27,14 +29,11 @@ class Sink {
   /// Records handed in that were not delivered.
   virtual uint64_t undelivered_records() const = 0;
 
-  /// False while the sink holds as many batches as it will; the loop then
-  /// stops taking input, which pushes back on the producer.
-  virtual bool accepting() const { return true; }
-
   /// True when everything handed in has been delivered or given up.
   virtual bool idle() const { return true; }
 
-  /// Readable when accepting() or idle() may have changed; -1 if they never do.
+  /// Readable when idle() or held_bytes() may have changed (a batch
+  /// finished); -1 if they never do.
   virtual int event_fd() const { return -1; }
 
   /// The run is ending on a signal: no new retries, a grace for what is in

@@ -134,7 +134,8 @@ std::unique_ptr<Sink> make_sink(const Config& config, Metrics& metrics, std::str
     options.reader = make_map_reader();
   else if (config.format.kind() == FormatKind::Bulk && !config.post_url.empty())
     options.reader = make_bulk_reader();  // with --exec, the command's exit status decides
-  options.resumable = !config.checkpoint.empty();
+  options.resumable = !config.checkpoint.empty() || !config.spool.empty();
+  options.positional_ids = !config.spool.empty();
   return std::make_unique<DeliverySink>(std::move(transports), std::move(options), std::move(dead_letter), metrics);
 }
 

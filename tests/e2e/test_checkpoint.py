@@ -243,6 +243,56 @@ class ResumeTest(CheckpointCase):
         self.assertEqual(received_numbers(q.body for q in again.requests()), list(range(100)))
 
 
+    def test_sigterm_while_a_batch_waits_for_a_retry_attempts_nothing_after_it(self):
+        # Five batches of 10; the first is refused with 503 and waits 30 s
+        # for its retry when SIGTERM comes. It is left for the next run, and
+        # so is every batch after it: none is attempted in the grace (the
+        # checkpoint, before batch 1, could not cover them), so the next run
+        # sends each record exactly once.
+        self.write("in.ndjson", [record(n) for n in range(50)])
+        args = ["--checkpoint", self.ckpt, "--size", "10", "--retry-delay", "30s", "--grace", "5s",
+                self.path("in.ndjson")]
+        server = self.server(script=[503], default=200)
+        proc = self.start(["--post", server.url("/in"), *args])
+        server.wait_for_requests(1, bp.RUN_TIMEOUT)
+        code, err = self.stop(proc)
+        self.assertEqual(code, 143, err)
+        self.assertEqual(len(server.requests()), 1, "nothing attempted after the batch left for the next run")
+        self.assertRegex(err.decode(), r"batch 1 \(10 records\): HTTP 503 .*; no retries while shutting down; "
+                                       r"left for the next run \(--checkpoint\), with every batch after it\n")
+        self.assertNotIn(b"lost", err)
+        again = self.server(default=200)
+        r = bp.run(["--post", again.url("/in"), *args])
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(received_numbers(q.body for q in again.requests()), list(range(50)))
+
+
+    def test_a_batch_given_up_without_a_dead_letter_file_is_left_for_the_next_run_not_lost(self):
+        self.write("in.ndjson", [record(n) for n in range(20)])
+        server = self.server(default=503)
+        metrics = self.path("m.prom")
+        base = ["--checkpoint", self.ckpt, "--size", "10", "--retries", "0", "--post", server.url("/in"),
+                "--metrics-file", metrics, self.path("in.ndjson")]
+        r = bp.run([*base, "--stats"])
+        self.assertEqual(r.returncode, 4, r.stderr)
+        err = r.stderr.decode()
+        self.assertIn("batch 1 (10 records): HTTP 503", err)
+        self.assertIn("10 records left for the next run (--checkpoint; input lines 1-10)", err)
+        self.assertNotIn("lost", err)
+        self.assertIn("stats: 20 records not delivered: left for the next run (--checkpoint)", err)
+        with open(metrics) as f:
+            self.assertIn("batchpipe_records_left_total 20\n", f.read())
+        r = bp.run([*base, "--stats=json", "-q"])
+        self.assertEqual(r.returncode, 4, r.stderr)
+        stats = json.loads(r.stderr.decode().splitlines()[-1])
+        self.assertEqual((stats["records_left_total"], stats["records_undelivered_total"]), (20, 20))
+        # The next run reads them again indeed.
+        healthy = self.server(default=200)
+        r = bp.run(["--checkpoint", self.ckpt, "--size", "10", "--post", healthy.url("/in"), self.path("in.ndjson")])
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(received_numbers(q.body for q in healthy.requests()), list(range(20)))
+
+
 class CheckpointFileTest(CheckpointCase):
     def test_a_corrupt_checkpoint_is_exit_2_and_nothing_is_sent(self):
         self.write("a.log", [record(1)])
@@ -301,7 +351,7 @@ class CheckpointFileTest(CheckpointCase):
 
 class FollowTest(CheckpointCase):
     def follow(self, *names, extra=()):
-        args = ["--follow", "--interval", "20ms", *extra, *[self.path(n) for n in names]]
+        args = ["--follow", "--rotate-wait", "200ms", "--interval", "20ms", *extra, *[self.path(n) for n in names]]
         return bp.Live(self, args, stdin=subprocess.DEVNULL)
 
     def wait_records(self, live, count, timeout=bp.SLACK + 1.5):
@@ -360,6 +410,113 @@ class FollowTest(CheckpointCase):
         self.assertEqual(live.finish(), 143)
 
 
+class OutageTest(CheckpointCase):
+    def test_follow_retries_until_the_receiver_is_back_by_default(self):
+        # The receiver is down (nothing listens on its port) for more
+        # attempts than the old default of 5 retries; with -F the default is
+        # to retry until delivered, so nothing is given up. Short delays keep
+        # it fast: the count of retries is what is tested, not their pace.
+        import socket
+        probe = socket.socket()
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+        probe.close()
+        self.write("app.log", [record(n) for n in range(1000)])
+        live = bp.Live(self, ["-F", "--checkpoint", self.ckpt, "--post", f"http://127.0.0.1:{port}/in",
+                              "--size", "100", "--retry-delay", "10ms", "--retry-max-delay", "50ms",
+                              self.path("app.log")], stdin=subprocess.DEVNULL)
+        self.assertTrue(live.wait_until(lambda: b"; retry 12 " in live.err, 30), bytes(live.err)[-500:])
+        server = self.server(port=port)
+        self.wait_numbers(server, lambda got: len(got) >= 1000, 30, "after the receiver came back")
+        live.send(signal.SIGTERM)
+        self.assertEqual(live.finish(), 143, bytes(live.err)[-500:])
+        self.assertEqual(received_numbers(r.body for r in server.requests()), list(range(1000)))
+        for word in (b"given up", b"lost", b"left for the next run", b"no retries left"):
+            self.assertNotIn(word, live.err)
+
+
+class DiskFullTest(CheckpointCase):
+    """The checkpoint on a small tmpfs that fills up: records stay charged to
+    --max-buffer while it cannot be written, so reading waits and a kill -9
+    repeats no more than the budget. Needs root (mount); skipped otherwise."""
+    MAX_BUFFER = 1 << 20
+
+    def mount_tmpfs(self, where):
+        os.mkdir(where)
+        if os.geteuid() != 0:
+            self.skipTest("mounting a tmpfs needs root")
+        r = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=256k,nr_inodes=64", "tmpfs", where], capture_output=True)
+        if r.returncode != 0:
+            self.skipTest(f"cannot mount a tmpfs here: {r.stderr.decode().strip()}")
+        self.addCleanup(lambda: subprocess.run(["umount", "-l", where]))
+
+    def fill(self, path):
+        """Fills the file system `path` is on, bytes and inodes."""
+        with open(path, "wb", buffering=0) as f:
+            try:
+                for _ in range(1024):  # 4 MiB at most, by 4 KiB
+                    f.write(b"x" * 4096)
+            except OSError:
+                pass
+        for n in range(1000):
+            try:
+                open(f"{path}.{n}", "wb").close()
+            except OSError:
+                break
+
+    def wait_quiet(self, server, quiet=1.0, timeout=30):
+        """Until no request has come for `quiet` seconds (bounded by `timeout`)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            seen = len(server.requests())
+            try:
+                server.wait_for_requests(seen + 1, quiet)
+            except TimeoutError:
+                return
+        self.fail(f"requests still coming after {timeout}s")
+
+    def test_a_full_disk_holds_reading_so_kill_9_repeats_within_the_budget(self):
+        state = self.path("state")
+        self.mount_tmpfs(state)
+        ckpt = os.path.join(state, "ckpt.json")
+        log = self.path("app.log")
+        self.write("app.log", [record(n) for n in range(1000)])
+        server = self.server()
+        args = ["--follow", "--checkpoint", ckpt, "--post", server.url("/in"), "--interval", "20ms",
+                "--size", "200", "--max-buffer", str(self.MAX_BUFFER), log]
+        proc = self.start(args)
+        self.wait_numbers(server, lambda got: len(got) >= 1000, bp.RUN_TIMEOUT, "the first records")
+
+        def written():
+            try:
+                with open(ckpt) as f:
+                    return json.load(f)["files"][0]["offset"] == os.path.getsize(log)
+            except (OSError, ValueError, LookupError):
+                return False
+        self.assertTrue(bp.wait_for(written, bp.SLACK), "the checkpoint never covered the first records")
+        self.fill(os.path.join(state, "filler"))
+        count = 61000  # about 3 MB more, three times --max-buffer
+        self.write("app.log", [record(n) for n in range(1000, count)], mode="ab")
+        self.wait_quiet(server)
+        per_record = len(record(10000)) + 1 + 8  # as the budget counts them
+        delivered = len(received_numbers(r.body for r in server.requests()))
+        self.assertLess(delivered, count, "reading should wait while the checkpoint cannot be written")
+        self.assertLessEqual((delivered - 1000) * per_record, self.MAX_BUFFER)
+        code, err = self.stop(proc, signal.SIGKILL)
+        self.assertEqual(code, -signal.SIGKILL)
+        self.assertRegex(err.decode(), r"--checkpoint: cannot (write|create)")
+        for name in os.listdir(state):
+            if name.startswith("filler"):
+                os.unlink(os.path.join(state, name))
+
+        proc = self.start(args)
+        got = self.wait_numbers(server, lambda got: len(set(got)) >= count, 30, "the run after the kill")
+        self.assertEqual(self.stop(proc)[0], 143)
+        got = received_numbers(r.body for r in server.requests())
+        self.assertEqual(sorted(set(got)), list(range(count)))
+        self.assertLessEqual((len(got) - count) * per_record, self.MAX_BUFFER)
+
+
 class CrashTest(CheckpointCase):
     COUNT = 50000 if bp.sanitized() else 200000
     KILLS = 10
@@ -370,7 +527,7 @@ class CrashTest(CheckpointCase):
         log = self.path("app.log")
         open(log, "wb").close()
         writer = Writer(log, self.COUNT, rotate_at=self.COUNT // 2)
-        args = ["--follow", "--checkpoint", self.ckpt, "--post", server.url("/in"), "--interval", "20ms",
+        args = ["--follow", "--rotate-wait", "200ms", "--checkpoint", self.ckpt, "--post", server.url("/in"), "--interval", "20ms",
                 "--size", "200", "--max-buffer", str(self.MAX_BUFFER), "-q", log]
         rng = random.Random(20261202)
         writer.start()

@@ -111,6 +111,23 @@ class ClickHouseTest(unittest.TestCase):
         self.assertEqual(self.server.query(f"SELECT uniqExact(i), min(i), max(i) FROM {table}"),
                          "100000\t0\t99999")
 
+    def test_routing_by_field_a_table_per_event_type(self):
+        # README, Routing by field: the event type fills in the table name of
+        # the INSERT in the URL's query; each type's rows land in its table.
+        prefix = f"t{next(_tables)}"
+        types = ["click", "view", "buy"]
+        for t in types:
+            self.server.query(f"CREATE TABLE {prefix}_{t} (i UInt64, type String) ENGINE = MergeTree ORDER BY tuple()")
+        recs = [json.dumps({"i": i, "type": types[(i * 7) % 3]}).encode() for i in range(30_000)]
+        path = self.write_input(recs)
+        url = self.server.http_url + f"?query=INSERT%20INTO%20{prefix}_{{.type}}%20FORMAT%20JSONEachRow"
+        r = bp.run(["--post", url, "--format", "ndjson", "--parallel", "4", path], timeout=60)
+        self.assertEqual(r.returncode, 0, r.stderr[-2000:])
+        for t in types:
+            want = [i for i in range(30_000) if types[(i * 7) % 3] == t]
+            got = self.server.query(f"SELECT count(), sum(i), countIf(type != '{t}') FROM {prefix}_{t}")
+            self.assertEqual(got, f"{len(want)}\t{sum(want)}\t0", t)
+
     def test_a_batch_clickhouse_rejects_is_dead_lettered_whole_and_the_rest_loaded(self):
         # ClickHouse answers a row it cannot parse with HTTP 500 ("Code: 27"),
         # which batchpipe retries, then gives the batch up. An INSERT is

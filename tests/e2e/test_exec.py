@@ -711,15 +711,17 @@ class FlowTest(ExecCase):
 
     def test_input_is_read_up_to_a_bound_while_a_batch_waits(self):
         """While batch 1 waits for a retry, batchpipe goes on reading, but
-        only so far: the test's writes into its stdin stop being taken. What
-        was read is then all in the dead-letter file, in order."""
+        only so far (--max-buffer): the test's writes into its stdin stop
+        being taken. What was read is then all in the dead-letter file, in
+        order. (A small budget: each batch not tried is dead-lettered with
+        its own sync.)"""
         dead = self.path("dead.ndjson")
         proc, out, err = self.start(["--exec", "exit 1", "--size", "1000", "--interval", "0",
                                      "--retry-delay", "10s", "--retry-max-delay", "10s", "--grace", "0",
-                                     "--dead-letter", dead], subprocess.PIPE)
+                                     "--max-buffer", "4M", "--dead-letter", dead], subprocess.PIPE)
         fd = proc.stdin.fileno()
         os.set_blocking(fd, False)
-        cap = 64 << 20  # far beyond "a few MiB"
+        cap = 64 << 20  # far beyond the budget
         written, pending, next_record = 0, b"", 0
         deadline = time.monotonic() + 20
         last_progress = time.monotonic()

@@ -84,9 +84,14 @@ class Case(unittest.TestCase):
             return parse_metrics(f.read())
 
     def assert_counters_match_stats(self, metrics, stats):
-        """Every counter of the file is in --stats=json, with the same value."""
+        """Every counter of the file is in --stats=json, with the same value;
+        so are the gauges of open keys (routing by field), always there."""
         counters = {k for k in metrics if k.endswith("_total")}
-        self.assertEqual(counters, {"batchpipe_" + k for k in stats if k != "seconds"})
+        gauges = ("open_keys", "open_keys_peak")
+        self.assertEqual(counters, {"batchpipe_" + k for k in stats
+                                    if k not in ("seconds", "buffered_bytes", "buffered_records") + gauges})
+        for name in gauges:
+            self.assertEqual(metrics["batchpipe_" + name], stats[name], name)
         for name in counters:
             with self.subTest(metric=name):
                 self.assertEqual(metrics[name], stats[name[len("batchpipe_"):]], stats)
@@ -242,6 +247,67 @@ class MetricsFileTest(Case):
         shutil.rmtree(self.path("sub"))
         self.assertEqual(live.finish(), 0, bytes(live.err))  # the last write fails
         self.assertEqual(bytes(live.err), b"")
+
+
+class MetricsLabelTest(Case):
+    def test_bad_labels_are_usage_errors_that_say_what_to_fix(self):
+        for label, message in (("instance", 'not KEY=VALUE'), ("9x=a", "not a Prometheus label name"),
+                               ("__x=a", "Prometheus' own"), ("le=a", "batchpipe's own series"),
+                               ("k=", "has no value")):
+            with self.subTest(label=label):
+                r = bp.run(["--metrics-file", self.path("m.prom"), "--metrics-label", label], input=b"{}\n")
+                self.assertEqual((r.returncode, r.stdout), (2, b""))
+                self.assertIn(message.encode(), r.stderr)
+                self.assertTrue(r.stderr.startswith(b"batchpipe: --metrics-label: "), r.stderr)
+        r = bp.run(["--metrics-file", self.path("m.prom"), "--metrics-label", "a=1", "--metrics-label", "a=2"],
+                   input=b"{}\n")
+        self.assertEqual(r.returncode, 2)
+        self.assertIn(b"--metrics-label: a is given twice", r.stderr)
+        r = bp.run(["--metrics-label", "a=1"], input=b"{}\n")
+        self.assertEqual((r.returncode, r.stdout), (0, b"[{}]\n"))
+        self.assertIn(b"--metrics-label: has no effect without --metrics-file", r.stderr)
+
+    def test_two_instances_share_a_textfile_collector_folder(self):
+        folder = self.path("collector")
+        os.mkdir(folder)
+        for name in ("app", "web"):
+            r = bp.run(["--metrics-file", os.path.join(folder, f"bp-{name}.prom"), "--metrics-label",
+                        f"instance={name}", "--metrics-label", 'note=a "quoted" \\ value'],
+                       input=b"".join(r + b"\n" for r in numbered(3 if name == "app" else 5)))
+            self.assertEqual(r.returncode, 0, r.stderr)
+        exporter = shutil.which("prometheus-node-exporter") or shutil.which("node_exporter")
+        if exporter is None:
+            self.skipTest("prometheus-node-exporter is not installed (apt-get install prometheus-node-exporter)")
+        import socket
+        import urllib.request
+        probe = socket.socket()
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+        probe.close()
+        proc = bp.spawn(self, [exporter, f"--web.listen-address=127.0.0.1:{port}", "--collector.disable-defaults",
+                               "--collector.textfile", f"--collector.textfile.directory={folder}"],
+                        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        self.addCleanup(lambda: (proc.poll() is None and proc.terminate(), proc.wait(timeout=10)))
+        text = None
+
+        def scrape():
+            nonlocal text
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=2) as reply:
+                    text = reply.read().decode()
+                return True
+            except OSError:
+                return proc.poll() is not None  # it died: fail below
+        self.assertTrue(bp.wait_for(scrape, 20, step=0.05), "node_exporter did not answer")
+        self.assertIsNotNone(text, proc.stderr.read().decode() if proc.poll() is not None else "")
+        self.assertIn("\nnode_textfile_scrape_error 0\n", text)
+        records = {}
+        for family in text_string_to_metric_families(text):
+            for sample in family.samples:
+                if sample.name == "batchpipe_records_read_total":
+                    records[sample.labels["instance"]] = sample.value
+                    self.assertEqual(sample.labels["note"], 'a "quoted" \\ value')
+        self.assertEqual(records, {"app": 3, "web": 5})
 
 
 class Terminal:

@@ -1,0 +1,318 @@
+"""--spool DIR: what stdin and pipes send is kept on disk until delivered.
+
+The receiver is http_server.ScriptedServer on 127.0.0.1 (503 while "down"),
+or batchpipe's own stdout. Every batchpipe started is reaped by a cleanup,
+every server closed. Waits are for conditions (records in the spool's
+segment files, which are plain NDJSON, requests received) against
+deadlines. The crash test kills at random moments, seeded and printed.
+"""
+
+import json
+import os
+import random
+import signal
+import stat
+import subprocess
+import tempfile
+import threading
+import time
+import unittest
+
+import bp
+from http_server import ScriptedServer
+
+
+def record(n: int) -> bytes:
+    return b'{"n":%d,"pad":"%s"}' % (n, b"x" * 40)
+
+
+def received_numbers(server) -> list:
+    out = []
+    for r in server.requests():
+        out.extend(x["n"] for x in json.loads(r.body))
+    return out
+
+
+def delivered_numbers(server, delivered_statuses) -> list:
+    """The records of the requests the server answered 200, in order."""
+    out = []
+    for i, r in enumerate(server.requests()):
+        if delivered_statuses(i):
+            out.extend(x["n"] for x in json.loads(r.body))
+    return out
+
+
+def segments(spool: str) -> list:
+    return sorted(f for f in os.listdir(spool) if f.endswith(".ndjson")) if os.path.isdir(spool) else []
+
+
+def spooled_numbers(spool: str) -> list:
+    """The whole, valid records in the spool's segments, in stream order."""
+    out = []
+    for name in segments(spool):
+        try:
+            with open(os.path.join(spool, name), "rb") as f:
+                data = f.read()
+        except FileNotFoundError:
+            continue  # deleted meanwhile
+        for line in data.split(b"\n")[:-1]:
+            try:
+                out.append(json.loads(line)["n"])
+            except ValueError:
+                pass
+    return out
+
+
+def wait_for(condition, what: str, timeout: float = 10.0):
+    deadline = time.monotonic() + timeout + bp.SLACK
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.02)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+class Switch:
+    """A receiver's state, flipped by the test: answers 503 while down."""
+
+    def __init__(self, up=False):
+        self.up = up
+        self.answers = []  # the status given to each request, in order
+        self.lock = threading.Lock()
+
+    def action(self, index, request):
+        with self.lock:
+            status = 200 if self.up else 503
+            self.answers.append(status)
+            return status
+
+    def delivered(self, index) -> bool:
+        with self.lock:
+            return index < len(self.answers) and self.answers[index] == 200
+
+
+class StderrCollector:
+    """Reads a process's stderr on a thread, so that the test can look at it while it runs."""
+
+    def __init__(self, test, proc):
+        self.chunks, self.lock = [], threading.Lock()
+        self.thread = threading.Thread(target=self._read, args=(proc.stderr,), daemon=True)
+        self.thread.start()
+        test.addCleanup(self.thread.join, 10)
+
+    def _read(self, stream):
+        for chunk in iter(lambda: stream.read1(65536), b""):
+            with self.lock:
+                self.chunks.append(chunk)
+
+    def text(self) -> bytes:
+        with self.lock:
+            return b"".join(self.chunks)
+
+
+class SpoolTest(unittest.TestCase):
+    def setUp(self):
+        self.tmp = tempfile.TemporaryDirectory()
+        self.addCleanup(self.tmp.cleanup)
+        self.spool = os.path.join(self.tmp.name, "spool")
+
+    def server(self, switch) -> ScriptedServer:
+        s = ScriptedServer(default=switch.action)
+        self.addCleanup(s.close)
+        return s
+
+    def start(self, args, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL) -> subprocess.Popen:
+        return bp.spawn(self, [bp.binary(), "--spool", self.spool, *args], stdin=stdin, stdout=stdout,
+                        stderr=subprocess.PIPE)
+
+    def test_drain_of_an_empty_spool_exits_0_and_creates_it_private(self):
+        switch = Switch(up=True)
+        server = self.server(switch)
+        with open(os.devnull, "rb") as null:
+            r = bp.run(["--spool", self.spool, "--post", server.url("/in")], stdin=null)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(server.requests(), [])
+        self.assertEqual(stat.S_IMODE(os.stat(self.spool).st_mode), 0o700)
+        self.assertEqual(stat.S_IMODE(os.stat(os.path.join(self.spool, "state")).st_mode), 0o600)
+
+    def test_records_pass_through_the_spool_unchanged_and_it_empties(self):
+        data = b"".join(record(i) + b"\n" for i in range(5000))
+        r = bp.run(["--spool", self.spool, "--format", "ndjson"], input=data)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(r.stdout, data)
+        self.assertEqual(segments(self.spool), [])
+
+    def test_a_receiver_down_does_not_stop_the_reading_and_nothing_is_lost(self):
+        switch = Switch(up=False)
+        server = self.server(switch)
+        n = 20000  # about 1.2 MB: more than --max-buffer 1M
+        p = self.start(["--post", server.url("/in"), "--retries", "inf", "--retry-delay", "50ms",
+                        "--retry-max-delay", "200ms", "--max-buffer", "1M", "--size", "500"])
+        p.stdin.write(b"".join(record(i) + b"\n" for i in range(n)))  # would block if reading stopped
+        p.stdin.close()
+        wait_for(lambda: len(spooled_numbers(self.spool)) == n, "every record in the spool")
+        switch.up = True
+        self.assertEqual(p.wait(timeout=bp.RUN_TIMEOUT), 0, p.stderr.read())
+        self.assertEqual(delivered_numbers(server, switch.delivered), list(range(n)))
+        self.assertEqual(segments(self.spool), [])
+
+    def test_kill_9_at_random_moments_loses_no_spooled_record(self):
+        seed = random.randrange(1 << 30)
+        rng = random.Random(seed)
+        print(f"seed {seed}")
+        switch = Switch(up=False)
+        server = self.server(switch)
+        per_run, runs = 3000, 6
+        must = set()  # every record seen in the spool after a kill, or delivered
+        for run in range(runs):
+            switch.up = rng.random() < 0.5
+            p = self.start(["--post", server.url("/in"), "--retries", "inf", "--retry-delay", "20ms",
+                            "--retry-max-delay", "50ms", "--size", "100", "--interval", "50ms", "--spool-sync",
+                            "20ms", "--quiet"])
+            chunk = b"".join(record(i) + b"\n" for i in range(run * per_run, (run + 1) * per_run))
+
+            def feed(stdin=p.stdin, chunk=chunk):
+                try:
+                    for at in range(0, len(chunk), 4096):
+                        stdin.write(chunk[at:at + 4096])
+                        stdin.flush()
+                except (BrokenPipeError, ValueError, OSError):
+                    pass
+
+            feeder = threading.Thread(target=feed, daemon=True)
+            feeder.start()
+            time.sleep(rng.uniform(0.0, 0.4))  # the moment of the kill: random on purpose
+            p.kill()
+            p.wait(timeout=10)
+            feeder.join(timeout=10)
+            must.update(spooled_numbers(self.spool))
+        must.update(delivered_numbers(server, switch.delivered))
+        switch.up = True
+        with open(os.devnull, "rb") as null:
+            r = bp.run(["--spool", self.spool, "--post", server.url("/in"), "--retries", "inf", "--retry-delay",
+                        "20ms"], stdin=null)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        got = delivered_numbers(server, switch.delivered)
+        self.assertTrue(must <= set(got), f"seed {seed}: lost {sorted(must - set(got))[:10]}")
+        first_seen = list(dict.fromkeys(got))
+        self.assertEqual(first_seen, sorted(first_seen), f"seed {seed}: out of order")
+        self.assertEqual(segments(self.spool), [])
+
+    def test_sigterm_then_restart_delivers_exactly_once(self):
+        switch = Switch(up=True)
+        server = self.server(switch)
+        dead = os.path.join(self.tmp.name, "dead.ndjson")
+        n = 3000
+        p = self.start(["--post", server.url("/in"), "--retries", "inf", "--retry-delay", "20ms", "--size", "100",
+                        "--dead-letter", dead, "--grace", "1s"])
+        p.stdin.write(b"".join(record(i) + b"\n" for i in range(n)))
+        p.stdin.flush()
+        server.wait_for_requests(3, timeout=10 + bp.SLACK)
+        switch.up = False
+        wait_for(lambda: set(range(n)) <= set(spooled_numbers(self.spool)) |
+                 set(delivered_numbers(server, switch.delivered)), "every record spooled or delivered")
+        p.send_signal(signal.SIGTERM)
+        self.assertEqual(p.wait(timeout=bp.RUN_TIMEOUT), 143)
+        p.stdin.close()
+        self.assertFalse(os.path.exists(dead) and os.path.getsize(dead) > 0, "dead-lettered because of the signal")
+        switch.up = True
+        with open(os.devnull, "rb") as null:
+            r = bp.run(["--spool", self.spool, "--post", server.url("/in"), "--dead-letter", dead], stdin=null)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(delivered_numbers(server, switch.delivered), list(range(n)))
+
+    def test_a_torn_and_a_damaged_segment_are_said_and_the_rest_delivered(self):
+        os.mkdir(self.spool, 0o700)
+        first = b"".join(record(i) + b"\n" for i in range(0, 10))
+        garbage = b"\x00\x01 not json at all\n"
+        second = b"".join(record(i) + b"\n" for i in range(10, 20))
+        with open(os.path.join(self.spool, "%020d.ndjson" % 0), "wb") as f:
+            f.write(first + garbage + second)
+        base = len(first + garbage + second)
+        third = b"".join(record(i) + b"\n" for i in range(20, 30))
+        with open(os.path.join(self.spool, "%020d.ndjson" % base), "wb") as f:
+            f.write(third + record(30)[:17])  # cut short
+        with open(os.devnull, "rb") as null:
+            r = bp.run(["--spool", self.spool, "--format", "ndjson"], stdin=null)
+        self.assertEqual(r.returncode, 1, r.stderr)
+        got = [json.loads(l)["n"] for l in r.stdout.splitlines()]
+        self.assertEqual(got, list(range(30)))
+        err = r.stderr.decode()
+        self.assertIn("%s/%020d.ndjson: bytes %d-%d are not JSON records" % (self.spool, 0, len(first),
+                                                                         len(first + garbage)), err)
+        self.assertIn("%s/%020d.ndjson: bytes %d-%d are a line cut short" % (self.spool, base, len(third),
+                                                                         len(third) + 17), err)
+        self.assertEqual(segments(self.spool), [])
+
+    def test_a_second_run_on_the_same_spool_is_refused(self):
+        p = self.start([], stdout=subprocess.PIPE)
+        p.stdin.write(record(1) + b"\n")
+        p.stdin.flush()
+        line = p.stdout.readline()  # delivered: the first run holds the spool
+        self.assertEqual(json.loads(line), [json.loads(record(1))])
+        with open(os.devnull, "rb") as null:
+            r = bp.run(["--spool", self.spool], stdin=null)
+        self.assertEqual(r.returncode, 2)
+        self.assertIn(b"is in use by another batchpipe run", r.stderr)
+        p.stdin.close()
+        self.assertEqual(p.wait(timeout=bp.RUN_TIMEOUT), 0)
+
+    def test_regular_files_are_refused_and_the_spool_clashes_with_no_output(self):
+        path = os.path.join(self.tmp.name, "in.ndjson")
+        with open(path, "wb") as f:
+            f.write(record(1) + b"\n")
+        r = bp.run(["--spool", self.spool, path])
+        self.assertEqual(r.returncode, 2)
+        self.assertIn(b"is a regular file", r.stderr)
+        os.mkdir(self.spool, 0o700)
+        r = bp.run(["--spool", self.spool, "--metrics-file", os.path.join(self.spool, "state")], input=b"")
+        self.assertEqual(r.returncode, 2)
+        self.assertIn(b"--spool", r.stderr)
+
+    def test_spool_max_full_with_on_full_drop_drops_the_newest_exit_4(self):
+        switch = Switch(up=False)
+        server = self.server(switch)
+        n = 40000  # about 2.4 MB, for a 1 MiB spool
+        p = self.start(["--post", server.url("/in"), "--retries", "inf", "--retry-delay", "50ms", "--spool-max",
+                        "1M", "--on-full", "drop", "--max-buffer", "1M", "--max-bytes", "64K"])
+        err = StderrCollector(self, p)
+        p.stdin.write(b"".join(record(i) + b"\n" for i in range(n)))
+        p.stdin.close()
+        wait_for(lambda: b"--spool-max was full" in err.text(), "the writer's last word on what it dropped")
+        switch.up = True
+        self.assertEqual(p.wait(timeout=bp.RUN_TIMEOUT), 4)
+        got = delivered_numbers(server, switch.delivered)
+        self.assertLess(len(got), n)
+        self.assertEqual(got, list(range(len(got))))  # the oldest kept, in order; the newest dropped
+
+
+    def test_a_small_disk_that_fills_blocks_the_reading_and_loses_nothing(self):
+        mount = os.path.join(self.tmp.name, "fs")
+        os.mkdir(mount)
+        r = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=2m,mode=0700", "tmpfs", mount],
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        if r.returncode != 0:
+            self.skipTest("cannot mount a tmpfs here (not root, or not permitted)")
+        self.addCleanup(subprocess.run, ["umount", "-l", mount])
+        self.spool = os.path.join(mount, "spool")
+        switch = Switch(up=False)
+        server = self.server(switch)
+        n = 80000  # about 4.8 MB, for a 2 MiB disk
+        p = self.start(["--post", server.url("/in"), "--retries", "inf", "--retry-delay", "50ms",
+                        "--retry-max-delay", "100ms", "--max-buffer", "1M", "--max-bytes", "256K"])
+        err = StderrCollector(self, p)
+        feeder = threading.Thread(target=lambda: (p.stdin.write(b"".join(record(i) + b"\n" for i in range(n))),
+                                                  p.stdin.close()), daemon=True)
+        feeder.start()
+        wait_for(lambda: b"No space left on device" in err.text(), "the disk full")
+        self.assertTrue(feeder.is_alive(), "the producer should wait while the disk is full")
+        switch.up = True
+        self.assertEqual(p.wait(timeout=bp.RUN_TIMEOUT), 0, err.text())
+        feeder.join(timeout=10)
+        self.assertEqual(delivered_numbers(server, switch.delivered), list(range(n)))
+        self.assertEqual(segments(self.spool), [])
+
+
+if __name__ == "__main__":
+    unittest.main()
