@@ -11,9 +11,9 @@ _batchpipe()
     ((COMP_CWORD > 0)) && prev=${COMP_WORDS[COMP_CWORD - 1]}
 
     local opts='--size --interval --max-bytes --max-buffer --on-full --max-keys --threads --input --format --wrap --bulk-action --on-invalid --stats --stats=json --progress --metrics-file --metrics-label --checkpoint -F --follow --rotate-wait --spool --spool-max --spool-sync -q --quiet -h --help -V --version
-        --exec --post -H --header --method --bisect-on --compress --connect-timeout --cacert --insecure
+        --exec --post -H --header --method --compress --connect-timeout --cacert --insecure
         --retries --retry-delay --retry-max-delay --retry-max-time --timeout --on-error
-        --env --dead-letter --grace -j --parallel --rate --permanent-status --retryable-status -v --verbose --map --map-with-input'
+        --env --dead-letter --dead-letter-reasons --grace -j --parallel --rate --permanent-status --retryable-status --bisect-on --retryable-reply --bisect-reply --permanent-reply -v --verbose --map --map-with-input'
 
     # After "--" every word is a file.
     local i
@@ -107,7 +107,7 @@ _batchpipe()
             mapfile -t COMPREPLY < <(compgen -W '1 2 4 8 16 32 64 auto auto:64' -- "$cur")
             return 0
             ;;
-        --permanent-status | --retryable-status)
+        --permanent-status | --retryable-status | --bisect-on | --retryable-reply | --bisect-reply | --permanent-reply)
             return 0
             ;;
         --rate)
@@ -165,7 +165,7 @@ _batchpipe()
             mapfile -t COMPREPLY < <(compgen -W '0 1s 5s 10s 30s' -- "$cur")
             return 0
             ;;
-        --cacert | --dead-letter | --metrics-file | --checkpoint)
+        --cacert | --dead-letter | --dead-letter-reasons | --metrics-file | --checkpoint)
             compopt -o filenames 2>/dev/null
             mapfile -t COMPREPLY < <(compgen -f -- "$cur")
             return 0

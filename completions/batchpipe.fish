@@ -58,7 +58,6 @@ function __batchpipe_header_file
 end
 complete -c batchpipe -s H -l header -x -d 'Add a request header; @FILE reads one a line; not Idempotency-Key' \
     -a '(__batchpipe_header_file)'
-complete -c batchpipe -l bisect-on -x -d 'Split a batch refused with these HTTP statuses until the bad records are alone' -a '400 400,422'
 complete -c batchpipe -l method -x -d 'HTTP method [POST]' -a 'POST PUT'
 complete -c batchpipe -l compress -x -d 'Compress request bodies' \
     -a 'gzip\t"Content-Encoding: gzip, level 6" gzip:1\t"gzip, fastest" gzip:12\t"gzip, smallest" zstd\t"Content-Encoding: zstd, level 3" zstd:1\t"zstd, fastest" zstd:19\t"zstd, small and slow"'
@@ -82,12 +81,17 @@ complete -c batchpipe -l on-error -x -d 'After retries run out [continue]' \
     -a 'continue\t"Give the batch up, go on with the next (exit status 4)" stop\t"Give the batch up, deliver nothing more (exit status 5)"'
 complete -c batchpipe -l env -x -d '--exec: set NAME for the command from record fields, e.g. TENANT={.tenant}'
 complete -c batchpipe -l dead-letter -r -F -d 'Append undelivered records to FILE as NDJSON (mode 0600); not an input; yours alone'
+complete -c batchpipe -l dead-letter-reasons -r -F -d 'With --dead-letter, append why each record was given up to FILE, a JSON line each'
 complete -c batchpipe -l grace -x -d 'After SIGTERM/SIGINT, time left for deliveries under way [10s]' \
     -a '0\t"Give up at once" 5s\t"5 seconds" 10s\t"10 seconds (default)" 30s\t"30 seconds" 1m\t"1 minute"'
 complete -c batchpipe -s j -l parallel -x -d 'Deliver up to N batches at once (or auto[:MAX]: adapt), in input order [1]' \
     -a '1\t"One at a time (default)" 4 8 16 64 auto\t"Adapt to the receiver, up to 32" auto:64\t"Adapt, up to 64"'
 complete -c batchpipe -l permanent-status -x -d 'Give a batch up without retries on these exit/HTTP statuses'
 complete -c batchpipe -l retryable-status -x -d 'Retry on these exit/HTTP statuses'
+complete -c batchpipe -l bisect-on -x -d 'Split a batch refused with these HTTP/exit statuses until the bad records are alone' -a '400 400,422 3'
+complete -c batchpipe -l retryable-reply -x -d 'Retry a failure whose reply (body, or stderr) matches REGEX'
+complete -c batchpipe -l bisect-reply -x -d 'Split a batch whose failure reply matches REGEX until the bad records are alone'
+complete -c batchpipe -l permanent-reply -x -d 'Give a batch up without retries when its failure reply matches REGEX'
 complete -c batchpipe -l rate -x -d 'Start at most N requests per second (N/s) or minute (N/m), over all workers' \
     -a '10/s\t"10 a second" 100/s\t"100 a second" 60/m\t"60 a minute" 600/m\t"600 a minute"'
 complete -c batchpipe -s v -l verbose -d 'Log every delivery attempt on stderr'

@@ -64,3 +64,14 @@ TEST_CASE("Retry-After far in the future is clamped, not overflowed") {
   CHECK(*near < clamp);
   CHECK(parse_retry_after("99999999999999999999999", now) == clamp);
 }
+
+TEST_CASE("https:// to a plain-HTTP port is a mistake every batch shares, until something was delivered") {
+  auto [shared, fix] = shared_cause(CURLE_SSL_CONNECT_ERROR,
+                                    "OpenSSL/3.0.11: error:0A00010B:SSL routines::wrong version number");
+  CHECK(shared == Shared::UntilDelivered);
+  CHECK(fix.find("http://") != std::string::npos);
+  // Other handshake failures (a reset mid-handshake) are this attempt's own.
+  CHECK(shared_cause(CURLE_SSL_CONNECT_ERROR, "OpenSSL SSL_connect: Connection reset by peer").first == Shared::No);
+  CHECK(shared_cause(CURLE_SSL_CONNECT_ERROR).first == Shared::No);
+  CHECK(classify_transfer_error(CURLE_SSL_CONNECT_ERROR) == Outcome::Retryable);
+}

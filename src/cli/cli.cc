@@ -279,6 +279,33 @@ StatusRules to_status_rules(const std::string& permanent, const std::string& ret
   return rules;
 }
 
+/// --bisect-on: HTTP statuses of refusals (400-599) with --post, exit
+/// statuses (1-255) with --exec.
+StatusList to_bisect_on(bool given, const std::string& text, bool exec) {
+  if (!given) return {};
+  const char* kind = exec ? "exit statuses such as 3" : "HTTP statuses such as 400,422";
+  if (text.empty()) throw BadValue{fmt::format("--bisect-on: expected {}, got ''", kind)};
+  std::string error;
+  auto list = exec ? StatusList::parse(text, 1, 255, error) : StatusList::parse(text, 400, 599, error);
+  if (!list)
+    throw BadValue{fmt::format("--bisect-on: {} ({})", error,
+                               exec ? "exit statuses of --exec, 1 to 255" : "HTTP statuses of refusals, 400 to 599")};
+  return std::move(*list);
+}
+
+/// --retryable-reply, --bisect-reply, --permanent-reply: extended regular
+/// expressions, compiled once here.
+std::vector<ReplyPattern> to_reply_patterns(const char* flag, const std::vector<std::string>& texts) {
+  std::vector<ReplyPattern> out;
+  for (const std::string& text : texts) {
+    std::string error;
+    auto p = ReplyPattern::compile(text, error);
+    if (!p) throw BadValue{fmt::format("{}: {}", flag, error)};
+    out.push_back(std::move(*p));
+  }
+  return out;
+}
+
 /// True for a duration written as a bare number, which counts seconds.
 bool bare_number(const std::string& text) {
   return !text.empty() && text.find_first_not_of("0123456789.") == std::string::npos;
@@ -513,6 +540,7 @@ CliResult parse_cli(int argc, const char* const* argv) {
     config.post_urls = args.list("--post");
     config.cacert = args.text("--cacert");
     config.dead_letter = args.text("--dead-letter");
+    config.dead_letter_reasons = args.text("--dead-letter-reasons");
     config.metrics_file = args.text("--metrics-file");
     config.checkpoint = args.text("--checkpoint");
     config.spool = args.text("--spool");
@@ -615,14 +643,10 @@ CliResult parse_cli(int argc, const char* const* argv) {
     }
     if (!rate.empty()) config.rate = to_rate(rate);
     config.status_rules = to_status_rules(permanent_status, retryable_status, !config.exec_command.empty());
-    if (args.given("--bisect-on") && bisect_on.empty())
-      throw BadValue{"--bisect-on: expected HTTP statuses such as 400,422, got ''"};
-    if (!bisect_on.empty()) {
-      std::string error;
-      auto list = StatusList::parse(bisect_on, 400, 599, error);
-      if (!list) throw BadValue{fmt::format("--bisect-on: {} (HTTP statuses of refusals, 400 to 599)", error)};
-      config.bisect_on = std::move(*list);
-    }
+    config.bisect_on = to_bisect_on(args.given("--bisect-on"), bisect_on, !config.exec_command.empty());
+    config.reply_rules.retryable = to_reply_patterns("--retryable-reply", args.list("--retryable-reply"));
+    config.reply_rules.bisect = to_reply_patterns("--bisect-reply", args.list("--bisect-reply"));
+    config.reply_rules.permanent = to_reply_patterns("--permanent-reply", args.list("--permanent-reply"));
     if (config.parallel > kMaxParallel)
       throw BadValue{fmt::format("--parallel: {} is too large (at most {})", parallel, kMaxParallel)};
     config.max_buffer = to_size("--max-buffer", max_buffer, 1 << 20, uint64_t{1} << 40, "1T");
@@ -662,6 +686,10 @@ CliResult parse_cli(int argc, const char* const* argv) {
       result.warnings.push_back("--checkpoint: stdin cannot be resumed: what it sends is read once, and keeping it "
                                 "until delivered is up to its producer");
     if (!config.dead_letter.empty()) check_dead_letter_not_input(config.dead_letter, config.inputs);
+    if (args.given("--dead-letter-reasons") && config.dead_letter_reasons.empty())
+      throw BadValue{"--dead-letter-reasons: the path is empty"};
+    if (!config.dead_letter_reasons.empty() && config.dead_letter.empty())
+      throw BadValue{"--dead-letter-reasons: only applies with --dead-letter, whose records it explains"};
     if (std::string clash = check_output_files(config); !clash.empty()) throw BadValue{clash};
   } catch (const CLI::CallForHelp&) {
     result.out = app.help();

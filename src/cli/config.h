@@ -8,7 +8,7 @@
 #include "batch/body_format.h"
 #include "batch/route.h"
 #include "deliver/retry_policy.h"
-#include "deliver/status_rules.h"
+#include "deliver/failure_rules.h"
 #include "deliver/token_bucket.h"
 #include "report/stats.h"
 #include "sinks/codec_options.h"
@@ -39,7 +39,8 @@ struct Config {
                                        ///< {batch_id}, {batch}, {attempt}
   std::vector<std::string> post_urls;  ///< every --post URL, in the order given; several: failover
   std::string method = "POST";         ///< --method: POST or PUT
-  StatusList bisect_on;                ///< --bisect-on: HTTP statuses that split a request until the bad records are alone
+  StatusList bisect_on;                ///< --bisect-on: statuses (HTTP, or exit with --exec) that split a request
+                                       ///< until the bad records are alone
   std::vector<std::string> headers;    ///< -H/--header, @FILE already read
   std::vector<std::string> secrets;    ///< never quoted back: pieces of the values of Authorization,
                                        ///< Cookie, Proxy-Authorization and every header from @FILE
@@ -54,10 +55,12 @@ struct Config {
   bool map = false;                    ///< --map: print one answer per record, from the reply
   bool map_with_input = false;         ///< --map-with-input: {"in":record,"out":answer}
   std::string dead_letter;             ///< --dead-letter FILE; empty = none
+  std::string dead_letter_reasons;     ///< --dead-letter-reasons FILE: why, a JSON line per record; empty = none
   Duration grace = std::chrono::seconds(10);  ///< --grace: after SIGTERM/SIGINT
   uint32_t parallel = 1;               ///< --parallel: batches in flight at once, 1..kMaxParallel; with auto, the most
   bool parallel_auto = false;          ///< --parallel auto[:MAX]: the limit adapts (concurrency_controller.h)
   StatusRules status_rules;            ///< --permanent-status, --retryable-status
+  ReplyRules reply_rules;              ///< --retryable-reply, --bisect-reply, --permanent-reply
   Rate rate;                           ///< --rate: request starts per unit over all workers; count 0 = no limit
 
   // Resuming and following files.
@@ -77,6 +80,8 @@ struct Config {
   // Routing by field.
   RouteTemplates routes;               ///< --post, -H, --env, --wrap, --bulk-action as given, for the Router
   uint64_t max_keys = kDefaultMaxKeys; ///< --max-keys: keys with an open batch at most
+  /// Every rule on failed attempts, as the transports take them.
+  FailureRules failure_rules() const { return {status_rules, bisect_on, reply_rules}; }
 
   bool delivers() const { return !exec_command.empty() || !post_url.empty(); }
 };

@@ -32,6 +32,8 @@ std::string check_output_files(const Config& config) {
     outputs.push_back({std::move(what), key_of_path(path)});
   };
   if (!config.dead_letter.empty()) output("--dead-letter " + config.dead_letter, config.dead_letter);
+  if (!config.dead_letter_reasons.empty())
+    output("--dead-letter-reasons " + config.dead_letter_reasons, config.dead_letter_reasons);
   if (!config.checkpoint.empty()) {
     output("--checkpoint " + config.checkpoint, config.checkpoint);
     std::string lock = config.checkpoint + ".lock";

@@ -63,7 +63,7 @@ bool Committer::give_up_batch(const Batch& batch, const BatchResult& result, Run
   metrics_.failed_batches.add();
   metrics_.failed_records.add(batch.records);
   std::string error;
-  bool saved = dead_letter_ && dead_letter_->write(batch, error);
+  bool saved = dead_letter_ && dead_letter_->give_up(batch, result.reason, result.status, error);
   if (saved) {
     dead_lettered_ += batch.records;
     metrics_.dead_lettered.add(batch.records);
@@ -115,7 +115,7 @@ bool Committer::give_up_records(const Batch& batch, const std::vector<RecordFail
   for (const RecordFailure& f : failed) indices.push_back(f.index);
   std::sort(indices.begin(), indices.end());
   std::string error;
-  bool saved = dead_letter_ && dead_letter_->write(part_of(batch, indices), error);
+  bool saved = dead_letter_ && dead_letter_->give_up(batch, failed, error);
   if (saved) {
     dead_lettered_ += failed.size();
     metrics_.dead_lettered.add(failed.size());

@@ -46,11 +46,10 @@ std::string describe_part(const Batch& batch, const Part& part) {
 
 Part make_part(std::vector<uint32_t> indices, std::string id) { return Part{std::move(indices), std::move(id), 0, {}}; }
 
-/// Whether a refusal means "send fewer records": 413 always, and the
-/// --bisect-on statuses.
-bool splits(const AttemptResult& result, const AttemptOptions& options) {
-  return result.outcome != Outcome::Delivered &&
-         (result.status == 413 || (result.status != 0 && options.bisect_on.contains(result.status)));
+/// Whether a refusal means "send fewer records": 413 always, and what the
+/// user's rules mark so (--bisect-on, --bisect-reply; see failure_rules.h).
+bool splits(const AttemptResult& result) {
+  return result.outcome != Outcome::Delivered && (result.status == 413 || result.bisect);
 }
 
 /// Applies what the reader says of a delivered attempt. Returns the records
@@ -135,14 +134,16 @@ BatchResult attempt_batch(const Batch& batch, const std::string& id, Transport& 
   auto next_id = [&] { return fmt::format("{}.{}", id, ++parts); };
   // Gives up every request still to make. The whole batch fails as one if
   // nothing of it went; otherwise each record left fails alone.
+  int said = 0;  // the last attempt's status, HTTP or exit
   auto give_up = [&](std::string reason) {
     if (todo.size() == 1 && todo.front().indices.empty()) {
       out.reason = std::move(reason);
+      out.status = said;
       return std::move(out);
     }
     out.delivered = true;
     for (Part& p : todo)
-      for (uint32_t i : p.indices) out.failed.push_back({i, reason});
+      for (uint32_t i : p.indices) out.failed.push_back({i, reason, said});
     std::sort(out.failed.begin(), out.failed.end(),
               [](const RecordFailure& a, const RecordFailure& b) { return a.index < b.index; });
     return std::move(out);
@@ -170,6 +171,7 @@ BatchResult attempt_batch(const Batch& batch, const std::string& id, Transport& 
     const Batch& current = sending.current();
     if (part.resend) out.retried_records += current.records;
     AttemptResult result = transport.attempt(current, info, control);
+    said = result.status ? result.status : result.exit_status;
     metrics.attempt_latency.observe(env.now() - started);
     std::vector<uint32_t> again;
     if (result.outcome == Outcome::Delivered && options.reader) again = read_reply(*options.reader, options.reply_limit, sending, result, out);
@@ -185,12 +187,13 @@ BatchResult attempt_batch(const Batch& batch, const std::string& id, Transport& 
     if (stops_the_run(result.shared, env.delivered_any()) && todo.size() == 1 && part.indices.empty()) {
       out.stops_run = out.permanent = true;
       out.reason = fmt::format("{}; not retried", result.detail);
+      out.status = said;
       out.fix = std::move(result.fix);
       return out;
     }
-    if (splits(result, options) && !(options.reader && options.reader->keeps_answers())) {
+    if (splits(result) && !(options.reader && options.reader->keeps_answers())) {
       if (sending.records() == 1) {  // isolated: this record fails alone, with the receiver's reason
-        out.failed.push_back({sending.index(0), result.detail});
+        out.failed.push_back({sending.index(0), result.detail, said});
         todo.pop_front();
         continue;
       }
@@ -219,7 +222,8 @@ BatchResult attempt_batch(const Batch& batch, const std::string& id, Transport& 
     if (!next.retry) {
       out.permanent = result.outcome == Outcome::Permanent;
       if (todo.size() == 1 || part.indices.empty()) return give_up(fmt::format("{}; {}", result.detail, next.reason));
-      for (uint32_t i : part.indices) out.failed.push_back({i, fmt::format("{}; {}", result.detail, next.reason)});
+      for (uint32_t i : part.indices)
+        out.failed.push_back({i, fmt::format("{}; {}", result.detail, next.reason), said});
       todo.pop_front();
       continue;
     }

@@ -39,7 +39,6 @@ struct AttemptOptions {
   Duration timeout{0};  ///< per attempt; zero = none
   bool verbose = false; ///< -v: a line for every attempt
   const ReplyReader* reader = nullptr;  ///< reads the answer to each delivered attempt; null: none
-  StatusList bisect_on;                 ///< --bisect-on: HTTP statuses that split a request, like 413
   uint64_t reply_limit = 0;             ///< the largest command output a reader takes (--max-buffer); 0 = any
 };
 
@@ -47,6 +46,7 @@ struct AttemptOptions {
 struct RecordFailure {
   uint32_t index;      ///< in the batch
   std::string reason;  ///< the receiver's, e.g. "HTTP 400 mapper_parsing_exception: ..."
+  int status = 0;      ///< the HTTP status or exit status it failed with; 0: none (a timeout, an item of a reply)
 };
 
 /// How a batch's attempts ended.
@@ -61,6 +61,7 @@ struct BatchResult {
   bool cut_short = false;
   std::string fix;         ///< with stops_run: what the user should change
   std::string reason;      ///< why it was given up
+  int status = 0;          ///< the last attempt's HTTP status or exit status; 0: none
   UniqueFd output;         ///< the delivering attempt's output (--exec), if any
   uint32_t attempts = 0;
   std::vector<RecordFailure> failed;  ///< when delivered: the records that were not, by index
@@ -78,7 +79,8 @@ std::pair<std::vector<uint32_t>, std::vector<uint32_t>> halves(const std::vector
 /// asks to retry go again alone, as a part with an id of its own ("<id>.1",
 /// ...), under the same retry rules; records it rejects fail alone. Counts
 /// attempts, retries and latencies in `metrics`; says on stderr what is
-/// retried. A request refused with 413 (or a --bisect-on status) is split
+/// retried. A request refused with 413, or that the transport marks
+/// `bisect` (--bisect-on, --bisect-reply), is split
 /// in halves, each a part with its own id and retries, down to single
 /// records, which then fail alone with the receiver's reason.
 BatchResult attempt_batch(const Batch& batch, const std::string& id, Transport& transport, AttemptControl& control,

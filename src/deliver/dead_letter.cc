@@ -12,7 +12,9 @@
 #include <fmt/format.h>
 
 #include "base/safe_file.h"
+#include "base/diagnostics.h"
 #include "base/signals.h"
+#include "deliver/dead_letter_reason.h"
 
 namespace batchpipe {
 namespace {
@@ -47,12 +49,12 @@ std::string directory_of(const std::string& path) {
 
 }  // namespace
 
-std::optional<DeadLetter> DeadLetter::open(const std::string& path, std::string& error) {
+std::optional<DeadLetter> DeadLetter::open(const std::string& path, std::string& error, const std::string& option) {
   int fd = open_no_planted_link(path, kOpenFlags);
   if (fd >= 0) {
     if (std::string why = refusal(fd); !why.empty()) {
       ::close(fd);
-      error = fmt::format("--dead-letter {}: {}", path, why);
+      error = fmt::format("{} {}: {}", option, path, why);
       return std::nullopt;
     }
   }
@@ -64,19 +66,20 @@ std::optional<DeadLetter> DeadLetter::open(const std::string& path, std::string&
     struct stat st {};
     if (std::string why = ok && ::stat(path.c_str(), &st) == 0 ? private_file_problem(st, ::geteuid()) : "";
         !why.empty()) {
-      error = fmt::format("--dead-letter {}: {}", path, why);
+      error = fmt::format("{} {}: {}", option, path, why);
       return std::nullopt;
     }
   }
   if (!ok) {
-    error = fmt::format("--dead-letter {}: {}", path, open_error(errno));
+    error = fmt::format("{} {}: {}", option, path, open_error(errno));
     return std::nullopt;
   }
-  return DeadLetter(path, fd);
+  return DeadLetter(path, fd, option == "--dead-letter" ? "dead-letter file" : option.substr(2) + " file");
 }
 
 DeadLetter::DeadLetter(DeadLetter&& other) noexcept
-    : path_(std::move(other.path_)), fd_(other.fd_), buffer_(std::move(other.buffer_)),
+    : path_(std::move(other.path_)), fd_(other.fd_), what_(std::move(other.what_)), buffer_(std::move(other.buffer_)),
+      reasons_(std::move(other.reasons_)), inputs_(std::move(other.inputs_)),
       deadline_ns_(other.deadline_ns_.load()),
       grace_(other.grace_) {
   other.fd_ = -1;
@@ -86,7 +89,10 @@ DeadLetter::~DeadLetter() {
   if (fd_ >= 0) ::close(fd_);
 }
 
-void DeadLetter::set_deadline(TimePoint when) { deadline_ns_ = when.time_since_epoch().count(); }
+void DeadLetter::set_deadline(TimePoint when) {
+  deadline_ns_ = when.time_since_epoch().count();
+  if (reasons_) reasons_->set_deadline(when);
+}
 
 const char* DeadLetter::stop_waiting() {
   if (signals::terminations() >= 2) return "gave up waiting for its reader after a second signal";
@@ -131,18 +137,18 @@ bool DeadLetter::open_current(std::string& error) {
         if (why.empty()) return true;
         ::close(fd_);
         fd_ = -1;
-        error = fmt::format("dead-letter file {}: not used: {}", path_, why);
+        error = fmt::format("{} {}: not used: {}", what_, path_, why);
         return false;
       }
       if (errno == ENOENT) continue;  // gone again between the two opens
     }
     if (errno == EINTR) continue;
     if (errno != ENXIO) {
-      error = fmt::format("dead-letter file {}: cannot open: {}", path_, open_error(errno));
+      error = fmt::format("{} {}: cannot open: {}", what_, path_, open_error(errno));
       return false;
     }
     if (const char* why = stop_waiting()) {  // a FIFO nobody has opened for reading
-      error = fmt::format("dead-letter file {}: {}", path_, why);
+      error = fmt::format("{} {}: {}", what_, path_, why);
       return false;
     }
     wait_writable();
@@ -152,6 +158,61 @@ bool DeadLetter::open_current(std::string& error) {
 bool DeadLetter::write(const Batch& batch, std::string& error) {
   buffer_.clear();
   for (size_t i = 0; i < batch.records; ++i) buffer_.append(batch.record(i)).push_back('\n');
+  return append_buffer(error);
+}
+
+bool DeadLetter::write_text(std::string_view text, std::string& error) {
+  buffer_.assign(text);
+  return append_buffer(error);
+}
+
+void DeadLetter::set_reasons(DeadLetter reasons, std::vector<std::string> inputs) {
+  reasons.set_grace(grace_);
+  reasons_ = std::make_unique<DeadLetter>(std::move(reasons));
+  inputs_ = std::move(inputs);
+}
+
+bool DeadLetter::give_up(const Batch& batch, const std::string& reason, int status, std::string& error) {
+  if (!write(batch, error)) return false;
+  if (reasons_) {
+    std::vector<RecordFailure> all;
+    all.reserve(batch.records);
+    for (uint32_t i = 0; i < batch.records; ++i) all.push_back({i, reason, status});
+    explain(batch, all);
+  }
+  return true;
+}
+
+bool DeadLetter::give_up(const Batch& batch, const std::vector<RecordFailure>& failed, std::string& error) {
+  std::vector<RecordFailure> sorted = failed;
+  std::sort(sorted.begin(), sorted.end(), [](const RecordFailure& a, const RecordFailure& b) { return a.index < b.index; });
+  std::vector<uint32_t> indices;
+  for (const RecordFailure& f : sorted) indices.push_back(f.index);
+  if (!write(part_of(batch, indices), error)) return false;
+  if (reasons_) explain(batch, sorted);
+  return true;
+}
+
+void DeadLetter::explain(const Batch& batch, const std::vector<RecordFailure>& failed) {
+  std::string lines;
+  DeadLetterReason r;
+  r.time = std::chrono::system_clock::now();
+  r.batch = batch.number;
+  r.records = batch.records;
+  r.input = batch.first.input < inputs_.size() ? std::string_view(inputs_[batch.first.input]) : std::string_view();
+  r.first_line = batch.first.line;
+  r.last_line = batch.last.line;
+  for (const RecordFailure& f : failed) {
+    r.record = f.index + 1;
+    r.status = f.status;
+    r.reason = f.reason;
+    lines += format_reason(r);
+  }
+  if (std::string error; !reasons_->write_text(lines, error))
+    diag::error(fmt::format("{}; the records are in {} all the same", error, path_));
+}
+
+bool DeadLetter::append_buffer(std::string& error) {
   if (!open_current(error)) return false;
   struct stat before {};
   bool regular = ::fstat(fd_, &before) == 0 && S_ISREG(before.st_mode);
@@ -162,14 +223,14 @@ bool DeadLetter::write(const Batch& batch, std::string& error) {
     if (n < 0 && errno == EINTR) continue;
     if (n < 0 && errno == EAGAIN) {
       if (const char* why = stop_waiting()) {
-        error = fmt::format("dead-letter file {}: {}", path_, why);
+        error = fmt::format("{} {}: {}", what_, path_, why);
         return false;  // a FIFO: what its reader already has cannot be taken back
       }
       wait_writable();
       continue;
     }
     if (n < 0) {
-      error = fmt::format("dead-letter file {}: write error: {}", path_, std::strerror(errno));
+      error = fmt::format("{} {}: write error: {}", what_, path_, std::strerror(errno));
       if (regular) (void)!::ftruncate(fd_, before.st_size);  // no half records left behind
       return false;
     }
@@ -177,7 +238,7 @@ bool DeadLetter::write(const Batch& batch, std::string& error) {
     left -= static_cast<size_t>(n);
   }
   if (::fsync(fd_) != 0 && errno != EINVAL) {  // EINVAL: a pipe or /dev/stderr, nothing to sync
-    error = fmt::format("dead-letter file {}: sync error: {}", path_, std::strerror(errno));
+    error = fmt::format("{} {}: sync error: {}", what_, path_, std::strerror(errno));
     if (regular) (void)!::ftruncate(fd_, before.st_size);  // reported lost: must not replay too
     return false;
   }

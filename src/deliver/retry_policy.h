@@ -39,10 +39,14 @@ struct AttemptResult {
   uint64_t bytes_sent = 0;              ///< body bytes offered, for --verbose
   UniqueFd output{};                    ///< --exec: what the command wrote on its stdout
   int status = 0;                       ///< --post: the HTTP status, 0 if none came
+  int exit_status = 0;                  ///< --exec: the command's exit status, 0 if it did not exit
   std::string reply{};                  ///< --post with a reply reader: the response body, whole
   bool receiver_down = false;           ///< no connection, a timeout, a 5xx: another --post URL may do better
   Shared shared = Shared::No;           ///< whether every batch would fail this way (fail_fast.h)
   std::string fix{};                    ///< with `shared`: what the user should change, for the stop message
+  /// Some record of the request is bad (--bisect-on, --bisect-reply): split
+  /// it until the bad records are alone, as after a 413.
+  bool bisect = false;
 };
 
 /// The wait before retry `retry` (1-based): uniform in [d/2, d] with

@@ -17,7 +17,9 @@
 
 #include "batch/field_template.h"
 #include "batch/route.h"
+#include "base/diagnostics.h"
 #include "sinks/orphan_reaper.h"
+#include "sinks/reply_quote.h"
 
 extern char** environ;
 
@@ -49,13 +51,15 @@ class Child {
     if (pidfd_ >= 0) ::close(pidfd_);
   }
 
-  /// Starts `/bin/sh -c command` with `input` as its stdin; returns the errno
-  /// of a failure, or 0.
-  int spawn(const std::string& command, const std::vector<std::string>& env, int input, int output) {
+  /// Starts `/bin/sh -c command` with `input` as its stdin, `output` as its
+  /// stdout and `errors` (-1: ours) as its stderr; returns the errno of a
+  /// failure, or 0.
+  int spawn(const std::string& command, const std::vector<std::string>& env, int input, int output, int errors) {
     posix_spawn_file_actions_t actions;
     posix_spawn_file_actions_init(&actions);
     posix_spawn_file_actions_adddup2(&actions, input, STDIN_FILENO);
     posix_spawn_file_actions_adddup2(&actions, output, STDOUT_FILENO);
+    if (errors >= 0) posix_spawn_file_actions_adddup2(&actions, errors, STDERR_FILENO);
     posix_spawn_file_actions_addclosefrom_np(&actions, 3);
     posix_spawnattr_t attr;
     posix_spawnattr_init(&attr);
@@ -169,6 +173,25 @@ int batch_file(std::string_view data) {
   return fd;
 }
 
+/// Stderr bytes a reply rule reads; the rest is passed on, not kept.
+constexpr size_t kStderrKept = 1 << 20;
+
+/// Writes what the command wrote on the held stderr `fd` to ours, a piece at
+/// a time; returns its first kStderrKept bytes.
+std::string pass_on(int fd) {
+  std::string kept;
+  char buffer[1 << 16];
+  for (off_t offset = 0;;) {
+    ssize_t n = ::pread(fd, buffer, sizeof buffer, offset);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return kept;
+    std::string_view piece(buffer, static_cast<size_t>(n));
+    diag::raw(piece);
+    kept.append(piece.substr(0, kStderrKept - std::min(kStderrKept, kept.size())));
+    offset += n;
+  }
+}
+
 std::string signal_name(int sig) {
   const char* abbrev = ::sigabbrev_np(sig);
   return abbrev ? fmt::format("SIG{}", abbrev) : fmt::format("signal {}", sig);
@@ -176,8 +199,8 @@ std::string signal_name(int sig) {
 
 }  // namespace
 
-ExecTransport::ExecTransport(std::string command, StatusRules rules)
-    : command_(std::move(command)), rules_(std::move(rules)) {}
+ExecTransport::ExecTransport(std::string command, FailureRules rules, bool keep_stderr)
+    : command_(std::move(command)), rules_(std::move(rules)), keep_stderr_(keep_stderr || !rules_.reply.empty()) {}
 
 AttemptResult ExecTransport::attempt(const Batch& batch, const AttemptInfo& info, AttemptControl& control) {
   AttemptResult result = run(batch, info, control);
@@ -200,8 +223,19 @@ AttemptResult ExecTransport::run(const Batch& batch, const AttemptInfo& info, At
     return {Outcome::Retryable, fmt::format("cannot hold the command's output: {}", std::strerror(errno)),
             std::nullopt};
   }
+  // Held, then passed on whole when the command ends (a file, for the same
+  // reason as its stdout): what a reply rule reads.
+  UniqueFd errors;
+  if (keep_stderr_) {
+    errors = UniqueFd(::memfd_create("batchpipe-stderr", MFD_CLOEXEC));
+    if (!errors) {
+      ::close(input);
+      return {Outcome::Retryable, fmt::format("cannot hold the command's stderr: {}", std::strerror(errno)),
+              std::nullopt};
+    }
+  }
   Child child;
-  int err = child.spawn(command_, child_environment(batch, info), input, output.get());
+  int err = child.spawn(command_, child_environment(batch, info), input, output.get(), errors ? errors.get() : -1);
   ::close(input);
   if (err == ENOENT || err == EACCES) {
     AttemptResult r{Outcome::Permanent, fmt::format("cannot start /bin/sh: {}", std::strerror(err)), std::nullopt};
@@ -211,12 +245,18 @@ AttemptResult ExecTransport::run(const Batch& batch, const AttemptInfo& info, At
   }
   if (err) return {Outcome::Retryable, fmt::format("cannot start /bin/sh: {}", std::strerror(err)), std::nullopt};
   std::optional<int> status = child.run(control);
+  std::string said;  // the command's stderr, when held: passed on once it has ended
+  auto pass_on_stderr = [&] {
+    if (errors) said = pass_on(errors.get());
+  };
   if (!status) {
     bool cancelled = control.cancelled();
     child.kill_group();
+    pass_on_stderr();
     if (cancelled) return {Outcome::Cancelled, "command stopped: batchpipe is shutting down", std::nullopt};
     return {Outcome::Retryable, fmt::format("command {}", control.deadline_reason()), std::nullopt};
   }
+  pass_on_stderr();
   if (WIFSIGNALED(*status))
     return {Outcome::Retryable, fmt::format("command killed by {}", signal_name(WTERMSIG(*status))), std::nullopt};
   int code = WEXITSTATUS(*status);
@@ -235,10 +275,16 @@ AttemptResult ExecTransport::run(const Batch& batch, const AttemptInfo& info, At
     failed.shared = Shared::Always;
     failed.fix = "a program in the command was not found: check its name and PATH";
   }
-  if (auto said = rules_.lookup(code)) {  // --permanent-status, --retryable-status
-    failed.outcome = *said;
+  failed.exit_status = code;
+  Ruling ruling = rules_.decide(code, said);
+  if (ruling.outcome) {  // the user's word replaces ours, the fail-fast rule's included
+    failed.outcome = *ruling.outcome;
     failed.shared = Shared::No;
   }
+  if (!ruling.rule.empty()) failed.shared = Shared::No;
+  failed.bisect = ruling.bisect;
+  if (!said.empty()) failed.detail += fmt::format(": \"{}\"", quote_reply(said, {}));
+  if (!ruling.rule.empty()) failed.detail += fmt::format(" ({})", ruling.rule);
   return failed;
 }
 

@@ -3,15 +3,18 @@
 
 #include <string>
 
-#include "deliver/status_rules.h"
+#include "deliver/failure_rules.h"
 #include "deliver/transport.h"
 
 namespace batchpipe {
 
 class ExecTransport : public Transport {
  public:
-  /// `rules`: --permanent-status, --retryable-status, as exit statuses.
-  explicit ExecTransport(std::string command, StatusRules rules = {});
+  /// `rules`: --permanent-status, --retryable-status, --bisect-on as exit
+  /// statuses; --*-reply matched against the command's stderr. With reply
+  /// rules (or `keep_stderr`: --dead-letter-reasons), the command's stderr is held in memory while
+  /// it runs, then passed on to ours whole, and quoted in a failure's detail.
+  explicit ExecTransport(std::string command, FailureRules rules = {}, bool keep_stderr = false);
 
   /// The command's stdin is the batch as a sealed in-memory file (memfd), so
   /// it may be read by name or seeked; its stdout is kept in another memfd,
@@ -25,7 +28,8 @@ class ExecTransport : public Transport {
   AttemptResult run(const Batch& batch, const AttemptInfo& info, AttemptControl& control);
 
   std::string command_;
-  StatusRules rules_;
+  FailureRules rules_;
+  bool keep_stderr_;
 };
 
 }  // namespace batchpipe

@@ -65,8 +65,14 @@ std::pair<Shared, std::string> shared_cause(long status) {
   }
 }
 
-std::pair<Shared, std::string> shared_cause(CURLcode code) {
+std::pair<Shared, std::string> shared_cause(CURLcode code, std::string_view said) {
   switch (code) {
+    case CURLE_SSL_CONNECT_ERROR:
+      // OpenSSL's word for a reply to its ClientHello that is not TLS at all.
+      if (said.find("wrong version number") != std::string_view::npos)
+        return {Shared::UntilDelivered, "the server does not speak TLS there: if it is plain HTTP, --post an "
+                                        "http:// URL (or give the port it serves https on)"};
+      return {Shared::No, ""};
     case CURLE_COULDNT_RESOLVE_HOST:
       return {Shared::UntilDelivered, "the host name does not resolve: check it in the URL given to --post"};
     case CURLE_PEER_FAILED_VERIFICATION:

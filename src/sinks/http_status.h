@@ -31,9 +31,11 @@ Outcome classify_transfer_error(CURLcode code);
 std::pair<Shared, std::string> shared_cause(long status);
 
 /// The same for a transfer that ended without an HTTP status: a certificate
-/// that is not trusted (Always) or a host name that does not resolve
-/// (UntilDelivered).
-std::pair<Shared, std::string> shared_cause(CURLcode code);
+/// that is not trusted (Always), a host name that does not resolve or an
+/// https:// URL whose server speaks plain HTTP (UntilDelivered: a mistake if
+/// nothing was ever delivered). `said` is libcurl's own message, which tells
+/// the last apart from other handshake failures ("wrong version number").
+std::pair<Shared, std::string> shared_cause(CURLcode code, std::string_view said = {});
 
 /// Whether a response's Retry-After should be obeyed (429 and 503).
 bool honours_retry_after(long status);

@@ -254,7 +254,7 @@ AttemptResult HttpTransport::attempt(const Batch& batch, const AttemptInfo& info
   if (code != CURLE_OK) {
     result.outcome = classify_transfer_error(code);
     result.receiver_down = result.outcome == Outcome::Retryable;
-    std::tie(result.shared, result.fix) = shared_cause(code);
+    std::tie(result.shared, result.fix) = shared_cause(code, error_);
     result.detail = fmt::format("{} ({})", error_[0] ? error_ : curl_easy_strerror(code), endpoint_);
     if (code == CURLE_PEER_FAILED_VERIFICATION || code == CURLE_SSL_CACERT_BADFILE)
       result.detail += "; if a private CA signed the server's certificate, pass that CA's certificate with --cacert FILE";
@@ -264,15 +264,22 @@ AttemptResult HttpTransport::attempt(const Batch& batch, const AttemptInfo& info
   result.status = static_cast<int>(status);
   std::tie(result.shared, result.fix) = shared_cause(status);
   result.receiver_down = status >= 500 && result.outcome == Outcome::Retryable;
-  if (auto said = options_.rules.lookup(static_cast<int>(status))) {  // --permanent-status, --retryable-status
-    result.outcome = *said;
+  Ruling ruling;
+  if (result.outcome != Outcome::Delivered) ruling = options_.rules.decide(result.status, response_);
+  if (ruling.outcome) {  // the user's word replaces ours, the fail-fast rule's included
+    result.outcome = *ruling.outcome;
     result.shared = Shared::No;
   }
+  if (!ruling.rule.empty()) result.shared = Shared::No;  // a reply rule matched: this batch's own problem
+  result.bisect = ruling.bisect;
+  // A 5xx a rule gives up or splits is about the records, not the receiver's health.
+  result.receiver_down = result.receiver_down && result.outcome == Outcome::Retryable && !result.bisect;
   result.detail = fmt::format("HTTP {} from {}", status, endpoint_);
   if (!location.empty()) result.detail += redirect_note(options_.url, location);
   // ClickHouse's 500, say, says what went wrong in its body: worth quoting on every failure.
   if (result.outcome != Outcome::Delivered && !response_.empty() && location.empty())
     result.detail += fmt::format(": \"{}\"", quote_reply(response_, options_.secrets));
+  if (!ruling.rule.empty()) result.detail += fmt::format(" ({})", ruling.rule);
   result.retry_after = retry_after;
   if (result.outcome == Outcome::Delivered && options_.reply_limit) {
     if (response_cut_) {

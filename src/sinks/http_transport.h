@@ -9,7 +9,7 @@
 
 #include <curl/curl.h>
 
-#include "deliver/status_rules.h"
+#include "deliver/failure_rules.h"
 #include "deliver/transport.h"
 #include "sinks/codec.h"
 
@@ -25,7 +25,7 @@ struct HttpOptions {
   bool insecure = false;            ///< --insecure: no TLS verification
   std::vector<std::string> secrets; ///< redacted wherever a reply is quoted (see reply_quote.h)
   uint64_t reply_limit = 0;         ///< keep a 2xx response body whole, up to this; 0 = only quote it
-  StatusRules rules;                ///< --permanent-status, --retryable-status: HTTP statuses
+  FailureRules rules;               ///< --*-status, --bisect-on (HTTP statuses), --*-reply (the body)
 };
 
 class HttpTransport : public Transport {

@@ -25,7 +25,7 @@ std::unique_ptr<HttpTransport> make_http(const Config& config, const std::string
   bool keep_reply = config.map || config.format.kind() == FormatKind::Bulk;
   return HttpTransport::create({url, config.method, config.headers, config.compress, config.connect_timeout, config.cacert,
                                 config.insecure, config.secrets, keep_reply ? config.max_buffer : 0,
-                                config.status_rules},
+                                config.failure_rules()},
                                error);
 }
 
@@ -44,7 +44,8 @@ std::unique_ptr<Transport> make_transport(const Config& config, const std::share
     return std::make_unique<PacedTransport>(std::move(t), pacer);
   };
   if (!config.exec_command.empty())
-    return paced(std::make_unique<ExecTransport>(config.exec_command, config.status_rules));
+    return paced(std::make_unique<ExecTransport>(config.exec_command, config.failure_rules(),
+                                                   !config.dead_letter_reasons.empty()));
   if (config.post_urls.size() <= 1) return paced(make_http(config, config.post_url, error));
   std::vector<std::unique_ptr<Transport>> per_url;
   std::vector<std::string> names;
@@ -60,8 +61,8 @@ std::unique_ptr<Transport> make_transport(const Config& config, const std::share
 }
 
 /// Descriptors one --exec worker holds during an attempt: the batch's memfd,
-/// the output's memfd and the child's pidfd.
-constexpr uint64_t kFdsPerExecWorker = 3;
+/// the output's memfd, the stderr's (with reply rules) and the child's pidfd.
+constexpr uint64_t kFdsPerExecWorker = 4;
 /// Kept free for everything else: the dead-letter file, the metrics file's
 /// temporary, an input file, libraries.
 constexpr uint64_t kFdsSpare = 4;
@@ -114,11 +115,15 @@ std::unique_ptr<Sink> make_sink(const Config& config, Metrics& metrics, std::str
       config.dead_letter.empty() ? std::nullopt : DeadLetter::open(config.dead_letter, error);
   if (dead_letter) dead_letter->set_grace(config.grace);
   if (!config.dead_letter.empty() && !dead_letter) return nullptr;
+  if (dead_letter && !config.dead_letter_reasons.empty()) {
+    std::optional<DeadLetter> reasons = DeadLetter::open(config.dead_letter_reasons, error, "--dead-letter-reasons");
+    if (!reasons) return nullptr;
+    dead_letter->set_reasons(std::move(*reasons), config.inputs);
+  }
   DeliveryOptions options;
   options.attempt.retry = config.retry;
   options.attempt.timeout = config.timeout;
   options.attempt.verbose = config.verbose;
-  options.attempt.bisect_on = config.bisect_on;
   options.attempt.reply_limit = config.max_buffer;
   options.stop_on_error = config.stop_on_error;
   options.grace = config.grace;

@@ -175,6 +175,10 @@ class ClickHouseTest(unittest.TestCase):
 class ClickHouseRecipeTest(receivers.RecipeCase):
     """README's ClickHouse recipe, run as written but for the server's ports."""
 
+    def setUp(self):
+        super().setUp()
+        SERVER.query("DROP TABLE IF EXISTS events")  # the recipe creates it, as for a first-time user
+
     def test_readme_recipe(self):
         self.server = SERVER
         recipe = receivers.readme_recipe("clickhouse")
@@ -202,6 +206,35 @@ class ClickHouseRecipeTest(receivers.RecipeCase):
                  .strftime("%Y-%m-%d %H:%M:%S") for e in events]
         self.assertEqual(got.split("\t"), ["25000", str(sum(e["level"] == "error" for e in events)),
                                            min(times), max(times), str(want_sum)])
+
+    def test_readme_recipe_dead_letters_exactly_five_bad_rows_in_100000(self):
+        # A time it cannot read (400, Code: 41), a number for a string (400,
+        # Code: 26), a line that is not an object (500, Code: 27).
+        self.server = SERVER
+        recipe = receivers.readme_recipe("clickhouse")
+        recipe = receivers.replace_once(recipe, "localhost:8123", f"127.0.0.1:{self.server.http_port}")
+        recipe = receivers.replace_once(
+            recipe, "clickhouse-client ", f"clickhouse-client --host 127.0.0.1 --port {self.server.tcp_port} ")
+        recs = receivers.events(100_000)
+        bad = {10: b'{"time":"not a time","level":"info","msg":"a"}', 33_333: b'{"time":"2026-12-02T00:00:00Z","level":7,"msg":"b"}',
+               50_000: b'[1,2,3]', 50_001: b'{"time":"2026-12-02T00:00:00Z","level":"x","msg":{"c":1}}',
+               99_999: b'"just a string"'}
+        for i, rec in bad.items():
+            recs[i] = rec
+        self.write_events(recs)
+        r = self.run_recipe(recipe)
+        self.assertEqual(r.returncode, 4, r.stderr[-2000:])
+        with open(self.path("failed.ndjson"), "rb") as f:
+            self.assertEqual(sorted(f.read().splitlines()), sorted(bad.values()))
+        with open(self.path("failed.why"), "rb") as f:
+            why = [json.loads(line) for line in f]
+        self.assertEqual(sorted(w["status"] for w in why), [400, 400, 400, 500, 500])
+        self.assertTrue(all("Code: " in w["reason"] for w in why), why)
+        good = [json.loads(rec) for i, rec in enumerate(recs) if i not in bad]
+        got = self.server.query("SELECT count(), sum(reinterpretAsUInt64(MD5(msg))) FROM events")
+        want_sum = sum(int.from_bytes(hashlib.md5(e["msg"].encode()).digest()[:8], "little")
+                       for e in good) % (1 << 64)
+        self.assertEqual(got.split("\t"), [str(len(good)), str(want_sum)])
 
 
 if __name__ == "__main__":

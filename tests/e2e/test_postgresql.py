@@ -48,25 +48,28 @@ class PostgresRecipeTest(RecipeCase):
             str(len(want)), str(sum("level" in e for e in want)), str(epoch_ms),
             str(md5_sum(e["msg"] for e in want)), str(sum(e.get("level") == "error" for e in want))])
 
-    def test_a_batch_postgresql_rejects_is_dead_lettered_and_the_rest_loaded(self):
-        # psql exits 3 on the SQL error (ON_ERROR_STOP); the batch's INSERT is
-        # one transaction, so none of its rows stay.
-        recs = events(3_000)
-        recs[1_234] = b'{"time":"not a time","level":"info","msg":"bad"}'
+    def test_five_bad_records_are_dead_lettered_alone_and_the_rest_stored(self):
+        # psql exits 3 on the SQL error (ON_ERROR_STOP); the recipe's
+        # --bisect-on 3 splits the batch until each bad record is alone. 10,000
+        # records rather than 100,000: each split starts psql (~70 ms).
+        recs = events(10_000)
+        bad = [0, 1_234, 4_999, 5_000, 9_999]
+        for i in bad:
+            recs[i] = b'{"time":"not a time %d","level":"info","msg":"bad"}' % i
         self.write_events(recs)
-        script = receivers.replace_once(self.recipe(), "--size 1000",
-                                        "--size 1000 --interval 0 --retries 0 --dead-letter failed.ndjson")
+        script = self.recipe()
         r = self.run_recipe(script)
         self.assertEqual(r.returncode, 4, r.stderr[-2000:])
         self.assertIn(b"invalid input syntax for type timestamp with time zone", r.stderr)
-        self.assertIn(b"command exited with status 3", r.stderr)
         with open(self.path("failed.ndjson"), "rb") as f:
-            self.assertEqual(f.read(), b"".join(rec + b"\n" for rec in recs[1_000:2_000]))
-        kept = [json.loads(r)["msg"] for r in recs[:1_000] + recs[2_000:]]
+            self.assertEqual(f.read(), b"".join(recs[i] + b"\n" for i in bad))
+        with open(self.path("failed.why"), "rb") as f:
+            why = [json.loads(line) for line in f]
+        self.assertEqual([(w["status"], "invalid input syntax" in w["reason"]) for w in why], [(3, True)] * 5)
+        kept = [json.loads(rec)["msg"] for i, rec in enumerate(recs) if i not in bad]
         got = self.server.psql("select count(*), sum(('x' || left(md5(msg), 8))::bit(32)::bigint) from events",
                                database=self.db)
         self.assertEqual(got, f"{len(kept)}|{md5_sum(kept)}")
-
 
 if __name__ == "__main__":
     unittest.main()
