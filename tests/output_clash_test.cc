@@ -1,3 +1,6 @@
+#include <stdlib.h>
+#include <unistd.h>
+
 #include <catch2/catch.hpp>
 
 #include "cli/output_clash.h"
@@ -50,4 +53,18 @@ TEST_CASE("output clash: devices and unresolvable names clash with nothing", "[o
   null.regular = false;
   CHECK(find_output_clash({{"--dead-letter /dev/null", null}}, {{"the standard input", null}}).empty());
   CHECK(find_output_clash({{"--dead-letter a", future("")}, {"--checkpoint b", future("")}}, {}).empty());
+}
+
+TEST_CASE("output clash: a file inside a directory, existing or not", "[output_clash]") {
+  char tmpl[] = "/tmp/output_clash_test.XXXXXX";
+  REQUIRE(::mkdtemp(tmpl) != nullptr);
+  std::string dir = tmpl;
+  CHECK(in_directory(dir + "/00000000000000000000.ndjson", dir));
+  CHECK(in_directory(dir + "/./x", dir + "/"));
+  CHECK_FALSE(in_directory(dir + "/sub/x", dir));  // neither sub nor x exists: another directory
+  CHECK_FALSE(in_directory(dir, dir));             // the directory itself is not in it
+  // Neither exists yet: by name.
+  CHECK(in_directory(dir + "/new/x", dir + "/new"));
+  CHECK_FALSE(in_directory(dir + "/other/x", dir + "/new"));
+  ::rmdir(tmpl);
 }

@@ -1,7 +1,10 @@
 #include "cli/output_clash.h"
 
 #include <dirent.h>
+#include <sys/stat.h>
 #include <unistd.h>
+
+#include <filesystem>
 
 #include <fmt/format.h>
 
@@ -26,10 +29,27 @@ std::string find_output_clash(const std::vector<NamedFile>& outputs, const std::
   return "";
 }
 
+bool in_directory(const std::string& path, const std::string& dir) {
+  auto trimmed = [](std::string p) {
+    while (p.size() > 1 && p.back() == '/') p.pop_back();
+    return p;
+  };
+  std::filesystem::path file(trimmed(path));
+  const std::string parent = file.has_parent_path() ? file.parent_path().string() : std::string(".");
+  const std::string d = trimmed(dir);
+  struct stat a {}, b {};
+  bool parent_exists = ::stat(parent.c_str(), &a) == 0, dir_exists = ::stat(d.c_str(), &b) == 0;
+  if (parent_exists && dir_exists) return a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+  if (parent_exists || dir_exists) return false;
+  return key_of_path(parent).same_file(key_of_path(d));
+}
+
 std::string check_output_files(const Config& config) {
   std::vector<NamedFile> outputs;
+  std::vector<std::string> paths;  ///< of outputs, by index
   auto output = [&](std::string what, const std::string& path) {
     outputs.push_back({std::move(what), key_of_path(path)});
+    paths.push_back(path);
   };
   if (!config.dead_letter.empty()) output("--dead-letter " + config.dead_letter, config.dead_letter);
   if (!config.dead_letter_reasons.empty())
@@ -41,6 +61,13 @@ std::string check_output_files(const Config& config) {
   }
   if (!config.metrics_file.empty()) output("--metrics-file " + config.metrics_file, config.metrics_file);
   if (!config.spool.empty()) {
+    // The spool owns its directory: it deletes what is named like a
+    // segment there, so nothing else batchpipe writes may live in it.
+    for (size_t i = 0; i < outputs.size(); ++i)
+      if (in_directory(paths[i], config.spool))
+        return fmt::format("{} is inside the --spool directory {}, which the spool owns (it deletes its "
+                           "segments once delivered): put it elsewhere",
+                           outputs[i].what, config.spool);
     // The spool's state file, and its segments as they are now (a segment
     // to come is named after a stream position no other file has).
     output(fmt::format("the --spool state file {}/state", config.spool), config.spool + "/state");

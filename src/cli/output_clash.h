@@ -24,6 +24,10 @@ struct NamedFile {
 /// is an input, or two outputs that are one file. "" if there is none. Pure.
 std::string find_output_clash(const std::vector<NamedFile>& outputs, const std::vector<NamedFile>& inputs);
 
+/// Whether `path` names a file in directory `dir`: by device and inode when
+/// both directories exist, by resolved name when neither does yet.
+bool in_directory(const std::string& path, const std::string& dir);
+
 /// The files `config` writes and reads, keyed as they are now (stdin by its
 /// descriptor), checked with find_output_clash().
 std::string check_output_files(const Config& config);

@@ -289,6 +289,12 @@ class SpoolTest(unittest.TestCase):
         r = bp.run(["--spool", self.spool, "--metrics-file", os.path.join(self.spool, "state")], input=b"")
         self.assertEqual(r.returncode, 2)
         self.assertIn(b"--spool", r.stderr)
+        # A dead-letter file named like a segment to come would be deleted with it.
+        dead = os.path.join(self.spool, "00000000000000000000.ndjson")
+        r = bp.run(["--spool", self.spool, "--dead-letter", dead, "--exec", "cat"], input=record(1) + b"\n")
+        self.assertEqual(r.returncode, 2)
+        self.assertIn(b"is inside the --spool directory", r.stderr)
+        self.assertFalse(os.path.exists(dead))
 
     def test_spool_max_full_with_on_full_drop_drops_the_newest_exit_4(self):
         switch = Switch(up=False)
