@@ -146,6 +146,17 @@ TEST_CASE("records from stdin given up with --checkpoint are lost: no run reads 
   CHECK(c.committer->undelivered_records() == 1);
 }
 
+TEST_CASE("records from stdin given up with --spool are left for the next run: the spool keeps them",
+          "[committer]") {
+  diag::set_quiet(true);
+  Commit c({{"-"}, false, false, /*resumable=*/true, /*spooled=*/true});
+  BatchResult failed;
+  failed.reason = "HTTP 503";
+  c.committer->commit(batch_of(1, {"1"}), failed, {});
+  CHECK(c.metrics.left_records.get() == 1);
+  CHECK(c.committer->undelivered_records() == 1);
+}
+
 TEST_CASE("--map answers are printed one line per record, in order, through the writer", "[committer]") {
   diag::set_quiet(true);
   Commit c({{"in"}, /*answers=*/true, /*answers_with_input=*/true});

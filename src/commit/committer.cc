@@ -32,8 +32,8 @@ void Committer::commit(Batch&& batch, BatchResult& result, RunState state) {
         !result.reason.empty() || result.failed.empty() ? result.reason : result.failed.front().reason;
     if (!said_left_) {
       said_left_ = true;
-      diag::warning(fmt::format("{}: {}; left for the next run (--checkpoint){}, with every batch after it",
-                                describe_batch(batch), why,
+      diag::warning(fmt::format("{}: {}; left for the next run ({}){}, with every batch after it",
+                                describe_batch(batch), why, keeper(),
                                 result.delivered ? ", the parts already delivered too" : ""));
     }
     spend_(std::move(batch), false);
@@ -105,7 +105,7 @@ void Committer::say_untried(bool last, bool idle) {
                           untried_batches_ == 1 ? "" : "es", untried_records_, untried_records_ == 1 ? "" : "s",
                           dead_letter_    ? fmt::format("; written to {}", dead_letter_->path())
                           : untried_lost_ ? "; lost"
-                                          : "; left for the next run (--checkpoint)"));
+                                          : fmt::format("; left for the next run ({})", keeper())));
 }
 
 bool Committer::give_up_records(const Batch& batch, const std::vector<RecordFailure>& failed) {
@@ -141,8 +141,8 @@ bool Committer::give_up_records(const Batch& batch, const std::vector<RecordFail
                           failed.size() == 1 ? "" : "s",
                           saved             ? fmt::format("; written to {}", dead_letter_->path())
                           : resumes(batch) ? fmt::format("; left for the next run, with the rest of the batch "
-                                                          "(--checkpoint; {})",
-                                                          line_range(batch))
+                                                          "({}; {})",
+                                                          keeper(), line_range(batch))
                                             : fmt::format("; lost ({})", line_range(batch))));
   return saved;
 }
@@ -166,6 +166,7 @@ void Committer::print_answers(const Batch& batch, const BatchResult& result) {
 }
 
 bool Committer::resumes(const Batch& batch) const {
+  if (options_.spooled) return true;
   if (!options_.resumable || options_.inputs.empty()) return false;
   for (uint32_t i = batch.first.input; i <= batch.last.input; ++i)
     if (i >= options_.inputs.size() || options_.inputs[i] == "-") return false;
@@ -173,7 +174,7 @@ bool Committer::resumes(const Batch& batch) const {
 }
 
 std::string Committer::not_saved(const Batch& batch) const {
-  return resumes(batch) ? fmt::format("left for the next run (--checkpoint; {})", line_range(batch))
+  return resumes(batch) ? fmt::format("left for the next run ({}; {})", keeper(), line_range(batch))
                         : fmt::format("lost ({})", line_range(batch));
 }
 

@@ -32,6 +32,9 @@ struct CommitOptions {
   /// "left for the next run", not "lost", when it came from named inputs
   /// (not stdin): the next run reads it again.
   bool resumable = false;
+  /// --spool: what the run read is kept in the spool, stdin included, so
+  /// every batch not delivered is left for the next run (said "--spool").
+  bool spooled = false;
 };
 
 /// What the engine says of the run as a batch is committed.
@@ -78,6 +81,8 @@ class Committer {
   /// With --checkpoint, whether the next run reads `batch` again (it came
   /// from named inputs, not stdin).
   bool resumes(const Batch& batch) const;
+  /// What keeps records for the next run, as messages name it: "--checkpoint" or "--spool".
+  const char* keeper() const { return options_.spooled ? "--spool" : "--checkpoint"; }
   /// What became of records not delivered and not saved: "left for the
   /// next run (--checkpoint; input lines 3-4)" or "lost (input lines 3-4)".
   std::string not_saved(const Batch& batch) const;

@@ -91,7 +91,8 @@ DeliverySink::DeliverySink(std::vector<std::unique_ptr<Transport>> transports, D
       run_id_(fmt::format("{:016x}", random_seed())),
       event_fd_(checked_fd(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK), "an eventfd")),
       out_(options_.output_fd),
-      committer_({options_.inputs, options_.answers, options_.answers_with_input, options_.resumable},
+      committer_({options_.inputs, options_.answers, options_.answers_with_input, options_.resumable,
+                  /*spooled=*/options_.positional_ids},
                  std::move(dead_letter), metrics_, out_,
                  [this](Batch&& b, bool settled) { spend(std::move(b), settled); }) {
   metrics_.delivery = true;

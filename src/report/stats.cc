@@ -55,10 +55,11 @@ std::vector<std::string> format_stats(const Metrics& m, Duration elapsed) {
   if (m.undelivered.get()) {
     std::string line = fmt::format("stats: {} not delivered", count(m.undelivered.get(), "record", "records"));
     // --checkpoint: those the next run reads again are not lost, and are said so.
+    const char* keeper = m.spool ? "--spool" : "--checkpoint";
     if (uint64_t left = m.left_records.get(); left == m.undelivered.get())
-      line += ": left for the next run (--checkpoint)";
+      line += fmt::format(": left for the next run ({})", keeper);
     else if (left)
-      line += fmt::format(", {} of them left for the next run (--checkpoint)", format_count(left));
+      line += fmt::format(", {} of them left for the next run ({})", format_count(left), keeper);
     out.push_back(line);
   }
   // Mid-run (SIGUSR2): what the --max-buffer budget holds now.
