@@ -26,6 +26,7 @@
 #include "cli/url_check.h"
 #include "report/metrics_labels.h"
 #include "sinks/codec_options.h"
+#include "sinks/codec_pool.h"
 #include "sinks/reply_quote.h"
 #include "sinks/request_template.h"
 
@@ -657,6 +658,7 @@ CliResult parse_cli(int argc, const char* const* argv) {
       throw BadValue{fmt::format("--max-bytes {} is larger than --max-buffer {}: a batch must fit in the buffer; "
                                  "raise --max-buffer or lower --max-bytes",
                                  max_bytes, max_buffer)};
+    if (std::string error; !plan_codecs(config.compress, config.max_buffer, 1, error)) throw BadValue{error};
     config.drop_when_full = to_mode("--on-full", on_full, {"block", "drop"}) == "drop";
     config.max_keys = to_count("--max-keys", max_keys);
     check_routes(config, format, wrap, bulk_action, env);

@@ -131,7 +131,7 @@ void DeliverySink::deliver(Batch&& batch) {
 }
 
 uint64_t DeliverySink::held_bytes() const {
-  uint64_t sum = answer_bytes_ + workers_.size() * kIdleWorkerBytes + started_workers_ * kStartedWorkerBytes;
+  uint64_t sum = options_.reserved_bytes + answer_bytes_ + workers_.size() * kIdleWorkerBytes + started_workers_ * kStartedWorkerBytes;
   for (const auto& w : workers_) sum += w->transport->held_bytes() + w->part_bytes;
   std::lock_guard lock(mutex_);
   size_t next = std::min(waiting_.size(), workers_.size());

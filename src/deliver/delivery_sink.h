@@ -44,6 +44,9 @@ struct DeliveryOptions {
   /// --spool: a batch's id (Idempotency-Key, {batch_id}) names where its
   /// records lie in the spool, the same in every run (see record_id.h).
   bool positional_ids = false;
+  /// Held for the whole run besides the workers: the compressors' state
+  /// (--compress, codec_pool.h), counted against the budget from the start.
+  uint64_t reserved_bytes = 0;
 };
 
 class DeliverySink : public Sink {
@@ -63,7 +66,7 @@ class DeliverySink : public Sink {
   int event_fd() const override { return event_fd_; }
   void shutdown(bool immediately) override;
   bool reader_gone() const override { return out_.reader_gone(); }
-  /// --map answers, what each worker that has taken a batch holds (its
+  /// The reserved bytes (compressors), --map answers, what each worker that has taken a batch holds (its
   /// thread, its connection: a fixed amount), the workers' transports' own
   /// buffers (compressed bodies, replies), the part of a split batch each
   /// worker is sending, and room

@@ -1,8 +1,10 @@
 #include "sinks/codec.h"
 
 #include <libdeflate.h>
+#define ZSTD_STATIC_LINKING_ONLY  // ZSTD_getCParams, ZSTD_estimateCCtxSize_usingCParams (exported by libzstd.so)
 #include <zstd.h>
 
+#include <algorithm>
 #include <new>
 
 #include <fmt/format.h>
@@ -63,6 +65,33 @@ class GzipCodec final : public Codec {
 /// 1-19 stay within it anyway; 20-22 would use up to 128 MiB.
 constexpr int kZstdMaxWindowLog = 23;
 
+/// What libdeflate 1.14 allocates for a compressor of each level (1-12),
+/// measured through libdeflate_set_memory_allocator (codec_test checks
+/// it): the near-optimal parser of levels 10-12 keeps its match cache.
+constexpr uint64_t kGzipStateBytes[] = {202759, 668295, 668295, 668295, 668295, 668295,
+                                        668295, 668295, 668295, 9009543, 9009543, 9009543};
+
+/// The level's parameters for a body of unknown size, the window capped,
+/// the largest of the match finder's tables and the window halved in turn
+/// until zstd's estimate of the context fits `most` bytes (or all are at
+/// the smallest worth having: some hundreds of KiB in all).
+ZSTD_compressionParameters zstd_params(int level, uint64_t most) {
+  ZSTD_compressionParameters p = ZSTD_getCParams(level, ZSTD_CONTENTSIZE_UNKNOWN, 0);
+  p.windowLog = std::min<unsigned>(p.windowLog, kZstdMaxWindowLog);
+  // No larger tables than the window can use, as zstd makes them once it
+  // knows the body's size (it leaves them as they are for an unknown size).
+  p.hashLog = std::min(p.hashLog, p.windowLog + 1);
+  p.chainLog = std::min(p.chainLog, p.windowLog + (p.strategy >= ZSTD_btlazy2 ? 1 : 0));
+  while (ZSTD_estimateCCtxSize_usingCParams(p) > most) {
+    unsigned* largest = &p.chainLog;
+    if (p.hashLog > *largest) largest = &p.hashLog;
+    if (p.windowLog > *largest) largest = &p.windowLog;
+    if (*largest <= 16) break;
+    --*largest;
+  }
+  return p;
+}
+
 /// RFC 8878 frames, one per body, with the content size and a checksum in
 /// them (as the zstd tool writes). One-shot: zstd sizes its tables to the
 /// body, up to the level's (and the window cap's) limit.
@@ -99,7 +128,19 @@ class ZstdCodec final : public Codec {
 
 }  // namespace
 
-std::unique_ptr<Codec> Codec::create(CodecChoice choice, std::string& error) {
+uint64_t Codec::state_bytes(CodecChoice choice, uint64_t most_state) {
+  switch (choice.kind) {
+    case CodecKind::None:
+      return 0;
+    case CodecKind::Gzip:
+      return kGzipStateBytes[std::clamp(choice.level, 1, 12) - 1];
+    case CodecKind::Zstd:
+      return ZSTD_estimateCCtxSize_usingCParams(zstd_params(choice.level, most_state));
+  }
+  return 0;
+}
+
+std::unique_ptr<Codec> Codec::create(CodecChoice choice, std::string& error, uint64_t most_state) {
   switch (choice.kind) {
     case CodecKind::None:
       return nullptr;
@@ -113,10 +154,16 @@ std::unique_ptr<Codec> Codec::create(CodecChoice choice, std::string& error) {
     }
     case CodecKind::Zstd: {
       ZSTD_CCtx* c = ZSTD_createCCtx();
-      bool ok = c && !ZSTD_isError(ZSTD_CCtx_setParameter(c, ZSTD_c_compressionLevel, choice.level)) &&
-                !ZSTD_isError(ZSTD_CCtx_setParameter(c, ZSTD_c_checksumFlag, 1)) &&
-                (choice.level < 20 ||
-                 !ZSTD_isError(ZSTD_CCtx_setParameter(c, ZSTD_c_windowLog, kZstdMaxWindowLog)));
+      auto set = [c](ZSTD_cParameter what, int value) { return !ZSTD_isError(ZSTD_CCtx_setParameter(c, what, value)); };
+      bool ok = c && set(ZSTD_c_compressionLevel, choice.level) && set(ZSTD_c_checksumFlag, 1) &&
+                (choice.level < 20 || set(ZSTD_c_windowLog, kZstdMaxWindowLog));
+      // Tables made smaller to fit: the level still sets the search and its
+      // depth, and zstd still shrinks them further for a small body.
+      ZSTD_compressionParameters full = zstd_params(choice.level, UINT64_MAX);
+      ZSTD_compressionParameters p = zstd_params(choice.level, most_state);
+      if (ok && (p.windowLog != full.windowLog || p.chainLog != full.chainLog || p.hashLog != full.hashLog))
+        ok = set(ZSTD_c_windowLog, static_cast<int>(p.windowLog)) &&
+             set(ZSTD_c_chainLog, static_cast<int>(p.chainLog)) && set(ZSTD_c_hashLog, static_cast<int>(p.hashLog));
       if (!ok) {
         ZSTD_freeCCtx(c);  // takes null
         error = fmt::format("cannot set up zstd level {}", choice.level);

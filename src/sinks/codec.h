@@ -1,10 +1,12 @@
 // Request-body compression for --compress: gzip (RFC 1952, made by
-// libdeflate) and zstd (RFC 8878, libzstd). One Codec per transport, so per
-// worker thread: its compressor state is allocated once and reused for every
-// request, and a body is compressed on the thread that sends it.
+// libdeflate) and zstd (RFC 8878, libzstd). A Codec's compressor state is
+// allocated once and reused for every body; the --post workers share as many
+// as --max-buffer holds (codec_pool.h), and a body is compressed on the
+// thread that sends it.
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -41,7 +43,14 @@ class Codec {
  public:
   /// The codec `choice` names, its state allocated; null for Codec::None, and
   /// null with `error` set if the state cannot be allocated.
-  static std::unique_ptr<Codec> create(CodecChoice choice, std::string& error);
+  /// zstd's tables are made smaller, if need be, so that its state stays
+  /// within `most_state` bytes (state_bytes()); gzip's cannot be.
+  static std::unique_ptr<Codec> create(CodecChoice choice, std::string& error, uint64_t most_state = UINT64_MAX);
+  /// The memory a Codec of `choice` created with `most_state` may hold
+  /// besides its input and output, whatever the size of a body: libdeflate's
+  /// allocation for the level, zstd's estimate of its context (largest for a
+  /// body of unknown size). 0 for CodecKind::None.
+  static uint64_t state_bytes(CodecChoice choice, uint64_t most_state = UINT64_MAX);
   virtual ~Codec() = default;
 
   /// The Content-Encoding token: "gzip" or "zstd".

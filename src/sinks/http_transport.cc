@@ -107,13 +107,6 @@ HttpTransport::HttpTransport(HttpOptions options, std::string endpoint)
     curl_easy_cleanup(easy_);
     throw StartupError("cannot set libcurl up: out of memory");
   }
-  std::string codec_error;
-  codec_ = Codec::create(options_.compress, codec_error);
-  if (!codec_error.empty()) {
-    curl_multi_cleanup(multi_);
-    curl_easy_cleanup(easy_);
-    throw StartupError(codec_error);
-  }
   curl_easy_setopt(easy_, CURLOPT_URL, options_.url.c_str());
   if (options_.method != "POST") curl_easy_setopt(easy_, CURLOPT_CUSTOMREQUEST, options_.method.c_str());
   curl_easy_setopt(easy_, CURLOPT_PROTOCOLS_STR, "http,https");
@@ -148,15 +141,30 @@ size_t HttpTransport::on_response(char* data, size_t size, size_t count, void* s
   return n;
 }
 
-std::optional<std::string_view> HttpTransport::body(const Batch& batch, const AttemptInfo& info, std::string& error) {
-  if (!codec_) return batch.bytes;
+std::variant<std::string_view, AttemptResult> HttpTransport::body(const Batch& batch, const AttemptInfo& info,
+                                                                  AttemptControl& control) {
+  if (!options_.compress) return batch.bytes;
   // Keyed by the request's own id: a part of a split batch, or the records
   // a reply asked to send again, share the batch's number but not its body.
   if (compressed_for_ != info.batch_id) {
     compressed_for_.clear();
-    bool made = codec_->compress(batch.bytes, compressed_, error);
+    std::string error;
+    std::optional<AttemptResult> cut;
+    auto give_up = [&] {
+      if (control.cancelled())
+        cut = AttemptResult{Outcome::Cancelled, "request stopped: batchpipe is shutting down", std::nullopt};
+      else if (auto deadline = control.deadline(); deadline && Clock::now() >= *deadline)
+        cut = AttemptResult{Outcome::Retryable,
+                            fmt::format("request to {} {} (waiting to compress it)", endpoint_, control.deadline_reason()),
+                            std::nullopt};
+      return cut.has_value();
+    };
+    std::optional<CodecPool::Lease> codec = options_.compress->take(give_up, error);
+    if (cut) return std::move(*cut);
+    bool made = codec && (*codec)->compress(batch.bytes, compressed_, error);
+    codec.reset();  // the compressor goes back before the body is sent
     held_ = compressed_.capacity() + response_.capacity();
-    if (!made) return std::nullopt;
+    if (!made) return AttemptResult{Outcome::Retryable, error, std::nullopt};
     compressed_for_ = info.batch_id;
   }
   return compressed_.view();
@@ -165,16 +173,15 @@ std::optional<std::string_view> HttpTransport::body(const Batch& batch, const At
 AttemptResult HttpTransport::attempt(const Batch& batch, const AttemptInfo& info, AttemptControl& control) {
   const Route* route = batch.route.get();
   if (route && !route->error.empty()) return {Outcome::Permanent, route->error, std::nullopt};
-  std::string codec_error;
-  std::optional<std::string_view> sent = body(batch, info, codec_error);
-  if (!sent) return {Outcome::Retryable, codec_error, std::nullopt};
-  std::string_view payload = *sent;
+  std::variant<std::string_view, AttemptResult> sent = body(batch, info, control);
+  if (auto* failed = std::get_if<AttemptResult>(&sent)) return std::move(*failed);
+  std::string_view payload = std::get<std::string_view>(sent);
   std::vector<std::string> lines;
   auto add_default = [&](std::string_view name, std::string value) {
     if (!has_header(options_.headers, name)) lines.push_back(fmt::format("{}: {}", name, value));
   };
   add_default("Content-Type", batch.format->content_type());  // a header the user gives replaces ours
-  if (codec_) add_default("Content-Encoding", std::string(codec_->encoding()));
+  if (options_.compress) add_default("Content-Encoding", std::string(options_.compress->encoding()));
   add_default("Idempotency-Key", info.batch_id);
   lines.emplace_back("Expect:");  // no 100-continue round trip before large bodies
   TemplateValues fields{info.batch_id, info.batch, info.attempt};

@@ -5,13 +5,14 @@
 #include <atomic>
 #include <memory>
 #include <string>
+#include <variant>
 #include <vector>
 
 #include <curl/curl.h>
 
 #include "deliver/failure_rules.h"
 #include "deliver/transport.h"
-#include "sinks/codec.h"
+#include "sinks/codec_pool.h"
 
 namespace batchpipe {
 
@@ -19,7 +20,7 @@ struct HttpOptions {
   std::string url;                  ///< http:// or https:// only; may hold template fields
   std::string method = "POST";      ///< --method: POST or PUT
   std::vector<std::string> headers; ///< "Name: value", from -H and --header @FILE; may hold template fields
-  CodecChoice compress;             ///< --compress; CodecKind::None sends bodies as they are
+  std::shared_ptr<CodecPool> compress;  ///< --compress, shared by the workers; null sends bodies as they are
   Duration connect_timeout = std::chrono::seconds(10);
   std::string cacert;               ///< --cacert FILE; empty = the system's CAs
   bool insecure = false;            ///< --insecure: no TLS verification
@@ -44,21 +45,22 @@ class HttpTransport : public Transport {
   /// The compressed body and the reply buffer, by capacity.
   uint64_t held_bytes() const override { return held_; }
   /// With --compress, a compressed body as large as the batch at worst.
-  uint64_t would_hold(const Batch& batch) const override { return codec_ ? batch.bytes.size() : 0; }
+  uint64_t would_hold(const Batch& batch) const override { return options_.compress ? batch.bytes.size() : 0; }
 
  private:
   HttpTransport(HttpOptions options, std::string endpoint);
   /// The bytes to send for `batch`: the batch itself, or its compressed form
-  /// made once per request id (`info.batch_id`). Nothing, with `error` set,
-  /// if it cannot be compressed (out of memory).
-  std::optional<std::string_view> body(const Batch& batch, const AttemptInfo& info, std::string& error);
+  /// made once per request id (`info.batch_id`) with a compressor borrowed
+  /// from the pool. Nothing, with the attempt's result, if it cannot be
+  /// compressed (out of memory) or `control` ends the wait for a compressor.
+  std::variant<std::string_view, AttemptResult> body(const Batch& batch, const AttemptInfo& info,
+                                                     AttemptControl& control);
   static size_t on_response(char* data, size_t size, size_t count, void* self);
 
   HttpOptions options_;
   std::string endpoint_;  ///< "host:port", for messages: never the userinfo
   CURL* easy_ = nullptr;
   CURLM* multi_ = nullptr;
-  std::unique_ptr<Codec> codec_;  ///< this transport's own (so this worker's); null without --compress
   CodecBuffer compressed_;        ///< the last compressed body, its memory kept for the next
   std::string compressed_for_;    ///< the request id compressed_ holds the body of
   std::string response_;

@@ -21,9 +21,10 @@
 namespace batchpipe {
 namespace {
 
-std::unique_ptr<HttpTransport> make_http(const Config& config, const std::string& url, std::string& error) {
+std::unique_ptr<HttpTransport> make_http(const Config& config, const std::string& url,
+                                         const std::shared_ptr<CodecPool>& codecs, std::string& error) {
   bool keep_reply = config.map || config.format.kind() == FormatKind::Bulk;
-  return HttpTransport::create({url, config.method, config.headers, config.compress, config.connect_timeout, config.cacert,
+  return HttpTransport::create({url, config.method, config.headers, codecs, config.connect_timeout, config.cacert,
                                 config.insecure, config.secrets, keep_reply ? config.max_buffer : 0,
                                 config.failure_rules()},
                                error);
@@ -33,9 +34,11 @@ std::unique_ptr<HttpTransport> make_http(const Config& config, const std::string
 /// URLs a connection to each behind a FailoverTransport sharing `upstreams`.
 /// Each request waits its turn at `pacer` (--rate), if there is one, then
 /// for a slot at `gate` (--parallel auto), if there is one; the gate times
-/// the request alone, not the wait for its turn.
+/// the request alone, not the wait for its turn. Bodies are compressed
+/// with `codecs`' compressors, if there are any.
 std::unique_ptr<Transport> make_transport(const Config& config, const std::shared_ptr<Pacer>& pacer,
                                           const std::shared_ptr<ConcurrencyGate>& gate,
+                                          const std::shared_ptr<CodecPool>& codecs,
                                           std::shared_ptr<UpstreamSet>& upstreams, Metrics& metrics,
                                           std::string& error) {
   auto paced = [&](std::unique_ptr<Transport> t) -> std::unique_ptr<Transport> {
@@ -46,11 +49,11 @@ std::unique_ptr<Transport> make_transport(const Config& config, const std::share
   if (!config.exec_command.empty())
     return paced(std::make_unique<ExecTransport>(config.exec_command, config.failure_rules(),
                                                    !config.dead_letter_reasons.empty()));
-  if (config.post_urls.size() <= 1) return paced(make_http(config, config.post_url, error));
+  if (config.post_urls.size() <= 1) return paced(make_http(config, config.post_url, codecs, error));
   std::vector<std::unique_ptr<Transport>> per_url;
   std::vector<std::string> names;
   for (const std::string& url : config.post_urls) {
-    std::unique_ptr<HttpTransport> http = make_http(config, url, error);
+    std::unique_ptr<HttpTransport> http = make_http(config, url, codecs, error);
     if (!http) return nullptr;
     names.push_back(http->endpoint());
     per_url.push_back(paced(std::move(http)));
@@ -107,8 +110,15 @@ std::unique_ptr<Sink> make_sink(const Config& config, Metrics& metrics, std::str
     adaptive.max = config.parallel;
     gate = std::make_shared<ConcurrencyGate>(adaptive, metrics);
   }
+  // --compress: as many compressors as the budget holds, for all workers.
+  std::shared_ptr<CodecPool> codecs;
+  if (config.compress.kind != CodecKind::None && config.exec_command.empty()) {
+    std::optional<CodecPlan> plan = plan_codecs(config.compress, config.max_buffer, config.parallel, error);
+    if (!plan) return nullptr;
+    codecs = std::make_shared<CodecPool>(config.compress, *plan);
+  }
   for (uint32_t i = 0; i < config.parallel; ++i) {
-    transports.push_back(make_transport(config, pacer, gate, upstreams, metrics, error));
+    transports.push_back(make_transport(config, pacer, gate, codecs, upstreams, metrics, error));
     if (!transports.back()) return nullptr;
   }
   std::optional<DeadLetter> dead_letter =
@@ -136,6 +146,7 @@ std::unique_ptr<Sink> make_sink(const Config& config, Metrics& metrics, std::str
     options.reader = make_bulk_reader();  // with --exec, the command's exit status decides
   options.resumable = !config.checkpoint.empty() || !config.spool.empty();
   options.positional_ids = !config.spool.empty();
+  options.reserved_bytes = codecs ? codecs->plan().reserved() : 0;
   return std::make_unique<DeliverySink>(std::move(transports), std::move(options), std::move(dead_letter), metrics);
 }
 
