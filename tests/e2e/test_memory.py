@@ -146,6 +146,13 @@ class StalledSinkTest(unittest.TestCase):
         self.check(64 * MiB, 16, record=4_000_000, extra=["--max-bytes", "8M", "--compress", "gzip"],
                    read_share=0.25)
 
+    def test_4mb_records_four_workers_zstd19(self):
+        # Each worker kept its own zstd:19 compressor (about 60 MiB resident
+        # each): 4 MB records at -j 4 peaked far above the budget. The
+        # workers now share what half the budget holds, tables made to fit.
+        self.check(32 * MiB, 4, record=4_000_000, extra=["--max-bytes", "8M", "--compress", "zstd:19"],
+                   read_share=0.25)
+
 
 class GiantRecordTest(unittest.TestCase):
     def test_a_giant_record_is_held_once(self):
