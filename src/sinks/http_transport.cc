@@ -163,6 +163,29 @@ std::optional<std::string_view> HttpTransport::body(const Batch& batch, const At
 }
 
 AttemptResult HttpTransport::attempt(const Batch& batch, const AttemptInfo& info, AttemptControl& control) {
+  static const HeaderSet kNone;
+  std::shared_ptr<const HeaderSet> sent = options_.headers ? options_.headers->current() : nullptr;
+  AttemptResult result = send(batch, info, control, sent ? *sent : kNone);
+  if ((result.status != 401 && result.status != 403) || !sent || !options_.headers->rereads() ||
+      result.outcome == Outcome::Delivered)
+    return result;
+  // Refused credentials: perhaps a token replaced while this request was on
+  // its way, or in place within one tick of the file's clock.
+  std::string why;
+  std::shared_ptr<const HeaderSet> now = options_.headers->reread(why);
+  if (now->version == sent->version) {
+    result.detail += fmt::format(" ({})", why);
+    return result;
+  }
+  if (control.cancelled()) return result;
+  uint64_t bytes = result.bytes_sent;
+  result = send(batch, info, control, *now);
+  result.bytes_sent += bytes;
+  return result;
+}
+
+AttemptResult HttpTransport::send(const Batch& batch, const AttemptInfo& info, AttemptControl& control,
+                                  const HeaderSet& headers_sent) {
   const Route* route = batch.route.get();
   if (route && !route->error.empty()) return {Outcome::Permanent, route->error, std::nullopt};
   std::string codec_error;
@@ -171,17 +194,19 @@ AttemptResult HttpTransport::attempt(const Batch& batch, const AttemptInfo& info
   std::string_view payload = *sent;
   std::vector<std::string> lines;
   auto add_default = [&](std::string_view name, std::string value) {
-    if (!has_header(options_.headers, name)) lines.push_back(fmt::format("{}: {}", name, value));
+    if (!has_header(headers_sent.all, name)) lines.push_back(fmt::format("{}: {}", name, value));
   };
   add_default("Content-Type", batch.format->content_type());  // a header the user gives replaces ours
   if (codec_) add_default("Content-Encoding", std::string(codec_->encoding()));
   add_default("Idempotency-Key", info.batch_id);
   lines.emplace_back("Expect:");  // no 100-continue round trip before large bodies
   TemplateValues fields{info.batch_id, info.batch, info.attempt};
-  if (route && route->routed_headers)  // rendered from the records' fields, batch fields as marks
+  if (route && route->routed_headers) {  // rendered from the records' fields, batch fields as marks
     for (const std::string& h : route->headers) lines.push_back(expand_marks(h, fields));
-  else
-    for (const std::string& h : options_.headers) lines.push_back(expand_template(h, fields));
+    for (const std::string& h : headers_sent.from_files) lines.push_back(expand_template(h, fields));  // never routed
+  } else {
+    for (const std::string& h : headers_sent.all) lines.push_back(expand_template(h, fields));
+  }
   std::string url = route && !route->url.empty() ? expand_marks(route->url, fields) : expand_template(options_.url, fields);
   curl_slist* headers = nullptr;
   for (const auto& l : lines) {
@@ -277,8 +302,11 @@ AttemptResult HttpTransport::attempt(const Batch& batch, const AttemptInfo& info
   result.detail = fmt::format("HTTP {} from {}", status, endpoint_);
   if (!location.empty()) result.detail += redirect_note(options_.url, location);
   // ClickHouse's 500, say, says what went wrong in its body: worth quoting on every failure.
-  if (result.outcome != Outcome::Delivered && !response_.empty() && location.empty())
-    result.detail += fmt::format(": \"{}\"", quote_reply(response_, options_.secrets));
+  if (result.outcome != Outcome::Delivered && !response_.empty() && location.empty()) {
+    std::vector<std::string> secrets = options_.secrets;  // and those of the header files as sent
+    secrets.insert(secrets.end(), headers_sent.secrets.begin(), headers_sent.secrets.end());
+    result.detail += fmt::format(": \"{}\"", quote_reply(response_, secrets));
+  }
   if (!ruling.rule.empty()) result.detail += fmt::format(" ({})", ruling.rule);
   result.retry_after = retry_after;
   if (result.outcome == Outcome::Delivered && options_.reply_limit) {

@@ -12,13 +12,15 @@
 #include "deliver/failure_rules.h"
 #include "deliver/transport.h"
 #include "sinks/codec.h"
+#include "sinks/header_source.h"
 
 namespace batchpipe {
 
 struct HttpOptions {
   std::string url;                  ///< http:// or https:// only; may hold template fields
   std::string method = "POST";      ///< --method: POST or PUT
-  std::vector<std::string> headers; ///< "Name: value", from -H and --header @FILE; may hold template fields
+  std::shared_ptr<HeaderSource> headers;  ///< -H and --header @FILE, "Name: value", may hold template fields;
+                                         ///< shared by every worker; null = none
   CodecChoice compress;             ///< --compress; CodecKind::None sends bodies as they are
   Duration connect_timeout = std::chrono::seconds(10);
   std::string cacert;               ///< --cacert FILE; empty = the system's CAs
@@ -36,7 +38,9 @@ class HttpTransport : public Transport {
   /// "host:port", as messages and metrics name the URL.
   const std::string& endpoint() const { return endpoint_; }
 
-  /// 2xx is delivered; see http_status.h for what is retried. The response
+  /// 2xx is delivered; see http_status.h for what is retried. A 401 or 403
+  /// sent with headers a header file has replaced since, or replaces when
+  /// read again now, is sent again at once with the new ones. The response
   /// body is read up to 1 MiB (reply_limit, if larger), and kept whole in
   /// the result with reply_limit; its start is quoted in the result of every
   /// failed attempt, with the secrets redacted.
@@ -52,6 +56,8 @@ class HttpTransport : public Transport {
   /// made once per request id (`info.batch_id`). Nothing, with `error` set,
   /// if it cannot be compressed (out of memory).
   std::optional<std::string_view> body(const Batch& batch, const AttemptInfo& info, std::string& error);
+  /// One request with the headers `sent`.
+  AttemptResult send(const Batch& batch, const AttemptInfo& info, AttemptControl& control, const HeaderSet& sent);
   static size_t on_response(char* data, size_t size, size_t count, void* self);
 
   HttpOptions options_;
