@@ -125,7 +125,6 @@ void HeaderSource::publish() {
 
 std::shared_ptr<const HeaderSet> HeaderSource::current() {
   if (!rereads_) return set_;  // never changes: no lock
-  std::string unused;
   std::lock_guard lock(mutex_);
   bool changed = false;
   for (size_t i = 0; i < parts_.size(); ++i) {
