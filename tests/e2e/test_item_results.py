@@ -6,47 +6,48 @@ exactly the records failed for good, byte for byte, with their reasons, and
 a --checkpoint must move past all of them. Together with what shares the
 per-item machinery: --compress, --parallel, --dead-letter(-reasons) and
 --checkpoint. The endpoints are http_server.ScriptedServer with a callable
-action; the README recipes are the command lines run here.
+action; the command lines are README's recipes as written
+(receivers.readme_recipe), the endpoint put in for "$ENDPOINT" and those
+options added before the input file.
 """
 
 import gzip
 import json
 import os
-import shutil
-import tempfile
 import threading
 import unittest
 
 import bp
+import receivers
 from http_server import ScriptedServer
 
 FAST = ["--retry-delay", "1ms", "--retry-max-delay", "5ms"]
 
 
-class ItemResultsCase(unittest.TestCase):
+class ItemResultsCase(receivers.RecipeCase):
     def setUp(self):
-        self.tmp = tempfile.mkdtemp(prefix="bp-items-")
-        self.addCleanup(shutil.rmtree, self.tmp, True)
+        super().setUp()
+        self.env = {k: v for k, v in self.env.items() if not k.lower().endswith("_proxy")}
         self.lock = threading.Lock()
         self.stored = []  # every record stored, as the server decoded it (duplicates would show)
         self.failures = {}  # n -> times it was failed for a while
 
-    def path(self, name):
-        return os.path.join(self.tmp, name)
-
-    def write_input(self, lines):
-        with open(self.path("in.ndjson"), "wb") as f:
+    def write_input(self, name, lines):
+        with open(self.path(name), "wb") as f:
             f.write(b"".join(l + b"\n" for l in lines))
-        return self.path("in.ndjson")
+
+    def recipe(self, name, server, input_name, extra):
+        """README's recipe `name`, sent to `server`, with `extra` options."""
+        script = receivers.replace_once(receivers.readme_recipe(name), '"$ENDPOINT"', server.url("/"))
+        return receivers.replace_once(script, " " + input_name, " " + " ".join(extra) + " " + input_name)
 
     def server(self, answer):
         server = ScriptedServer(default=answer)
         self.addCleanup(server.close)
         return server
 
-    def run_bp(self, args):
-        env = {k: v for k, v in os.environ.items() if not k.lower().endswith("_proxy")}
-        result = bp.run(args, timeout=60, env=env)
+    def run_script(self, script):
+        result = self.run_recipe(script)
         result.err = result.stderr.decode("utf-8", "replace")
         return result
 
@@ -96,15 +97,11 @@ class FirehoseStyleTest(ItemResultsCase):
     def test_only_the_failed_records_are_sent_again_or_dead_lettered(self):
         total = 2000
         lines = [b'{"n":%d,"pad":"%s"}' % (n, b"x" * (n % 11)) for n in range(total)]
-        source = self.write_input(lines)
+        self.write_input("events.ndjson", lines)
         server = self.server(self.answer)
-        # The README's recipe, with the test's endpoint and options shared with the machinery.
-        recipe = ["--post", server.url("/"), "--size", "50",
-                  "--item-results", "/RequestResponses", "--item-error", "/ErrorCode",
-                  "--item-retryable", "ServiceUnavailable|InternalFailure",
-                  "--dead-letter", self.path("failed.ndjson"), "--dead-letter-reasons", self.path("failed.why")]
-        args = recipe + ["--compress", "gzip", "--parallel", "3", "--checkpoint", self.path("ckpt"), *FAST, source]
-        result = self.run_bp(args)
+        script = self.recipe("firehose", server, "events.ndjson",
+                             ["--compress gzip --parallel 3 --checkpoint ckpt", *FAST])
+        result = self.run_script(script)
         self.assertEqual(result.returncode, 4, result.err[-3000:])  # records given up: exit 4
         bad = [n for n in range(total) if self.bad(n)]
         good = [n for n in range(total) if not self.bad(n)]
@@ -119,7 +116,7 @@ class FirehoseStyleTest(ItemResultsCase):
         self.assertEqual(server.errors(), [])
         # The checkpoint moved past every record, stored or dead-lettered: nothing is sent again.
         before = len(server.requests())
-        again = self.run_bp(args)
+        again = self.run_script(script)
         self.assertEqual(again.returncode, 0, again.err)
         self.assertEqual(len(server.requests()), before)
 
@@ -154,13 +151,10 @@ class BigQueryStyleTest(ItemResultsCase):
     def test_stopped_rows_are_sent_again_and_invalid_ones_dead_lettered(self):
         total = 1000
         lines = [b'{"json":{"n":%d}}' % n for n in range(total)]
-        source = self.write_input(lines)
+        self.write_input("rows.ndjson", lines)
         server = self.server(self.answer)
-        recipe = ["--post", server.url("/insertAll"), "--size", "500", "--wrap", '{"rows":@}',
-                  "--item-failures", "/insertErrors", "--item-error", "/errors",
-                  "--item-retryable", '"reason":"(stopped|backendError|timeout)"',
-                  "--dead-letter", self.path("failed.ndjson"), "--dead-letter-reasons", self.path("failed.why")]
-        result = self.run_bp(recipe + ["--size", "40", "--parallel", "2", *FAST, source])
+        script = self.recipe("bigquery", server, "rows.ndjson", ["--size 40 --parallel 2", *FAST])
+        result = self.run_script(script)
         self.assertEqual(result.returncode, 4, result.err[-3000:])
         invalid = [n for n in range(total) if self.invalid(n)]
         self.assertEqual(sorted(self.stored), [n for n in range(total) if not self.invalid(n)])
