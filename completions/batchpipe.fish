@@ -64,6 +64,8 @@ complete -c batchpipe -l compress -x -d 'Compress request bodies' \
 complete -c batchpipe -l connect-timeout -x -d 'Limit on connecting [10s]' \
     -a '0\t"libcurl\'s own limit (300s)" 1s\t"1 second" 5s\t"5 seconds" 10s\t"10 seconds (default)" 30s\t"30 seconds"'
 complete -c batchpipe -l cacert -r -F -d 'Trust the CA certificates in FILE (PEM)'
+complete -c batchpipe -l cert -r -F -d 'Present the client certificate in FILE (PEM; its key too, unless --key); read again when it changes'
+complete -c batchpipe -l key -r -F -d 'The private key of --cert, in FILE (PEM, not encrypted)'
 complete -c batchpipe -l insecure -d 'Do not verify TLS certificates (warns)'
 complete -c batchpipe -l item-results -x -d 'In a 2xx reply, the array (JSON Pointer) of one result per record' \
     -a '/RequestResponses\t"Firehose PutRecordBatch" /Records\t"Kinesis PutRecords"'

@@ -205,6 +205,31 @@ void check_cacert(const std::string& path) {
                                path)};
 }
 
+/// --cert and --key, as curl means them (PEM; the key in the certificate's
+/// file unless --key names one), checked now so that a mistake is not a TLS
+/// error at the first request. No passphrase: an encrypted key is refused.
+void check_client_certificate(const Config& config) {
+  if (config.cert.empty()) {
+    if (!config.key.empty()) throw BadValue{"--key: only applies with --cert, whose private key it holds"};
+    return;
+  }
+  std::string cert = read_small_file("--cert", config.cert, 64 << 20);
+  if (cert.find("-----BEGIN CERTIFICATE-----") == std::string::npos)
+    throw BadValue{fmt::format("--cert: {} has no PEM certificate in it (no '-----BEGIN CERTIFICATE-----' line)",
+                               config.cert)};
+  const std::string& key_path = config.key.empty() ? config.cert : config.key;
+  std::string key = config.key.empty() ? cert : read_small_file("--key", config.key, 64 << 20);
+  if (key.find("ENCRYPTED") != std::string::npos)
+    throw BadValue{fmt::format("{}: the private key in {} is encrypted, and batchpipe takes no passphrase: keep a "
+                               "decrypted copy only you can read (openssl pkey -in {} -out KEY.pem)",
+                               config.key.empty() ? "--cert" : "--key", key_path, key_path)};
+  if (key.find("PRIVATE KEY-----") == std::string::npos)
+    throw BadValue{config.key.empty()
+                       ? fmt::format("--cert: {} holds no private key: name its file with --key FILE", config.cert)
+                       : fmt::format("--key: {} has no PEM private key in it (no '-----BEGIN ... PRIVATE KEY-----' "
+                                     "line)", config.key)};
+}
+
 /// Refuses a --dead-letter file that is also an input: replaying it into
 /// itself would never end. Compared by device and inode, so other names for
 /// the same file (links, ./x, /dev/stdin) count; a file that does not exist
@@ -560,6 +585,8 @@ CliResult parse_cli(int argc, const char* const* argv) {
     config.exec_command = args.text("--exec");
     config.post_urls = args.list("--post");
     config.cacert = args.text("--cacert");
+    config.cert = args.text("--cert");
+    config.key = args.text("--key");
     config.dead_letter = args.text("--dead-letter");
     config.dead_letter_reasons = args.text("--dead-letter-reasons");
     config.metrics_file = args.text("--metrics-file");
@@ -617,6 +644,8 @@ CliResult parse_cli(int argc, const char* const* argv) {
       }
       if (!any_https && !config.cacert.empty())
         result.warnings.push_back("--cacert: has no effect on an http:// URL, which has no TLS");
+      if (!any_https && !config.cert.empty())
+        result.warnings.push_back("--cert: has no effect on an http:// URL, which has no TLS");
     }
     if (args.given("--metrics-file") && config.metrics_file.empty()) throw BadValue{"--metrics-file: the path is empty"};
     for (const std::string& text : args.list("--metrics-label")) {
@@ -640,6 +669,9 @@ CliResult parse_cli(int argc, const char* const* argv) {
       config.compress = *codec;
     }
     if (!config.cacert.empty()) check_cacert(config.cacert);
+    if (args.given("--cert") && config.cert.empty()) throw BadValue{"--cert: the path is empty"};
+    if (args.given("--key") && config.key.empty()) throw BadValue{"--key: the path is empty"};
+    check_client_certificate(config);
     config.connect_timeout = to_duration("--connect-timeout", connect_timeout);
     config.retry.retries = to_retries(retries);
     // A shipper rides out outages: with -F, batches are retried until

@@ -51,6 +51,8 @@ struct Config {
   Duration connect_timeout = std::chrono::seconds(10);  ///< --connect-timeout
   std::string cacert;                  ///< --cacert FILE
   bool insecure = false;               ///< --insecure
+  std::string cert;                    ///< --cert FILE: the client certificate (PEM), its key too without --key
+  std::string key;                     ///< --key FILE: the client certificate's private key (PEM)
   bool verbose = false;                ///< -v: one line per delivery attempt
   RetryOptions retry;                  ///< --retries, --retry-delay, --retry-max-delay, --retry-max-time
   Duration timeout{0};                 ///< --timeout: per attempt; zero = none (default 30s with --post)

@@ -103,6 +103,11 @@ constexpr std::array kOptions = std::to_array<OptionRow>({
    .help = "Limit on connecting", .expects = kDurationForms},
   {.names = "--cacert", .kind = One, .placeholder = "FILE", .section = Http,
    .help = "Trust the CA certificates in FILE (PEM)", .expects = "a file of PEM certificates"},
+  {.names = "--cert", .kind = One, .placeholder = "FILE", .section = Http,
+   .help = "Present the client certificate in FILE (PEM; its key too, unless --key); read again when it changes",
+   .expects = "a PEM file with the client certificate"},
+  {.names = "--key", .kind = One, .placeholder = "FILE", .section = Http,
+   .help = "The private key of --cert, in FILE (PEM, not encrypted)", .expects = "a PEM file with a private key"},
   {.names = "--insecure", .section = Http, .help = "Do not verify TLS certificates (warns)"},
   {.names = "--item-results", .kind = One, .placeholder = "POINTER", .section = Http,
    .help = "In a 2xx reply, the array (a JSON Pointer, e.g. /RequestResponses) of one result per record: only the "

@@ -65,6 +65,12 @@ bool stamp_of_fd(int fd, FileStamp& stamp) {
   return true;
 }
 
+FileStamp stamp_of_path(const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) return {};
+  return stamp_of(st);
+}
+
 HeaderSource::HeaderSource(std::vector<HeaderPart> parts, std::vector<std::string> secrets, Warn warn)
     : parts_(std::move(parts)), problems_(parts_.size()), fixed_secrets_(std::move(secrets)), warn_(std::move(warn)) {
   for (const HeaderPart& p : parts_) rereads_ = rereads_ || !p.path.empty();

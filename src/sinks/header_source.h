@@ -86,5 +86,8 @@ class HeaderSource {
 
 /// The stamp of the open file `fd`; false if it cannot be had.
 bool stamp_of_fd(int fd, FileStamp& stamp);
+/// The stamp of the file at `path` (a symbolic link followed); a default
+/// stamp if there is none (gone, say), which differs from any file's.
+FileStamp stamp_of_path(const std::string& path);
 
 }  // namespace batchpipe

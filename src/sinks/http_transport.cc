@@ -127,6 +127,16 @@ HttpTransport::HttpTransport(HttpOptions options, std::string endpoint)
   curl_easy_setopt(easy_, CURLOPT_WRITEDATA, this);
   curl_easy_setopt(easy_, CURLOPT_ERRORBUFFER, error_);
   if (!options_.cacert.empty()) curl_easy_setopt(easy_, CURLOPT_CAINFO, options_.cacert.c_str());
+  if (!options_.cert.empty()) {
+    curl_easy_setopt(easy_, CURLOPT_SSLCERT, options_.cert.c_str());
+    curl_easy_setopt(easy_, CURLOPT_SSLCERTTYPE, "PEM");
+    if (!options_.key.empty()) curl_easy_setopt(easy_, CURLOPT_SSLKEY, options_.key.c_str());
+    // A resumed TLS session would go on with the certificate it began with,
+    // and a second connection kept would be reused with it after a change.
+    curl_easy_setopt(easy_, CURLOPT_SSL_SESSIONID_CACHE, 0L);
+    curl_multi_setopt(multi_, CURLMOPT_MAXCONNECTS, 1L);
+    client_certificate_changed();  // notes the files as they are now
+  }
   if (options_.insecure) {
     curl_easy_setopt(easy_, CURLOPT_SSL_VERIFYPEER, 0L);
     curl_easy_setopt(easy_, CURLOPT_SSL_VERIFYHOST, 0L);
@@ -162,24 +172,38 @@ std::optional<std::string_view> HttpTransport::body(const Batch& batch, const At
   return compressed_.view();
 }
 
+bool HttpTransport::client_certificate_changed() {
+  if (options_.cert.empty()) return false;
+  FileStamp cert = stamp_of_path(options_.cert), key = options_.key.empty() ? FileStamp{} : stamp_of_path(options_.key);
+  bool changed = !(cert == cert_stamp_) || !(key == key_stamp_);
+  cert_stamp_ = cert;
+  key_stamp_ = key;
+  return changed;
+}
+
 AttemptResult HttpTransport::attempt(const Batch& batch, const AttemptInfo& info, AttemptControl& control) {
   static const HeaderSet kNone;
+  // A certificate replaced (cert-manager, say): a new connection, a new handshake.
+  curl_easy_setopt(easy_, CURLOPT_FRESH_CONNECT, client_certificate_changed() ? 1L : 0L);
   std::shared_ptr<const HeaderSet> sent = options_.headers ? options_.headers->current() : nullptr;
   AttemptResult result = send(batch, info, control, sent ? *sent : kNone);
-  if ((result.status != 401 && result.status != 403) || !sent || !options_.headers->rereads() ||
-      result.outcome == Outcome::Delivered)
-    return result;
-  // Refused credentials: perhaps a token replaced while this request was on
-  // its way, or in place within one tick of the file's clock.
+  if ((result.status != 401 && result.status != 403) || result.outcome == Outcome::Delivered) return result;
+  // Refused credentials: perhaps a token or a certificate replaced while
+  // this request was on its way, or a file rewritten in place within one
+  // tick of its clock. Read again, and if anything changed, sent again now.
+  bool new_certificate = client_certificate_changed();
   std::string why;
-  std::shared_ptr<const HeaderSet> now = options_.headers->reread(why);
-  if (now->version == sent->version) {
-    result.detail += fmt::format(" ({})", why);
+  std::shared_ptr<const HeaderSet> now = sent;
+  if (sent && options_.headers->rereads()) now = options_.headers->reread(why);
+  bool new_headers = now != sent && now->version != sent->version;
+  if (!new_certificate && !new_headers) {
+    if (!why.empty()) result.detail += fmt::format(" ({})", why);
     return result;
   }
   if (control.cancelled()) return result;
+  curl_easy_setopt(easy_, CURLOPT_FRESH_CONNECT, new_certificate ? 1L : 0L);
   uint64_t bytes = result.bytes_sent;
-  result = send(batch, info, control, *now);
+  result = send(batch, info, control, now ? *now : kNone);
   result.bytes_sent += bytes;
   return result;
 }

@@ -25,6 +25,8 @@ struct HttpOptions {
   Duration connect_timeout = std::chrono::seconds(10);
   std::string cacert;               ///< --cacert FILE; empty = the system's CAs
   bool insecure = false;            ///< --insecure: no TLS verification
+  std::string cert;                 ///< --cert FILE: client certificate (PEM); empty = none
+  std::string key;                  ///< --key FILE: its private key; empty = in the cert's file
   std::vector<std::string> secrets; ///< redacted wherever a reply is quoted (see reply_quote.h)
   uint64_t reply_limit = 0;         ///< keep a 2xx response body whole, up to this; 0 = only quote it
   FailureRules rules;               ///< --*-status, --bisect-on (HTTP statuses), --*-reply (the body)
@@ -38,7 +40,9 @@ class HttpTransport : public Transport {
   /// "host:port", as messages and metrics name the URL.
   const std::string& endpoint() const { return endpoint_; }
 
-  /// 2xx is delivered; see http_status.h for what is retried. A 401 or 403
+  /// 2xx is delivered; see http_status.h for what is retried. A client
+  /// certificate file that changed makes the request go on a new
+  /// connection. A 401 or 403
   /// sent with headers a header file has replaced since, or replaces when
   /// read again now, is sent again at once with the new ones. The response
   /// body is read up to 1 MiB (reply_limit, if larger), and kept whole in
@@ -70,6 +74,13 @@ class HttpTransport : public Transport {
   std::string response_;
   bool response_cut_ = false;  ///< the body went past reply_limit
   std::atomic<uint64_t> held_{0};  ///< compressed_ and response_ by capacity, for held_bytes()
+  /// --cert and --key as they were when the connection was made: when one
+  /// changes, the next request opens a new connection, whose handshake
+  /// libcurl makes with the files as they are then.
+  FileStamp cert_stamp_, key_stamp_;
+  /// Whether the client certificate files changed since the last connection
+  /// (and notes them as they are now).
+  bool client_certificate_changed();
   char error_[CURL_ERROR_SIZE] = {};  ///< CURLOPT_ERRORBUFFER: libcurl's own words for the last failure
 };
 

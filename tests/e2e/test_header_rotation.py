@@ -1,4 +1,4 @@
-"""-H @FILE read again during a run: a token file replaced between requests
+"""Credentials that change during a run. -H @FILE read again during a run: a token file replaced between requests
 is sent from the next request on; one replaced while a request is on its way
 gets a 401, which reads the file again and sends the batch again at once; a
 token that stays wrong still stops the run (exit 5); a file that goes away or
@@ -9,10 +9,17 @@ accepts a request only if its Authorization header is what the token file
 says at that moment: "a server that accepts only the current token". The
 test rotates the file between rounds of records it writes to batchpipe's
 stdin, after the server has taken every batch of the round before: no sleep.
+
+--cert FILE (a client certificate, with its key in the same file) replaced
+during a run: the next request goes on a new connection with the new
+certificate, as the https server (which requires one signed by the test's
+CA) sees it. Certificates are made by openssl, as in test_post.HttpsTest.
 """
 
 import json
 import os
+import ssl
+import subprocess
 import shutil
 import tempfile
 import threading
@@ -214,6 +221,85 @@ class HeaderRotationTest(unittest.TestCase):
         result = bp.run(["--post", "http://127.0.0.1:9/", "-H", "@" + self.token_file], b"")
         self.assertEqual(result.returncode, 2)
         self.assertIn(f"--header @{self.token_file}: 'X-Tenant' uses record fields", result.stderr.decode())
+
+
+def openssl(*args):
+    made = subprocess.run(["openssl", *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60)
+    if made.returncode != 0:
+        raise unittest.SkipTest(f"openssl could not make a certificate: {made.stderr[-300:]!r}")
+
+
+class ClientCertificateTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        if shutil.which("openssl") is None:
+            raise unittest.SkipTest("openssl is not installed: no certificate to test TLS with")
+        cls.dir = tempfile.mkdtemp(prefix="bp-cert-")
+        d = lambda name: os.path.join(cls.dir, name)  # noqa: E731
+        ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "1"]
+        openssl("req", "-x509", *ec, "-keyout", d("ca.key"), "-out", d("ca.pem"), "-subj", "/CN=test-ca")
+        openssl("req", "-x509", *ec, "-keyout", d("server.key"), "-out", d("server.pem"), "-subj", "/CN=127.0.0.1",
+                "-addext", "subjectAltName=IP:127.0.0.1", "-CA", d("ca.pem"), "-CAkey", d("ca.key"))
+        for name in ("client-a", "client-b"):
+            openssl("req", "-x509", *ec, "-keyout", d(name + ".key"), "-out", d(name + ".crt"), "-subj", "/CN=" + name,
+                    "-CA", d("ca.pem"), "-CAkey", d("ca.key"))
+            with open(d(name + ".pem"), "wb") as out:  # the certificate and its key in one file
+                for part in (".crt", ".key"):
+                    with open(d(name + part), "rb") as f:
+                        out.write(f.read())
+
+    @classmethod
+    def tearDownClass(cls):
+        shutil.rmtree(cls.dir, True)
+
+    def path(self, name):
+        return os.path.join(self.dir, name)
+
+    def install(self, name):
+        """Puts client certificate `name` in place as client.pem, renamed over it."""
+        with open(self.path(name + ".pem"), "rb") as f, open(self.path("client.tmp"), "wb") as out:
+            out.write(f.read())
+        os.rename(self.path("client.tmp"), self.path("client.pem"))
+
+    def test_a_replaced_client_certificate_is_presented_from_the_next_request(self):
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(self.path("server.pem"), self.path("server.key"))
+        context.verify_mode = ssl.CERT_REQUIRED
+        context.load_verify_locations(self.path("ca.pem"))
+        server = ScriptedServer(ssl_context=context)
+        self.addCleanup(server.close)
+        self.install("client-a")
+        live = bp.Live(self, ["--post", server.url("/in"), "--cacert", self.path("ca.pem"), "--cert",
+                              self.path("client.pem"), "--size", "5", "--interval", "0"])
+        for k, name in enumerate(["client-a", "client-b", "client-a"]):
+            if k:
+                self.install(name)
+            live.write(ndjson(records(k * ROUND, ROUND)))
+            want = (k + 1) * ROUND // SIZE
+            self.assertTrue(HeaderRotationTest.poll(live, lambda: len(server.requests()) >= want),
+                            f"{len(server.requests())} of {want} requests; stderr {bytes(live.err)!r}")
+            self.assertEqual({r.peer for r in server.requests()[k * ROUND // SIZE:]}, {name}, [(r.peer, r.connection) for r in server.requests()])
+        self.assertEqual(live.finish(), 0, bytes(live.err))
+        self.assertEqual(bytes(live.err), b"")
+        self.assertEqual(len(server.requests()), 3 * ROUND // SIZE)
+        self.assertEqual(server.handshake_failures(), 0)
+
+    def test_certificate_and_key_are_checked_at_start_up(self):
+        post = ["--post", "https://127.0.0.1:9/"]
+        for args, fragment in [
+            (["--key", self.path("client-a.key")], "--key: only applies with --cert"),
+            (["--cert", self.path("client-a.crt")], "holds no private key: name its file with --key FILE"),
+            (["--cert", self.path("client-a.key"), "--key", self.path("client-a.key")], "has no PEM certificate"),
+            (["--cert", self.path("client-a.crt"), "--key", self.path("client-a.crt")], "has no PEM private key"),
+            (["--cert", self.path("nope.pem")], "--cert: cannot read"),
+        ]:
+            with self.subTest(args=args):
+                result = bp.run(post + args)
+                self.assertEqual(result.returncode, 2, result.stderr)
+                self.assertIn(fragment, result.stderr.decode())
+        ok = bp.run(post + ["--cert", self.path("client-a.crt"), "--key", self.path("client-a.key"), "--retries", "0"],
+                    b"")
+        self.assertEqual(ok.returncode, 0, ok.stderr)  # no records: nothing sent, the files were fine
 
 
 if __name__ == "__main__":
