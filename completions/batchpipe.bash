@@ -11,7 +11,7 @@ _batchpipe()
     ((COMP_CWORD > 0)) && prev=${COMP_WORDS[COMP_CWORD - 1]}
 
     local opts='--size --interval --max-bytes --max-buffer --on-full --max-keys --threads --input --format --wrap --bulk-action --on-invalid --stats --stats=json --progress --metrics-file --metrics-label --checkpoint -F --follow --rotate-wait --spool --spool-max --spool-sync -q --quiet -h --help -V --version
-        --exec --post -H --header --method --compress --connect-timeout --cacert --cert --key --insecure --item-results --item-failures --item-index --item-error --item-retryable
+        --exec --post -H --header --method --compress --connect-timeout --cacert --cert --key --aws-sigv4 --insecure --item-results --item-failures --item-index --item-error --item-retryable
         --retries --retry-delay --retry-max-delay --retry-max-time --timeout --on-error
         --env --dead-letter --dead-letter-reasons --grace -j --parallel --rate --permanent-status --retryable-status --bisect-on --retryable-reply --bisect-reply --permanent-reply -v --verbose --map --map-with-input'
 
@@ -127,6 +127,10 @@ _batchpipe()
             return 0
             ;;
         --item-retryable)
+            return 0
+            ;;
+        --aws-sigv4)
+            mapfile -t COMPREPLY < <(compgen -W 'aws:amz aws:amz:us-east-1:firehose aws:amz:us-east-1:es aws:amz:us-east-1:s3' -- "$cur")
             return 0
             ;;
         --rate)

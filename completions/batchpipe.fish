@@ -66,6 +66,8 @@ complete -c batchpipe -l connect-timeout -x -d 'Limit on connecting [10s]' \
 complete -c batchpipe -l cacert -r -F -d 'Trust the CA certificates in FILE (PEM)'
 complete -c batchpipe -l cert -r -F -d 'Present the client certificate in FILE (PEM; its key too, unless --key); read again when it changes'
 complete -c batchpipe -l key -r -F -d 'The private key of --cert, in FILE (PEM, not encrypted)'
+complete -c batchpipe -l aws-sigv4 -x -d 'Sign requests with AWS Signature V4; keys from AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN' \
+    -a 'aws:amz\t"Region and service from the host name" aws:amz:us-east-1:firehose aws:amz:us-east-1:es aws:amz:us-east-1:s3'
 complete -c batchpipe -l insecure -d 'Do not verify TLS certificates (warns)'
 complete -c batchpipe -l item-results -x -d 'In a 2xx reply, the array (JSON Pointer) of one result per record' \
     -a '/RequestResponses\t"Firehose PutRecordBatch" /Records\t"Kinesis PutRecords"'

@@ -4,6 +4,7 @@
 #include <cctype>
 #include <cerrno>
 #include <charconv>
+#include <cstdlib>
 #include <cstring>
 #include <map>
 #include <memory>
@@ -228,6 +229,41 @@ void check_client_certificate(const Config& config) {
                        ? fmt::format("--cert: {} holds no private key: name its file with --key FILE", config.cert)
                        : fmt::format("--key: {} has no PEM private key in it (no '-----BEGIN ... PRIVATE KEY-----' "
                                      "line)", config.key)};
+}
+
+/// --aws-sigv4 PROVIDER1[:PROVIDER2[:REGION[:SERVICE]]], as curl spells it,
+/// with the keys from the environment, never the command line (ps shows it);
+/// the secret and the session token join the secrets never quoted back.
+AwsSigning to_aws_signing(const std::string& param, Config& config) {
+  const std::string expected = "expected PROVIDER1[:PROVIDER2[:REGION[:SERVICE]]], e.g. aws:amz:us-east-1:firehose";
+  if (param.empty()) throw BadValue{"--aws-sigv4: " + expected};
+  size_t parts = 1;
+  for (size_t start = 0;; ++parts) {
+    size_t colon = param.find(':', start);
+    std::string_view part = std::string_view(param).substr(start, colon == std::string::npos ? colon : colon - start);
+    bool word = !part.empty() && std::all_of(part.begin(), part.end(), [](unsigned char c) {
+      return std::isalnum(c) || c == '-' || c == '_' || c == '.';
+    });
+    if (!word || parts > 4) throw BadValue{fmt::format("--aws-sigv4: '{}': {}", param, expected)};
+    if (colon == std::string::npos) break;
+    start = colon + 1;
+  }
+  auto env = [](const char* name) {
+    const char* v = std::getenv(name);
+    return std::string(v ? v : "");
+  };
+  AwsSigning aws{param, env("AWS_ACCESS_KEY_ID"), env("AWS_SECRET_ACCESS_KEY"), env("AWS_SESSION_TOKEN")};
+  if (aws.access_key.empty() || aws.secret_key.empty())
+    throw BadValue{"--aws-sigv4: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY in the environment (batchpipe "
+                   "takes AWS keys from there only, never the command line, which ps shows)"};
+  if (aws.token.find_first_of("\r\n") != std::string::npos)
+    throw BadValue{"--aws-sigv4: AWS_SESSION_TOKEN holds a line break, which cannot go in a header"};
+  for (const std::string& url : config.post_urls)
+    if (url.find('@') != std::string::npos && url.find('@') < url.find('/', url.find("://") + 3))
+      throw BadValue{"--aws-sigv4: not with a user:password in the --post URL: the request is signed with the AWS keys"};
+  for (const std::string& s : {aws.secret_key, aws.token})
+    if (s.size() >= 3) config.secrets.push_back(s);
+  return aws;
 }
 
 /// Refuses a --dead-letter file that is also an input: replaying it into
@@ -672,6 +708,7 @@ CliResult parse_cli(int argc, const char* const* argv) {
     if (args.given("--cert") && config.cert.empty()) throw BadValue{"--cert: the path is empty"};
     if (args.given("--key") && config.key.empty()) throw BadValue{"--key: the path is empty"};
     check_client_certificate(config);
+    if (args.given("--aws-sigv4")) config.aws = to_aws_signing(args.text("--aws-sigv4"), config);
     config.connect_timeout = to_duration("--connect-timeout", connect_timeout);
     config.retry.retries = to_retries(retries);
     // A shipper rides out outages: with -F, batches are retried until

@@ -13,6 +13,7 @@
 #include "report/stats.h"
 #include "sinks/codec_options.h"
 #include "sinks/header_source.h"
+#include "sinks/aws_signing.h"
 #include "json/item_results.h"
 #include "base/units.h"
 
@@ -53,6 +54,7 @@ struct Config {
   bool insecure = false;               ///< --insecure
   std::string cert;                    ///< --cert FILE: the client certificate (PEM), its key too without --key
   std::string key;                     ///< --key FILE: the client certificate's private key (PEM)
+  AwsSigning aws;                      ///< --aws-sigv4, with the keys from the environment
   bool verbose = false;                ///< -v: one line per delivery attempt
   RetryOptions retry;                  ///< --retries, --retry-delay, --retry-max-delay, --retry-max-time
   Duration timeout{0};                 ///< --timeout: per attempt; zero = none (default 30s with --post)

@@ -108,6 +108,10 @@ constexpr std::array kOptions = std::to_array<OptionRow>({
    .expects = "a PEM file with the client certificate"},
   {.names = "--key", .kind = One, .placeholder = "FILE", .section = Http,
    .help = "The private key of --cert, in FILE (PEM, not encrypted)", .expects = "a PEM file with a private key"},
+  {.names = "--aws-sigv4", .kind = One, .placeholder = "PROVIDER1[:PROVIDER2[:REGION[:SERVICE]]]", .section = Http,
+   .help = "Sign requests with AWS Signature V4 (curl's --aws-sigv4), keys from AWS_ACCESS_KEY_ID, "
+           "AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN",
+   .expects = "such as aws:amz:us-east-1:firehose"},
   {.names = "--insecure", .section = Http, .help = "Do not verify TLS certificates (warns)"},
   {.names = "--item-results", .kind = One, .placeholder = "POINTER", .section = Http,
    .help = "In a 2xx reply, the array (a JSON Pointer, e.g. /RequestResponses) of one result per record: only the "

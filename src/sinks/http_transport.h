@@ -12,6 +12,7 @@
 #include "deliver/failure_rules.h"
 #include "deliver/transport.h"
 #include "sinks/codec.h"
+#include "sinks/aws_signing.h"
 #include "sinks/header_source.h"
 
 namespace batchpipe {
@@ -27,6 +28,7 @@ struct HttpOptions {
   bool insecure = false;            ///< --insecure: no TLS verification
   std::string cert;                 ///< --cert FILE: client certificate (PEM); empty = none
   std::string key;                  ///< --key FILE: its private key; empty = in the cert's file
+  AwsSigning aws;                   ///< --aws-sigv4
   std::vector<std::string> secrets; ///< redacted wherever a reply is quoted (see reply_quote.h)
   uint64_t reply_limit = 0;         ///< keep a 2xx response body whole, up to this; 0 = only quote it
   FailureRules rules;               ///< --*-status, --bisect-on (HTTP statuses), --*-reply (the body)

@@ -25,7 +25,7 @@ std::unique_ptr<HttpTransport> make_http(const Config& config, const std::string
                                          const std::shared_ptr<HeaderSource>& headers, std::string& error) {
   bool keep_reply = config.map || config.format.kind() == FormatKind::Bulk || config.reads_items();
   return HttpTransport::create({url, config.method, headers, config.compress, config.connect_timeout, config.cacert,
-                                config.insecure, config.cert, config.key, config.secrets,
+                                config.insecure, config.cert, config.key, config.aws, config.secrets,
                                 keep_reply ? config.max_buffer : 0,
                                 config.failure_rules()},
                                error);

@@ -14,8 +14,13 @@ stdin, after the server has taken every batch of the round before: no sleep.
 during a run: the next request goes on a new connection with the new
 certificate, as the https server (which requires one signed by the test's
 CA) sees it. Certificates are made by openssl, as in test_post.HttpsTest.
+
+--aws-sigv4: every request's signature is computed again by botocore (from
+Debian's python3-botocore, when installed) from what the server received,
+with the keys the test put in batchpipe's environment.
 """
 
+import gzip
 import json
 import os
 import ssl
@@ -300,6 +305,78 @@ class ClientCertificateTest(unittest.TestCase):
         ok = bp.run(post + ["--cert", self.path("client-a.crt"), "--key", self.path("client-a.key"), "--retries", "0"],
                     b"")
         self.assertEqual(ok.returncode, 0, ok.stderr)  # no records: nothing sent, the files were fine
+
+
+class AwsSigV4Test(unittest.TestCase):
+    KEYS = {"AWS_ACCESS_KEY_ID": "AKIDEXAMPLE", "AWS_SECRET_ACCESS_KEY": "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
+            "AWS_SESSION_TOKEN": "FwoGZXIvYXdzEXAMPLETOKEN"}
+
+    def env(self, **keys):
+        env = {k: v for k, v in os.environ.items() if not k.lower().endswith("_proxy") and not k.startswith("AWS_")}
+        env.update(keys)
+        return env
+
+    def verify(self, request, service, region):
+        """Whether botocore, given the request as received, signs it as batchpipe did."""
+        from botocore.auth import SigV4Auth
+        from botocore.awsrequest import AWSRequest
+        from botocore.credentials import Credentials
+
+        authorization = request.header("Authorization")
+        signed = authorization.split("SignedHeaders=")[1].split(",")[0].split(";")
+        headers = {k: v for k, v in request.headers.items() if k.lower() in signed}
+        again = AWSRequest(method=request.method, url=f"http://{request.header('Host')}{request.path}",
+                           data=request.body, headers=headers)
+        again.context["timestamp"] = request.header("X-Amz-Date")
+        auth = SigV4Auth(Credentials(self.KEYS["AWS_ACCESS_KEY_ID"], self.KEYS["AWS_SECRET_ACCESS_KEY"],
+                                     self.KEYS["AWS_SESSION_TOKEN"]), service, region)
+        signature = auth.signature(auth.string_to_sign(again, auth.canonical_request(again)), again)
+        return signed, authorization.endswith("Signature=" + signature)
+
+    def test_every_request_is_signed_as_botocore_signs_it(self):
+        try:
+            import botocore.auth  # noqa: F401
+        except ImportError:
+            raise unittest.SkipTest("botocore is not installed (Debian: python3-botocore)")
+        server = ScriptedServer(default=200)
+        self.addCleanup(server.close)
+        # Batches over 1 KiB even compressed: the body signed is the body sent.
+        big = [b'{"n":%d,"pad":"%s"}' % (n, os.urandom(300).hex().encode()) for n in range(10)]
+        result = bp.run(["--post", server.url("/firehose?Action=PutRecordBatch"), "--aws-sigv4",
+                         "aws:amz:eu-west-1:firehose", "--size", "4", "--compress", "gzip", "-H", "X-Tenant: t1",
+                         "-v"], ndjson(big), env=self.env(**self.KEYS))
+        err = result.stderr.decode()
+        self.assertEqual(result.returncode, 0, err)
+        requests = server.requests()
+        self.assertEqual(len(requests), 3)
+        self.assertEqual(b"".join(gzip.decompress(r.body) for r in requests),
+                         b"".join(b"[" + b",".join(big[i:i + 4]) + b"]\n" for i in (0, 4, 8)))
+        for r in requests:
+            self.assertTrue(r.header("Authorization").startswith(
+                "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/"), r.header("Authorization"))
+            self.assertIn("/eu-west-1/firehose/aws4_request", r.header("Authorization"))
+            self.assertEqual(r.header("x-amz-security-token"), self.KEYS["AWS_SESSION_TOKEN"])
+            signed, good = self.verify(r, "firehose", "eu-west-1")
+            self.assertTrue(good, f"botocore signs it otherwise; signed headers {signed}")
+            for name in ("host", "x-amz-date", "x-amz-security-token", "content-encoding", "idempotency-key",
+                         "x-tenant"):
+                self.assertIn(name, signed)
+            self.assertNotIn("expect", signed)  # not sent empty and signed
+        for secret in (self.KEYS["AWS_SECRET_ACCESS_KEY"], self.KEYS["AWS_SESSION_TOKEN"]):
+            self.assertNotIn(secret, err)
+
+    def test_keys_come_from_the_environment_only(self):
+        post = ["--post", "http://127.0.0.1:9/"]
+        result = bp.run(post + ["--aws-sigv4", "aws:amz"], env=self.env())
+        self.assertEqual(result.returncode, 2)
+        self.assertIn("--aws-sigv4: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY in the environment",
+                      result.stderr.decode())
+        result = bp.run(post + ["--aws-sigv4", "aws::x"], env=self.env(**self.KEYS))
+        self.assertEqual(result.returncode, 2)
+        self.assertIn("--aws-sigv4: 'aws::x': expected PROVIDER1[:PROVIDER2[:REGION[:SERVICE]]]", result.stderr.decode())
+        result = bp.run(["--post", "http://u:p@127.0.0.1:9/", "--aws-sigv4", "aws:amz"], env=self.env(**self.KEYS))
+        self.assertEqual(result.returncode, 2)
+        self.assertIn("not with a user:password in the --post URL", result.stderr.decode())
 
 
 if __name__ == "__main__":
