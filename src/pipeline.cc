@@ -234,6 +234,7 @@ class Pipeline {
   // The steps of a turn, in the order run() takes them.
   void look_around();
   void save_checkpoint(bool now_anyway);
+  void deliver();
   void hand_over();
   void wait();
   void take_input();
@@ -422,6 +423,13 @@ void Pipeline::save_checkpoint(bool now_anyway) {
 /// too when it alone holds a spent budget.
 void Pipeline::hand_over() {
   if (!drop_ && budget_spent()) close_open_if_alone();  // (drop mode does it in make_room)
+  deliver();
+}
+
+/// Hands the closed batches to the sink, once the checkpoint names every
+/// file their records come from (see Checkpointer::names_new_file()).
+void Pipeline::deliver() {
+  if (checkpoint_ && batcher_.has_closed() && checkpoint_->names_new_file()) save_checkpoint(true);
   deliver_closed(batcher_, sink_, backlog_, metrics_, ledger_);
 }
 
@@ -478,7 +486,7 @@ void Pipeline::tick() {
   batcher_.tick(Clock::now());
   if (ledger_) ledger_->advance(batcher_.oldest_held_seq());
   if (reporter_) reporter_->tick(Clock::now());
-  deliver_closed(batcher_, sink_, backlog_, metrics_, ledger_);
+  deliver();
   show_budget();
 }
 
@@ -570,7 +578,7 @@ void Pipeline::close_open_if_alone() {
 /// with is committed first, so that only a sink that is behind drops.
 void Pipeline::make_room() {
   close_open_if_alone();
-  deliver_closed(batcher_, sink_, backlog_, metrics_, ledger_);
+  deliver();
   sink_.flush();
 }
 

@@ -173,6 +173,29 @@ class ResumeTest(CheckpointCase):
         self.assertEqual(r.stdout, bp.encode([[record(n) for n in range(3, 7)]]))
         self.assertIn("rotated since the checkpoint: reading the rest of", r.stderr.decode())
 
+    def test_a_file_is_in_the_checkpoint_before_any_of_its_records_is_sent(self):
+        # Otherwise a crash after a delivery leaves a checkpoint without the
+        # file, and the next run reads whatever the name leads to then: a
+        # file rotated meanwhile was lost (found by the kill -9 campaign).
+        self.write("a.log", [record(n) for n in range(0, 3)])
+        self.write("b.log", [record(n) for n in range(3, 6)])
+        inodes = {os.stat(self.path(n)).st_ino: n for n in ("a.log", "b.log")}
+        named_then = []
+
+        def answer(index, request):
+            named = {inodes.get(e["inode"]) for e in self.saved()["files"]} if os.path.exists(self.ckpt) else set()
+            first = json.loads(request.body)[0]["n"]
+            named_then.append(("a.log" if first < 3 else "b.log", named))
+            return 200
+
+        server = self.server(default=answer)
+        r = bp.run(["--checkpoint", self.ckpt, "--size", "1", "--post", server.url("/"),
+                    self.path("a.log"), self.path("b.log")])
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(len(named_then), 6)
+        for sent_from, named in named_then:
+            self.assertIn(sent_from, named, named_then)
+
     def test_gzip_input_resumes_by_decompressed_offset(self):
         import gzip
         with gzip.open(self.path("a.log.gz"), "wb") as f:
