@@ -32,6 +32,15 @@ def record(n: int) -> bytes:
     return b'{"n":%d,"pad":"%s"}' % (n, b"x" * 32)
 
 
+def holds_open(pid: int, path: str) -> bool:
+    """Whether process `pid` has `path` open."""
+    fds = f"/proc/{pid}/fd"
+    try:
+        return any(os.readlink(os.path.join(fds, fd)) == path for fd in os.listdir(fds))
+    except OSError:
+        return False
+
+
 def received_numbers(bodies) -> list:
     """The "n" of every record in the bodies, in the order they arrived."""
     out = []
@@ -553,9 +562,14 @@ class CrashTest(CheckpointCase):
         args = ["--follow", "--rotate-wait", "200ms", "--checkpoint", self.ckpt, "--post", server.url("/in"), "--interval", "20ms",
                 "--size", "200", "--max-buffer", str(self.MAX_BUFFER), "-q", log]
         rng = random.Random(20261202)
-        writer.start()
-        for _ in range(self.KILLS):
+        for kill in range(self.KILLS):
             proc = self.start(args)
+            if kill == 0:
+                # The writer starts once the first run has the file open: a
+                # file rotated before any run saw it is no run's to read (a
+                # slow start under load let the writer rotate first).
+                self.assertTrue(bp.wait_for(lambda: holds_open(proc.pid, os.path.realpath(log)), bp.SLACK * 3), "app.log never opened")
+                writer.start()
             # A random moment: after 0 to 5 more requests, so some kills come
             # before the first delivery and some in the middle of the stream.
             want = len(server.requests()) + rng.randrange(6)
