@@ -200,7 +200,7 @@ uint64_t record_source(const InputBlock& block, uint64_t run_key) {
 
 /// Hands every closed batch to the sink at once: a batch that waits for a
 /// worker waits there, where it is counted like the rest. Its memory moves
-/// from the Batcher's account to the sink's.
+/// from the batcher's account to the sink's.
 void deliver_closed(KeyedBatcher& batcher, Sink& sink, Backlog& backlog, Metrics& metrics, CheckpointLedger* ledger) {
   while (batcher.has_closed()) {
     Batch b = batcher.take();
@@ -269,7 +269,7 @@ class Pipeline {
   Checkpointer* checkpoint_;
   CheckpointLedger* ledger_;
   Spool* spool_;             ///< --spool: the inputs pass through it
-  const RecordLimit limit_;  ///< the one record limit, handed down to the reader, the checker and the Batcher
+  const RecordLimit limit_;  ///< the one record limit, handed down to the reader, the checker and the batcher
   KeyedBatcher batcher_;
   RecordRouter router_;
   const uint64_t run_key_;   ///< names the records of pipes for {record_id}
