@@ -266,25 +266,6 @@ AwsSigning to_aws_signing(const std::string& param, Config& config) {
   return aws;
 }
 
-/// Refuses a --dead-letter file that is also an input: replaying it into
-/// itself would never end. Compared by device and inode, so other names for
-/// the same file (links, ./x, /dev/stdin) count; a file that does not exist
-/// yet is no input. Only regular files loop: `--dead-letter /dev/null` with
-/// stdin from /dev/null, as under cron or systemd, is fine.
-void check_dead_letter_not_input(const std::string& dead_letter, const std::vector<std::string>& inputs) {
-  struct stat dl {};
-  if (::stat(dead_letter.c_str(), &dl) != 0 || !S_ISREG(dl.st_mode)) return;
-  for (const std::string& input : inputs) {
-    struct stat in {};
-    bool stdin_input = input == "-";
-    if ((stdin_input ? ::fstat(STDIN_FILENO, &in) : ::stat(input.c_str(), &in)) != 0) continue;
-    if (in.st_dev == dl.st_dev && in.st_ino == dl.st_ino)
-      throw BadValue{fmt::format("--dead-letter {}: it is also {}; replaying a dead-letter file into itself never "
-                                 "ends: move it aside first (mv {} replay.ndjson) and read that",
-                                 dead_letter, stdin_input ? "the standard input" : "an input", dead_letter)};
-  }
-}
-
 /// --retries: a count (capped at a million, a few years of retries at the
 /// default delays) or "inf".
 uint32_t to_retries(const std::string& text) {
@@ -778,7 +759,6 @@ CliResult parse_cli(int argc, const char* const* argv) {
     if (!config.checkpoint.empty() && std::find(config.inputs.begin(), config.inputs.end(), "-") != config.inputs.end())
       result.warnings.push_back("--checkpoint: stdin cannot be resumed: what it sends is read once, and keeping it "
                                 "until delivered is up to its producer");
-    if (!config.dead_letter.empty()) check_dead_letter_not_input(config.dead_letter, config.inputs);
     if (args.given("--dead-letter-reasons") && config.dead_letter_reasons.empty())
       throw BadValue{"--dead-letter-reasons: the path is empty"};
     if (!config.dead_letter_reasons.empty() && config.dead_letter.empty())
