@@ -11,7 +11,7 @@ _batchpipe()
     ((COMP_CWORD > 0)) && prev=${COMP_WORDS[COMP_CWORD - 1]}
 
     local opts='--size --interval --max-bytes --max-buffer --on-full --max-keys --threads --input --format --wrap --bulk-action --on-invalid --stats --stats=json --progress --metrics-file --metrics-label --checkpoint -F --follow --rotate-wait --spool --spool-max --spool-sync -q --quiet -h --help -V --version
-        --exec --post -H --header --method --compress --connect-timeout --cacert --insecure
+        --exec --post -H --header --method --compress --connect-timeout --cacert --cert --key --aws-sigv4 --insecure --item-results --item-failures --item-index --item-error --item-retryable
         --retries --retry-delay --retry-max-delay --retry-max-time --timeout --on-error
         --env --dead-letter --dead-letter-reasons --grace -j --parallel --rate --permanent-status --retryable-status --bisect-on --retryable-reply --bisect-reply --permanent-reply -v --verbose --map --map-with-input'
 
@@ -110,6 +110,29 @@ _batchpipe()
         --permanent-status | --retryable-status | --bisect-on | --retryable-reply | --bisect-reply | --permanent-reply)
             return 0
             ;;
+        --item-results)
+            mapfile -t COMPREPLY < <(compgen -W '/RequestResponses /Records' -- "$cur")
+            return 0
+            ;;
+        --item-failures)
+            mapfile -t COMPREPLY < <(compgen -W '/insertErrors' -- "$cur")
+            return 0
+            ;;
+        --item-index)
+            mapfile -t COMPREPLY < <(compgen -W '/index' -- "$cur")
+            return 0
+            ;;
+        --item-error)
+            mapfile -t COMPREPLY < <(compgen -W '/ErrorCode /errors /error' -- "$cur")
+            return 0
+            ;;
+        --item-retryable)
+            return 0
+            ;;
+        --aws-sigv4)
+            mapfile -t COMPREPLY < <(compgen -W 'aws:amz aws:amz:us-east-1:firehose aws:amz:us-east-1:es aws:amz:us-east-1:s3' -- "$cur")
+            return 0
+            ;;
         --rate)
             mapfile -t COMPREPLY < <(compgen -W '1/s 10/s 100/s 60/m 600/m' -- "$cur")
             return 0
@@ -165,7 +188,7 @@ _batchpipe()
             mapfile -t COMPREPLY < <(compgen -W '0 1s 5s 10s 30s' -- "$cur")
             return 0
             ;;
-        --cacert | --dead-letter | --dead-letter-reasons | --metrics-file | --checkpoint)
+        --cacert | --cert | --key | --dead-letter | --dead-letter-reasons | --metrics-file | --checkpoint)
             compopt -o filenames 2>/dev/null
             mapfile -t COMPREPLY < <(compgen -f -- "$cur")
             return 0

@@ -56,7 +56,7 @@ function __batchpipe_header_file
         echo @$path
     end
 end
-complete -c batchpipe -s H -l header -x -d 'Add a request header; @FILE reads one a line; not Idempotency-Key' \
+complete -c batchpipe -s H -l header -x -d 'Add a request header; @FILE reads one a line, again when it changes; not Idempotency-Key' \
     -a '(__batchpipe_header_file)'
 complete -c batchpipe -l method -x -d 'HTTP method [POST]' -a 'POST PUT'
 complete -c batchpipe -l compress -x -d 'Compress request bodies' \
@@ -64,7 +64,19 @@ complete -c batchpipe -l compress -x -d 'Compress request bodies' \
 complete -c batchpipe -l connect-timeout -x -d 'Limit on connecting [10s]' \
     -a '0\t"libcurl\'s own limit (300s)" 1s\t"1 second" 5s\t"5 seconds" 10s\t"10 seconds (default)" 30s\t"30 seconds"'
 complete -c batchpipe -l cacert -r -F -d 'Trust the CA certificates in FILE (PEM)'
+complete -c batchpipe -l cert -r -F -d 'Present the client certificate in FILE (PEM; its key too, unless --key); read again when it changes'
+complete -c batchpipe -l key -r -F -d 'The private key of --cert, in FILE (PEM, not encrypted)'
+complete -c batchpipe -l aws-sigv4 -x -d 'Sign requests with AWS Signature V4; keys from AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN' \
+    -a 'aws:amz\t"Region and service from the host name" aws:amz:us-east-1:firehose aws:amz:us-east-1:es aws:amz:us-east-1:s3'
 complete -c batchpipe -l insecure -d 'Do not verify TLS certificates (warns)'
+complete -c batchpipe -l item-results -x -d 'In a 2xx reply, the array (JSON Pointer) of one result per record' \
+    -a '/RequestResponses\t"Firehose PutRecordBatch" /Records\t"Kinesis PutRecords"'
+complete -c batchpipe -l item-failures -x -d 'In a 2xx reply, the array (JSON Pointer) listing only the failed records' \
+    -a '/insertErrors\t"BigQuery insertAll"'
+complete -c batchpipe -l item-index -x -d 'Where a --item-failures element names its record, from 0 [/index]' -a '/index'
+complete -c batchpipe -l item-error -x -d 'Where an item holds its error; present and not null = failed' \
+    -a '/ErrorCode\t"Firehose, Kinesis" /errors\t"BigQuery"'
+complete -c batchpipe -l item-retryable -x -d 'Send a failed item again when its error matches REGEX'
 
 # Delivery options: with --exec or --post.
 complete -c batchpipe -l retries -x -d 'Retries after a failed attempt; 0 = none, inf = until delivered [5; inf with -F]' \

@@ -146,8 +146,8 @@ class RecordRouter {
 /// Returns false when --on-invalid fail stops the run at one of them.
 template <class MakeRoom>
 bool add_block(const InputBlock& block, uint64_t source, LineChecker& checker, KeyedBatcher& batcher, Backlog& backlog,
-               const BodyFormat& format, bool drop, Metrics& metrics, CheckpointLedger* ledger, RecordRouter& router,
-               MakeRoom&& make_room) {
+               const BodyFormat& format, bool drop, uint64_t& dropped_total, Metrics& metrics, CheckpointLedger* ledger,
+               RecordRouter& router, MakeRoom&& make_room) {
   TimePoint now = Clock::now();
   std::time_t wall = router.routes() ? std::time(nullptr) : 0;
   uint64_t records = 0, dropped = 0, rejected = checker.rejected(), replaced = checker.replaced();
@@ -183,7 +183,8 @@ bool add_block(const InputBlock& block, uint64_t source, LineChecker& checker, K
   // After a line that stops the run nothing of the block counts as read.
   if (ledger && go_on) ledger->consumed(block.input, block.identity, block.end_offset(), block.end_line);
   metrics.records.add(records);
-  metrics.dropped.add(dropped);
+  metrics.dropped.add(dropped);  // with the --spool writer's, which says its own
+  dropped_total += dropped;
   metrics.lines.add(block.line_count);
   metrics.input_bytes.add(block.input_bytes);
   metrics.invalid.add(checker.rejected() - rejected);  // as it happens, for --metrics-file and --progress
@@ -200,7 +201,7 @@ uint64_t record_source(const InputBlock& block, uint64_t run_key) {
 
 /// Hands every closed batch to the sink at once: a batch that waits for a
 /// worker waits there, where it is counted like the rest. Its memory moves
-/// from the Batcher's account to the sink's.
+/// from the batcher's account to the sink's.
 void deliver_closed(KeyedBatcher& batcher, Sink& sink, Backlog& backlog, Metrics& metrics, CheckpointLedger* ledger) {
   while (batcher.has_closed()) {
     Batch b = batcher.take();
@@ -234,6 +235,7 @@ class Pipeline {
   // The steps of a turn, in the order run() takes them.
   void look_around();
   void save_checkpoint(bool now_anyway);
+  void deliver();
   void hand_over();
   void wait();
   void take_input();
@@ -268,13 +270,14 @@ class Pipeline {
   Checkpointer* checkpoint_;
   CheckpointLedger* ledger_;
   Spool* spool_;             ///< --spool: the inputs pass through it
-  const RecordLimit limit_;  ///< the one record limit, handed down to the reader, the checker and the Batcher
+  const RecordLimit limit_;  ///< the one record limit, handed down to the reader, the checker and the batcher
   KeyedBatcher batcher_;
   RecordRouter router_;
   const uint64_t run_key_;   ///< names the records of pipes for {record_id}
   Backlog backlog_;
   const bool drop_;          ///< --on-full drop
   DropReporter drops_;
+  uint64_t dropped_ = 0;  ///< by --on-full drop here (the --spool writer counts its own)
   StopLatch stop_;
   ReadRoom read_room_;       ///< the budget as the input thread sees it
   const size_t validators_;  ///< 0: the loop validates; --input text: nothing to validate
@@ -422,6 +425,13 @@ void Pipeline::save_checkpoint(bool now_anyway) {
 /// too when it alone holds a spent budget.
 void Pipeline::hand_over() {
   if (!drop_ && budget_spent()) close_open_if_alone();  // (drop mode does it in make_room)
+  deliver();
+}
+
+/// Hands the closed batches to the sink, once the checkpoint names every
+/// file their records come from (see Checkpointer::names_new_file()).
+void Pipeline::deliver() {
+  if (checkpoint_ && batcher_.has_closed() && checkpoint_->names_new_file()) save_checkpoint(true);
   deliver_closed(batcher_, sink_, backlog_, metrics_, ledger_);
 }
 
@@ -451,7 +461,7 @@ void Pipeline::take_input() {
       if (ledger_ && block->begins)
         ledger_->began(block->input, block->identity, block->offset, block->first_line - 1);
       uint64_t source = spool_ ? spool_->key() : record_source(*block, run_key_);
-      if (add_block(*block, source, checker_, batcher_, backlog_, config_.format, drop_,
+      if (add_block(*block, source, checker_, batcher_, backlog_, config_.format, drop_, dropped_,
                     metrics_, ledger_, router_, [this] { make_room(); })) {
         say(block->notes_after);
         input_status_ = combine(input_status_, block->status_after);
@@ -461,7 +471,7 @@ void Pipeline::take_input() {
       }
     }
     queue_.release(block);
-    if (drop_) drops_.dropped(metrics_.dropped.get(), Clock::now());
+    if (drop_) drops_.dropped(dropped_, Clock::now());
     look_around();
     tick();
     // Reading at full speed commits many MiB in this loop: the checkpoint keeps up (kCheckpointBytes).
@@ -478,7 +488,7 @@ void Pipeline::tick() {
   batcher_.tick(Clock::now());
   if (ledger_) ledger_->advance(batcher_.oldest_held_seq());
   if (reporter_) reporter_->tick(Clock::now());
-  deliver_closed(batcher_, sink_, backlog_, metrics_, ledger_);
+  deliver();
   show_budget();
 }
 
@@ -488,7 +498,7 @@ ExitStatus Pipeline::finish() {
   if (spool_writer_) input_status_ = combine(input_status_, spool_writer_->join());
   if (spool_) spool_->finish(spool_reader_->drained() && sink_.idle());
   show_budget();  // the spool's figures as the run leaves it
-  drops_.finish(metrics_.dropped.get());
+  drops_.finish(dropped_);
   signals::on_info(nullptr);
   // A line cut short is worth a word where what was read is otherwise
   // accounted for (a signal, --on-error stop); after a bad line or a broken
@@ -570,7 +580,7 @@ void Pipeline::close_open_if_alone() {
 /// with is committed first, so that only a sink that is behind drops.
 void Pipeline::make_room() {
   close_open_if_alone();
-  deliver_closed(batcher_, sink_, backlog_, metrics_, ledger_);
+  deliver();
   sink_.flush();
 }
 

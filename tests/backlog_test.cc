@@ -3,19 +3,19 @@
 #include "base/byte_buffer.h"
 #include "base/memory.h"
 #include "batch/backlog.h"
-#include "batch/batcher.h"
+#include "batch/keyed_batcher.h"
 
 using namespace batchpipe;
 using namespace std::chrono_literals;
 
 TEST_CASE("a closed batch's record cost adds up to what its records cost", "[backlog]") {
   for (uint64_t size : {1u, 2u, 7u, 100u}) {
-    Batcher b({.records = size, .bytes = 1 << 20, .interval = 0s});
+    KeyedBatcher b({.records = size, .bytes = 1 << 20, .interval = 0s});
     std::vector<std::string> records = {"1", "{}", "\"abc\"", "[1,2,3]", "{\"k\":\"v\"}", "12345678"};
     uint64_t charged = 0, credited = 0;
     for (int round = 0; round < 50; ++round) {
       const std::string& r = records[round % records.size()];
-      REQUIRE(b.add(r, {0, 1}, TimePoint{}));
+      REQUIRE(b.add(nullptr, r, {0, 1}, TimePoint{}));
       charged += record_cost(r.size());
     }
     b.flush();
@@ -56,36 +56,47 @@ TEST_CASE("a buffer holds its whole capacity when small, its written pages when 
   CHECK(memory_held(kMappedBytes, kMappedBytes) == kMappedBytes);  // never more than the capacity
 }
 
-TEST_CASE("the Batcher's memory follows its batches, from open to taken", "[backlog]") {
+TEST_CASE("the batcher's memory follows its batches, from open to taken", "[backlog]") {
   const uint64_t max_bytes = 4 << 20;
-  Batcher b({.records = 1000000, .bytes = max_bytes, .interval = 0s});
-  uint64_t empty = b.memory();
-  CHECK(empty <= 4 * kPageBytes);  // reserved at --max-bytes, nothing written yet
+  KeyedBatcher b({.records = 1000000, .bytes = max_bytes, .interval = 0s});
+  CHECK(b.memory() == 0);  // a batch opens with its first record
+  REQUIRE(b.add(nullptr, "1", {0, 1}, TimePoint{}));
+  uint64_t opened = b.memory();
+  CHECK(opened > 0);
+  CHECK(opened <= 4 * kPageBytes);  // reserved at --max-bytes, one record written
   std::string record(100000, 'x');
   record.front() = record.back() = '"';
-  for (int i = 0; i < 10; ++i) REQUIRE(b.add(record, {0, 1}, TimePoint{}));
+  for (int i = 0; i < 10; ++i) REQUIRE(b.add(nullptr, record, {0, 1}, TimePoint{}));
   uint64_t open = b.memory();
   CHECK(open >= 10 * record.size());
   CHECK(open <= 10 * record.size() + 6 * kPageBytes);
   b.flush();
-  CHECK(b.memory() >= open);  // closed, not yet taken: still the Batcher's
+  CHECK(b.memory() >= open);  // closed, not yet taken: still the batcher's
   Batch taken = b.take();
   CHECK(taken.charged == taken.memory());
   CHECK(taken.charged >= 10 * record.size());
-  CHECK(b.memory() <= 4 * kPageBytes);  // what left with the batch is no longer counted here
+  CHECK(b.memory() == 0);  // what left with the batch is no longer counted here
   CHECK(taken.bytes.capacity() >= max_bytes);  // never moved while it grew
-  // A spare buffer keeps the pages its largest batch wrote, and counts them.
+  // A spare buffer keeps the pages its largest batch wrote, and counts them,
+  // and so does the next batch it opens.
   b.recycle(std::move(taken));
   CHECK(b.memory() >= 10 * record.size());
+  REQUIRE(b.add(nullptr, "2", {0, 2}, TimePoint{}));
+  CHECK(b.memory() >= 10 * record.size());
+  b.flush();
+  Batch reused = b.take();
+  CHECK(reused.bytes == "[2]\n");
+  CHECK(reused.bytes.capacity() >= max_bytes);
+  CHECK(b.memory() == 0);
 }
 
 TEST_CASE("a giant record is handed to `copied` a piece at a time as it is copied", "[backlog]") {
   static std::vector<size_t> pieces;
   pieces.clear();
-  Batcher b({.records = 10, .bytes = 8 << 20, .interval = 0s});
+  KeyedBatcher b({.records = 10, .bytes = 8 << 20, .interval = 0s});
   std::string record(3 << 20, 'x');
   record.front() = record.back() = '"';
-  REQUIRE(b.add(record, {0, 1}, TimePoint{}, [](const char*, size_t n) { pieces.push_back(n); }));
+  REQUIRE(b.add(nullptr, record, {0, 1}, TimePoint{}, [](const char*, size_t n) { pieces.push_back(n); }));
   CHECK(pieces == std::vector<size_t>{1 << 20, 1 << 20, 1 << 20});
   b.flush();
   CHECK(b.take().record(0) == record);

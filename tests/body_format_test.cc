@@ -4,8 +4,8 @@
 #include <vector>
 
 #include "batch/backlog.h"
-#include "batch/batcher.h"
 #include "batch/body_format.h"
+#include "batch/keyed_batcher.h"
 #include "cli/format_options.h"
 
 using namespace batchpipe;
@@ -19,11 +19,11 @@ TimePoint t0{};
 /// on each that sizes, record() and framed_record() agree with the bytes.
 std::vector<std::string> batches(const BodyFormat& format, const std::vector<std::string>& records, uint64_t size,
                                  uint64_t max_bytes = 1 << 20) {
-  Batcher b({.records = size, .bytes = max_bytes, .interval = 0s}, format);
+  KeyedBatcher b({.records = size, .bytes = max_bytes, .interval = 0s}, format);
   uint64_t line = 0;
   for (const std::string& r : records) {
     ++line;
-    REQUIRE(b.add(r, {.input = 0, .line = line, .offset = line * 100, .end = line * 100 + 99, .source = 0xab}, t0));
+    REQUIRE(b.add(nullptr, r, {.input = 0, .line = line, .offset = line * 100, .end = line * 100 + 99, .source = 0xab}, t0));
   }
   b.flush();
   std::vector<std::string> out;
@@ -88,25 +88,25 @@ TEST_CASE("the byte limit counts every byte a format adds") {
     for (int i = 0; i < 40; ++i) records.push_back(std::string(1 + i % 7, '7'));
     uint64_t limit = f.body_size(3, 12);
     for (const std::string& body : batches(f, records, 1000, limit)) CHECK(body.size() <= limit);
-    Batcher b({.records = 10, .bytes = limit, .interval = 0s}, f);
-    CHECK(b.add(std::string(b.max_record_size(), '1'), {}, t0));
-    CHECK_FALSE(b.add(std::string(b.max_record_size() + 1, '1'), {}, t0));
+    KeyedBatcher b({.records = 10, .bytes = limit, .interval = 0s}, f);
+    CHECK(b.add(nullptr, std::string(f.max_record_size(limit), '1'), {}, t0));
+    CHECK_FALSE(b.add(nullptr, std::string(f.max_record_size(limit) + 1, '1'), {}, t0));
   }
 }
 
 TEST_CASE("part_of re-encodes some records of a batch, action lines included") {
   for (const BodyFormat& f : {BodyFormat::array(), BodyFormat::ndjson(), BodyFormat::bulk("{\"index\":{}}")}) {
-    Batcher b({.records = 4, .bytes = 1000, .interval = 0s}, f);
-    for (std::string r : {"10", "\"b\"", "[3]", "{}"}) b.add(r, {}, t0);
+    KeyedBatcher b({.records = 4, .bytes = 1000, .interval = 0s}, f);
+    for (std::string r : {"10", "\"b\"", "[3]", "{}"}) b.add(nullptr, r, {}, t0);
     Batch whole = b.take();
     Batch part = part_of(whole, {1, 3});
     REQUIRE(part.records == 2);
     CHECK(part.record(0) == "\"b\"");
     CHECK(part.record(1) == "{}");
     CHECK(part.number == whole.number);
-    Batcher expect({.records = 2, .bytes = 1000, .interval = 0s}, f);
-    expect.add("\"b\"", {}, t0);
-    expect.add("{}", {}, t0);
+    KeyedBatcher expect({.records = 2, .bytes = 1000, .interval = 0s}, f);
+    expect.add(nullptr, "\"b\"", {}, t0);
+    expect.add(nullptr, "{}", {}, t0);
     CHECK(part.bytes == expect.take().bytes);
   }
 }

@@ -165,3 +165,50 @@ TEST_CASE("out of order: a block end moves the position once every record before
   CHECK(l.position(0).offset == 20);
   CHECK(l.position(0).line == 2);
 }
+
+TEST_CASE("an input's first file is its position at once, whatever other inputs have in flight", "[checkpoint]") {
+  CheckpointLedger l(2);
+  l.began(0, file(7), 0, 0);
+  CHECK(l.take_new_file());
+  l.added();
+  l.added();
+  l.consumed(0, file(7), 20, 2);
+  // Input 1 begins with input 0's two records not committed: none of input 1's is.
+  l.began(1, file(9), 40, 3);  // resumed at a checkpoint's position
+  CHECK(l.known(1));
+  CHECK(l.position(1).identity.inode == 9);
+  CHECK(l.position(1).offset == 40);
+  CHECK(l.take_new_file());
+  CHECK_FALSE(l.take_new_file());
+  l.added();
+  l.consumed(1, file(9), 50, 4);
+  l.committed(batch(2, {0, 2, 10, 20}), true);
+  CHECK(l.position(0).offset == 20);
+  CHECK(l.position(1).offset == 40);
+  l.committed(batch(1, {1, 4, 40, 50}), true);
+  CHECK(l.position(1).offset == 50);
+  CHECK_FALSE(l.take_new_file());  // no other file
+}
+
+TEST_CASE("a rotated input names its next file only once the old file's records are committed", "[checkpoint]") {
+  CheckpointLedger l(1);
+  l.began(0, file(7), 0, 0);
+  (void)l.take_new_file();
+  l.added();
+  l.consumed(0, file(7), 10, 1);
+  l.began(0, file(8), 0, 0);
+  l.added();
+  l.consumed(0, file(8), 10, 1);
+  // The old file's record in flight: the position stays in it (a crash
+  // finds it renamed, and reads its rest first).
+  CHECK(l.position(0).identity.inode == 7);
+  CHECK_FALSE(l.take_new_file());
+  l.committed(batch(1, {0, 1, 0, 10}), true);
+  CHECK(l.position(0).identity.inode == 8);
+  CHECK(l.position(0).offset == 0);
+  CHECK(l.take_new_file());
+  // The same file resumed again is not a new one.
+  CheckpointLedger again(1);
+  again.began(0, file(8), 10, 1);
+  CHECK(again.take_new_file());  // the ledger knew nothing: the checkpoint file may (Checkpointer decides)
+}

@@ -349,3 +349,25 @@ TEST_CASE("growth() says how much space() is about to add to the buffer", "[line
     small.fed(b2, room.size());
   }
 }
+
+TEST_CASE("input fills a kept buffer only up to the bytes asked for, unless one line is longer", "[line_framer]") {
+  LineFramer framer(1 << 20, false);
+  InputBlock block;
+  framer.begin(block, 1 << 10);
+  size_t big = block.buffer.size();
+  block.lines.clear();
+  framer.frame(block, SIZE_MAX);
+  framer.begin(block, 512);  // within 4x: the buffer is kept, but filled to 512 bytes
+  CHECK(block.buffer.size() == big);
+  CHECK(framer.space(block).size() == 512);
+  framer.begin(block, 512, 600);  // no larger than 600: a smaller buffer
+  CHECK(block.buffer.size() < big);
+  CHECK(framer.space(block).size() == 512);
+  // One line longer than the bytes asked for goes on into the buffer.
+  framer.begin(block, 100);
+  std::span<char> room = framer.space(block);
+  REQUIRE(room.size() == 100);
+  std::fill(room.begin(), room.end(), 'x');
+  framer.fed(block, room.size());
+  CHECK(framer.space(block).size() == block.buffer.size() - 100 - kValidatorPadding);
+}

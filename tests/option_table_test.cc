@@ -23,8 +23,8 @@ std::string help_text() {
 /// The names at the start of each option line of --help ("  -j,--parallel N ...").
 std::set<std::string> names_in_help(const std::string& help) {
   std::set<std::string> names;
-  static const std::regex line(R"(^  (-[A-Za-z]|--[a-z][a-z-]*)((,(-[A-Za-z]|--[a-z][a-z-]*))*))");
-  static const std::regex name(R"(-[A-Za-z]|--[a-z][a-z-]*)");
+  static const std::regex line(R"(^  (-[A-Za-z]|--[a-z][a-z0-9-]*)((,(-[A-Za-z]|--[a-z][a-z0-9-]*))*))");
+  static const std::regex name(R"(-[A-Za-z]|--[a-z][a-z0-9-]*)");
   size_t start = 0;
   while (start < help.size()) {
     size_t end = std::min(help.find('\n', start), help.size());

@@ -35,6 +35,15 @@ TEST_CASE("output clash: an output that is an input names both", "[output_clash]
   CHECK(find_output_clash({{"--checkpoint cp", existing(3)}}, {{"the input a", existing(2)}}).empty());
 }
 
+TEST_CASE("output clash: an output with words of its own for being an input uses them", "[output_clash]") {
+  NamedFile dead{"--dead-letter d", existing(3), "replaying it never ends: move it aside"};
+  CHECK(find_output_clash({dead}, {{"the input a", existing(2)}, {"the standard input", existing(3)}}) ==
+        "--dead-letter d: it is also the standard input; replaying it never ends: move it aside");
+  // Its words are for being an input only: another output on it is the general clash.
+  CHECK_THAT(find_output_clash({dead, {"--checkpoint d", existing(3)}}, {}),
+             Catch::StartsWith("--dead-letter d and --checkpoint d are the same file"));
+}
+
 TEST_CASE("output clash: two outputs that are one file, existing or not", "[output_clash]") {
   CHECK(find_output_clash({{"--dead-letter f", future("/d/f")}, {"--checkpoint f", future("/d/f")}}, {}) ==
         "--dead-letter f and --checkpoint f are the same file: each would destroy what the other wrote; give each "

@@ -61,3 +61,31 @@ TEST_CASE("with --on-full drop the reader never waits", "[read_room]") {
   room.others(100, true);
   CHECK(room.wait_for(1 << 20));
 }
+
+TEST_CASE("a block is granted what is left of the budget, between least and most", "[read_room]") {
+  ReadRoom room(100, true);
+  room.others(50, true);
+  room.holding(10);
+  CHECK(room.grant(5, 30) == 30);  // 40 left
+  room.others(75, true);
+  CHECK(room.grant(5, 30) == 15);  // 15 left: what is left, not a whole block
+  room.others(85, true);
+  CHECK(room.grant(5, 30) == 5);   // 5 left: the least
+  room.others(85, false);          // no record held elsewhere: a whole block
+  CHECK(room.grant(5, 30) == 30);
+  ReadRoom drop(100, false);
+  drop.others(100, true);
+  CHECK(drop.grant(5, 30) == 30);  // --on-full drop: never limited
+}
+
+TEST_CASE("a grant that does not fit its least waits for a commit", "[read_room]") {
+  ReadRoom room(100, true);
+  room.others(98, true);
+  std::atomic<uint64_t> got{0};
+  std::thread reader([&] { got = room.grant(5, 30); });
+  REQUIRE(wait_started(room));
+  CHECK(got == 0);
+  room.others(80, true);  // 20 left
+  reader.join();
+  CHECK(got == 20);
+}

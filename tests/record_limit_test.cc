@@ -1,9 +1,9 @@
-// The one record limit: the same figure the Batcher enforces, for every format.
+// The one record limit: the same figure the batcher enforces, for every format.
 #include <catch2/catch.hpp>
 
 #include <string>
 
-#include "batch/batcher.h"
+#include "batch/keyed_batcher.h"
 #include "cli/record_limit.h"
 
 using namespace batchpipe;
@@ -14,12 +14,12 @@ TEST_CASE("the record limit is what a batch of one record under --max-bytes can 
                                    BodyFormat::array("{\"events\":", "}")}) {
     for (uint64_t max_bytes : {64u, 1000u, 8u << 20}) {
       RecordLimit limit = RecordLimit::of(max_bytes, format, false);
-      Batcher batcher({.records = 10, .bytes = max_bytes, .interval = 0s}, format);
-      CHECK(limit.record == batcher.max_record_size());
+      KeyedBatcher batcher({.records = 10, .bytes = max_bytes, .interval = 0s}, format);
+      CHECK(limit.record == format.max_record_size(max_bytes));
       CHECK(limit.record + limit.frame == max_bytes);
       CHECK(limit.line == limit.record);
-      CHECK(batcher.add(std::string(limit.record, '1'), {}, TimePoint{}));
-      CHECK_FALSE(batcher.add(std::string(limit.record + 1, '1'), {}, TimePoint{}));
+      CHECK(batcher.add(nullptr, std::string(limit.record, '1'), {}, TimePoint{}));
+      CHECK_FALSE(batcher.add(nullptr, std::string(limit.record + 1, '1'), {}, TimePoint{}));
       batcher.flush();
       CHECK(batcher.take().bytes.size() == max_bytes);
     }

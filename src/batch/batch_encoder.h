@@ -43,7 +43,7 @@ struct Batch {
   /// reused buffer keeps the pages its largest batch wrote.
   uint64_t high_water = 0;
   /// What the Backlog counts for this batch while a sink holds it (set when
-  /// the Batcher hands it out).
+  /// the batcher hands it out).
   uint64_t charged = 0;
   /// Routing by field (see batch/route.h): the route all its records share;
   /// null when the run has one destination.

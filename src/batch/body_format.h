@@ -2,7 +2,7 @@
 // the JSON array (default, or wrapped in a prefix and suffix), NDJSON, or
 // Elasticsearch's _bulk (an action line before each record). A format is a
 // value with exact sizes, so --max-bytes bounds the body as sent and the
-// Batcher stays pure.
+// batcher stays pure.
 #pragma once
 
 #include <cstdint>
@@ -27,7 +27,7 @@ class BodyFormat {
   /// Each record preceded by `action` (its {record_id}s filled in per
   /// record) and a newline, and followed by a newline.
   static BodyFormat bulk(std::string action);
-  /// The array format without a wrap, for batches made without a Batcher.
+  /// The array format without a wrap, for batches made without a batcher.
   static const BodyFormat& plain_array();
 
   FormatKind kind() const { return kind_; }

@@ -1,7 +1,10 @@
 #include "batch/keyed_batcher.h"
 
+#include <algorithm>
 #include <cassert>
 #include <utility>
+
+#include "batch/record_id.h"
 
 namespace batchpipe {
 

@@ -3,11 +3,13 @@
 // batch closes under the same --size, --max-bytes and --interval rules;
 // within a key records keep input order. At most `max_keys` batches are
 // open at once: a record of a new key beyond that closes the batch that
-// opened first. Batches are numbered as they close. With the empty key
-// only, it behaves as the one-open-batch Batcher. Pure: time comes in as a
-// value, no I/O.
+// opened first. Batches are numbered as they close. Without routing every
+// record has the empty key (a null route): one batch open at a time. Pure:
+// records and the current time go in, closed batches come out; no I/O and no
+// clock reads, so every rule is tested by stepping time by hand.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <deque>
 #include <list>
@@ -19,7 +21,9 @@
 #include <unordered_map>
 #include <vector>
 
-#include "batch/batcher.h"
+#include "base/clock.h"
+#include "batch/batch_encoder.h"
+#include "batch/batch_limits.h"
 #include "batch/route.h"
 
 namespace batchpipe {
@@ -52,6 +56,8 @@ class KeyedBatcher {
   bool has_closed() const { return !closed_.empty(); }
   /// The oldest closed batch. Requires has_closed().
   Batch take();
+  /// Hands a delivered batch's buffers back for reuse, to spare allocations
+  /// (at most kSpareBatches are kept).
   void recycle(Batch&& spent);
 
   uint64_t batches_closed() const { return next_number_ - 1; }
@@ -69,8 +75,12 @@ class KeyedBatcher {
     return closed_seqs_.empty() ? open : std::min(open, *closed_seqs_.begin());
   }
 
-  /// As Batcher::memory(): the open batches, the closed ones not yet taken, the spares.
+  /// The memory the batcher holds: the open batches, the closed ones not yet
+  /// taken and the spare buffers (see Batch::memory()). A new batch's buffer
+  /// is reserved at --max-bytes at once (reserve_fresh()), so that it never
+  /// moves (a move holds the batch twice) and costs only the pages written.
   uint64_t memory() const { return open_memory_ + closed_memory_ + spare_memory_; }
+  /// True when no record is held: no open batch, no closed ones.
   bool empty() const { return open_.empty() && closed_.empty(); }
 
  private:

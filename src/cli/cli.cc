@@ -4,6 +4,7 @@
 #include <cctype>
 #include <cerrno>
 #include <charconv>
+#include <cstdlib>
 #include <cstring>
 #include <map>
 #include <memory>
@@ -26,6 +27,8 @@
 #include "cli/url_check.h"
 #include "report/metrics_labels.h"
 #include "sinks/codec_options.h"
+#include "json/item_results.h"
+#include "sinks/header_lines.h"
 #include "sinks/codec_pool.h"
 #include "sinks/reply_quote.h"
 #include "sinks/request_template.h"
@@ -106,12 +109,17 @@ const std::string& to_mode(const std::string& flag, const std::string& text, con
 /// The whole of a small file the user named, for -H @FILE and --cacert: a
 /// directory, a file that cannot be read or one over `limit` bytes is refused
 /// with a message that begins with `what`.
-std::string read_small_file(const std::string& what, const std::string& path, size_t limit) {
+/// `stamp` and `regular`, if given, get the file's stamp and whether it is a
+/// regular file.
+std::string read_small_file(const std::string& what, const std::string& path, size_t limit, FileStamp* stamp = nullptr,
+                            bool* regular = nullptr) {
   UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
   struct stat st {};
   if (!fd || ::fstat(fd.get(), &st) != 0)
     throw BadValue{fmt::format("{}: cannot read {}: {}", what, path, std::strerror(errno))};
   if (S_ISDIR(st.st_mode)) throw BadValue{fmt::format("{}: {} is a directory, not a file", what, path)};
+  if (stamp) stamp_of_fd(fd.get(), *stamp);
+  if (regular) *regular = S_ISREG(st.st_mode);
   std::string text;
   char buf[65536];
   for (;;) {
@@ -123,12 +131,6 @@ std::string read_small_file(const std::string& what, const std::string& path, si
     if (text.size() > limit) throw BadValue{fmt::format("{}: {} is larger than {} bytes", what, path, limit)};
   }
   return text;
-}
-
-bool equals_ignoring_case(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](unsigned char x, unsigned char y) {
-           return std::tolower(x) == std::tolower(y);
-         });
 }
 
 /// Routing by field: --env's names, and every template parsed now, so that
@@ -145,7 +147,10 @@ void check_routes(Config& config, const std::string& format, const std::string& 
       throw BadValue{fmt::format("--env {}: BATCHPIPE_ variables are batchpipe's own", name)};
   }
   if (!env.empty() && config.exec_command.empty()) throw BadValue{"--env: only applies with --exec"};
-  config.routes = {config.post_url, config.headers, env, format.empty() ? "array" : format, wrap, bulk_action};
+  std::vector<std::string> fixed;  // a header file read again is added at each request (HttpTransport), not routed
+  for (const HeaderPart& part : config.header_parts)
+    if (part.path.empty()) fixed.insert(fixed.end(), part.lines.begin(), part.lines.end());
+  config.routes = {config.post_url, fixed, env, format.empty() ? "array" : format, wrap, bulk_action};
   std::string error;
   auto router = Router::make(config.routes, error);
   if (!router) throw BadValue{error};
@@ -159,55 +164,37 @@ void check_routes(Config& config, const std::string& format, const std::string& 
                    "are committed out of input order, and the spool frees its segments in order"};
 }
 
-/// A header as curl sends it: a token, a colon, a value on one line.
-std::string to_header(const std::string& text, const std::string& origin) {
-  std::string h = text;
-  while (!h.empty() && (h.back() == '\r' || h.back() == ' ' || h.back() == '\t')) h.pop_back();
-  size_t colon = h.find(':');
-  bool token = colon != std::string::npos && colon > 0 &&
-               std::all_of(h.begin(), h.begin() + static_cast<long>(colon), [](unsigned char c) {
-                 return std::isalnum(c) || std::strchr("!#$%&'*+-.^_`|~", c);
-               });
-  if (!token || h.find_first_of("\r\n") != std::string::npos)
-    throw BadValue{fmt::format("--header: expected 'Name: value'{}", origin)};
-  if (equals_ignoring_case(std::string_view(h).substr(0, colon), "Idempotency-Key"))
-    throw BadValue{fmt::format("--header: Idempotency-Key{} cannot be set: batchpipe sends its own, one per batch "
-                               "and the same on every retry, which a receiver that drops duplicates relies on",
-                               origin)};
-  return h;
-}
-
-/// Adds the pieces of `header`'s value to `secrets` if it is secret: by its
-/// name, or because it came from a file (`from_file`).
-void note_secret(const std::string& header, bool from_file, std::vector<std::string>& secrets) {
-  size_t colon = header.find(':');
-  if (!from_file && !is_secret_header(std::string_view(header).substr(0, colon))) return;
-  for (std::string& piece : secret_pieces(std::string_view(header).substr(colon + 1))) secrets.push_back(std::move(piece));
-}
-
 /// -H values: "Name: value", or "@FILE" with one header a line (blank lines
-/// and lines starting with '#' are skipped), so secrets stay out of ps.
-/// The values never to quote back go to `secrets`.
-std::vector<std::string> to_headers(const std::vector<std::string>& values, std::vector<std::string>& secrets) {
-  std::vector<std::string> out;
+/// and lines starting with '#' are skipped), so secrets stay out of ps. A
+/// regular FILE is read again during the run when it changes (see
+/// sinks/header_source.h), so its lines cannot route by record fields. The
+/// values never to quote back go to `secrets`.
+std::vector<HeaderPart> to_header_parts(const std::vector<std::string>& values, std::vector<std::string>& secrets) {
+  std::vector<HeaderPart> out;
+  std::string error;
   for (const std::string& v : values) {
     if (v.empty() || v[0] != '@') {
-      out.push_back(to_header(v, ""));
-      note_secret(out.back(), false, secrets);
+      std::optional<std::string> h = parse_header(v, "", error);
+      if (!h) throw BadValue{error};
+      note_secret(*h, false, secrets);
+      out.push_back({"", {std::move(*h)}, {}});
       continue;
     }
     std::string path = v.substr(1);
     if (path.empty()) throw BadValue{"--header @: expected a file name after '@'"};
-    std::string text = read_small_file("--header", path, 1 << 20);
-    size_t start = 0;
-    for (int n = 1; start < text.size(); ++n) {
-      size_t end = std::min(text.find('\n', start), text.size());
-      std::string line = text.substr(start, end - start);
-      start = end + 1;
-      if (line.find_first_not_of(" \t\r") == std::string::npos || line[0] == '#') continue;
-      out.push_back(to_header(line, fmt::format(" on line {} of {}", n, path)));
-      note_secret(out.back(), true, secrets);
+    HeaderPart part;
+    bool regular = false;
+    std::string text = read_small_file("--header", path, 1 << 20, &part.stamp, &regular);
+    if (!parse_header_file(text, path, part.lines, error)) throw BadValue{error};
+    for (const std::string& h : part.lines) {
+      note_secret(h, true, secrets);
+      if (regular && FieldTemplate::has_record_fields(h))
+        throw BadValue{fmt::format("--header @{}: '{}' uses record fields ({{.name}}, {{now:...}}), which a header "
+                                   "file cannot (it is read again when it changes): give that header with -H",
+                                   path, h.substr(0, h.find(':')))};
     }
+    if (regular) part.path = std::move(path);
+    out.push_back(std::move(part));
   }
   return out;
 }
@@ -220,23 +207,64 @@ void check_cacert(const std::string& path) {
                                path)};
 }
 
-/// Refuses a --dead-letter file that is also an input: replaying it into
-/// itself would never end. Compared by device and inode, so other names for
-/// the same file (links, ./x, /dev/stdin) count; a file that does not exist
-/// yet is no input. Only regular files loop: `--dead-letter /dev/null` with
-/// stdin from /dev/null, as under cron or systemd, is fine.
-void check_dead_letter_not_input(const std::string& dead_letter, const std::vector<std::string>& inputs) {
-  struct stat dl {};
-  if (::stat(dead_letter.c_str(), &dl) != 0 || !S_ISREG(dl.st_mode)) return;
-  for (const std::string& input : inputs) {
-    struct stat in {};
-    bool stdin_input = input == "-";
-    if ((stdin_input ? ::fstat(STDIN_FILENO, &in) : ::stat(input.c_str(), &in)) != 0) continue;
-    if (in.st_dev == dl.st_dev && in.st_ino == dl.st_ino)
-      throw BadValue{fmt::format("--dead-letter {}: it is also {}; replaying a dead-letter file into itself never "
-                                 "ends: move it aside first (mv {} replay.ndjson) and read that",
-                                 dead_letter, stdin_input ? "the standard input" : "an input", dead_letter)};
+/// --cert and --key, as curl means them (PEM; the key in the certificate's
+/// file unless --key names one), checked now so that a mistake is not a TLS
+/// error at the first request. No passphrase: an encrypted key is refused.
+void check_client_certificate(const Config& config) {
+  if (config.cert.empty()) {
+    if (!config.key.empty()) throw BadValue{"--key: only applies with --cert, whose private key it holds"};
+    return;
   }
+  std::string cert = read_small_file("--cert", config.cert, 64 << 20);
+  if (cert.find("-----BEGIN CERTIFICATE-----") == std::string::npos)
+    throw BadValue{fmt::format("--cert: {} has no PEM certificate in it (no '-----BEGIN CERTIFICATE-----' line)",
+                               config.cert)};
+  const std::string& key_path = config.key.empty() ? config.cert : config.key;
+  std::string key = config.key.empty() ? cert : read_small_file("--key", config.key, 64 << 20);
+  if (key.find("ENCRYPTED") != std::string::npos)
+    throw BadValue{fmt::format("{}: the private key in {} is encrypted, and batchpipe takes no passphrase: keep a "
+                               "decrypted copy only you can read (openssl pkey -in {} -out KEY.pem)",
+                               config.key.empty() ? "--cert" : "--key", key_path, key_path)};
+  if (key.find("PRIVATE KEY-----") == std::string::npos)
+    throw BadValue{config.key.empty()
+                       ? fmt::format("--cert: {} holds no private key: name its file with --key FILE", config.cert)
+                       : fmt::format("--key: {} has no PEM private key in it (no '-----BEGIN ... PRIVATE KEY-----' "
+                                     "line)", config.key)};
+}
+
+/// --aws-sigv4 PROVIDER1[:PROVIDER2[:REGION[:SERVICE]]], as curl spells it,
+/// with the keys from the environment, never the command line (ps shows it);
+/// the secret and the session token join the secrets never quoted back.
+AwsSigning to_aws_signing(const std::string& param, Config& config) {
+  const std::string expected = "expected PROVIDER1[:PROVIDER2[:REGION[:SERVICE]]], e.g. aws:amz:us-east-1:firehose";
+  if (param.empty()) throw BadValue{"--aws-sigv4: " + expected};
+  size_t parts = 1;
+  for (size_t start = 0;; ++parts) {
+    size_t colon = param.find(':', start);
+    std::string_view part = std::string_view(param).substr(start, colon == std::string::npos ? colon : colon - start);
+    bool word = !part.empty() && std::all_of(part.begin(), part.end(), [](unsigned char c) {
+      return std::isalnum(c) || c == '-' || c == '_' || c == '.';
+    });
+    if (!word || parts > 4) throw BadValue{fmt::format("--aws-sigv4: '{}': {}", param, expected)};
+    if (colon == std::string::npos) break;
+    start = colon + 1;
+  }
+  auto env = [](const char* name) {
+    const char* v = std::getenv(name);
+    return std::string(v ? v : "");
+  };
+  AwsSigning aws{param, env("AWS_ACCESS_KEY_ID"), env("AWS_SECRET_ACCESS_KEY"), env("AWS_SESSION_TOKEN")};
+  if (aws.access_key.empty() || aws.secret_key.empty())
+    throw BadValue{"--aws-sigv4: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY in the environment (batchpipe "
+                   "takes AWS keys from there only, never the command line, which ps shows)"};
+  if (aws.token.find_first_of("\r\n") != std::string::npos)
+    throw BadValue{"--aws-sigv4: AWS_SESSION_TOKEN holds a line break, which cannot go in a header"};
+  for (const std::string& url : config.post_urls)
+    if (url.find('@') != std::string::npos && url.find('@') < url.find('/', url.find("://") + 3))
+      throw BadValue{"--aws-sigv4: not with a user:password in the --post URL: the request is signed with the AWS keys"};
+  for (const std::string& s : {aws.secret_key, aws.token})
+    if (s.size() >= 3) config.secrets.push_back(s);
+  return aws;
 }
 
 /// --retries: a count (capped at a million, a few years of retries at the
@@ -449,6 +477,41 @@ class Args {
   std::map<std::string_view, bool, std::less<>> flags_;
 };
 
+/// --item-results, --item-failures, --item-index, --item-error,
+/// --item-retryable: JSON Pointers and patterns, and which go together.
+/// (That they need --post, the option table says.)
+void check_item_options(Args& args, Config& config) {
+  ItemResultsSpec& spec = config.item_spec;
+  for (const char* flag : {"--item-results", "--item-failures", "--item-index", "--item-error"}) {
+    if (!args.given(flag)) continue;
+    const std::string& pointer = args.text(flag);
+    if (auto problem = check_json_pointer(pointer)) throw BadValue{fmt::format("{}: {}", flag, *problem)};
+  }
+  if (args.given("--item-results")) spec.results = args.text("--item-results");
+  if (args.given("--item-failures")) spec.failures = args.text("--item-failures");
+  spec.index = args.text("--item-index");
+  spec.error = args.text("--item-error");
+  config.item_retryable = to_reply_patterns("--item-retryable", args.list("--item-retryable"));
+  if (spec.results && spec.failures)
+    throw BadValue{"--item-results and --item-failures cannot be used together: a reply lists every record's result "
+                   "or only the failed ones"};
+  if (!config.reads_items()) {
+    for (const char* flag : {"--item-index", "--item-error", "--item-retryable"})
+      if (args.given(flag))
+        throw BadValue{fmt::format("{}: only applies with --item-results or --item-failures", flag)};
+    return;
+  }
+  const char* flag = spec.results ? "--item-results" : "--item-failures";
+  if (spec.results && !args.given("--item-error"))
+    throw BadValue{"--item-results: give --item-error POINTER too, the member of a result that marks a failed record "
+                   "(/ErrorCode for Firehose and Kinesis)"};
+  if (spec.results && args.given("--item-index"))
+    throw BadValue{"--item-index: only applies with --item-failures (--item-results has one result per record, in order)"};
+  if (config.map) throw BadValue{fmt::format("{}: not with --map, whose answer is one element per record", flag)};
+  if (config.format.kind() == FormatKind::Bulk)
+    throw BadValue{fmt::format("{}: not with --format bulk, whose _bulk reply batchpipe reads item by item already", flag)};
+}
+
 /// --spool, --spool-max, --spool-sync: into `config`, checked. The spool is
 /// for what cannot be read again: a regular file among the inputs is
 /// refused (--checkpoint resumes those), as is --follow.
@@ -540,6 +603,8 @@ CliResult parse_cli(int argc, const char* const* argv) {
     config.exec_command = args.text("--exec");
     config.post_urls = args.list("--post");
     config.cacert = args.text("--cacert");
+    config.cert = args.text("--cert");
+    config.key = args.text("--key");
     config.dead_letter = args.text("--dead-letter");
     config.dead_letter_reasons = args.text("--dead-letter-reasons");
     config.metrics_file = args.text("--metrics-file");
@@ -597,6 +662,8 @@ CliResult parse_cli(int argc, const char* const* argv) {
       }
       if (!any_https && !config.cacert.empty())
         result.warnings.push_back("--cacert: has no effect on an http:// URL, which has no TLS");
+      if (!any_https && !config.cert.empty())
+        result.warnings.push_back("--cert: has no effect on an http:// URL, which has no TLS");
     }
     if (args.given("--metrics-file") && config.metrics_file.empty()) throw BadValue{"--metrics-file: the path is empty"};
     for (const std::string& text : args.list("--metrics-label")) {
@@ -610,7 +677,9 @@ CliResult parse_cli(int argc, const char* const* argv) {
     if (!config.metrics_labels.empty() && config.metrics_file.empty())
       result.warnings.push_back("--metrics-label: has no effect without --metrics-file");
     if (args.given("--checkpoint") && config.checkpoint.empty()) throw BadValue{"--checkpoint: the path is empty"};
-    config.headers = to_headers(headers, config.secrets);
+    config.header_parts = to_header_parts(headers, config.secrets);
+    for (const HeaderPart& part : config.header_parts)
+      config.headers.insert(config.headers.end(), part.lines.begin(), part.lines.end());
     if (app.count("--compress")) {
       std::string error;
       auto codec = parse_codec(args.text("--compress"), error);
@@ -618,6 +687,10 @@ CliResult parse_cli(int argc, const char* const* argv) {
       config.compress = *codec;
     }
     if (!config.cacert.empty()) check_cacert(config.cacert);
+    if (args.given("--cert") && config.cert.empty()) throw BadValue{"--cert: the path is empty"};
+    if (args.given("--key") && config.key.empty()) throw BadValue{"--key: the path is empty"};
+    check_client_certificate(config);
+    if (args.given("--aws-sigv4")) config.aws = to_aws_signing(args.text("--aws-sigv4"), config);
     config.connect_timeout = to_duration("--connect-timeout", connect_timeout);
     config.retry.retries = to_retries(retries);
     // A shipper rides out outages: with -F, batches are retried until
@@ -674,6 +747,7 @@ CliResult parse_cli(int argc, const char* const* argv) {
     if (config.map_with_input) config.map = true;
     if (config.map && config.format.kind() == FormatKind::Bulk)
       throw BadValue{"--map: a _bulk answer is not one element per record; use --format array or ndjson"};
+    check_item_options(args, config);
     config.text_input = to_mode("--input", input_format, {"json", "text"}) == "text";
     if (!stats.empty()) to_mode("--stats", stats, {"human", "json"});
     config.stats = stats == "json" ? StatsFormat::Json : stats == "human" ? StatsFormat::Human : StatsFormat::None;
@@ -687,7 +761,6 @@ CliResult parse_cli(int argc, const char* const* argv) {
     if (!config.checkpoint.empty() && std::find(config.inputs.begin(), config.inputs.end(), "-") != config.inputs.end())
       result.warnings.push_back("--checkpoint: stdin cannot be resumed: what it sends is read once, and keeping it "
                                 "until delivered is up to its producer");
-    if (!config.dead_letter.empty()) check_dead_letter_not_input(config.dead_letter, config.inputs);
     if (args.given("--dead-letter-reasons") && config.dead_letter_reasons.empty())
       throw BadValue{"--dead-letter-reasons: the path is empty"};
     if (!config.dead_letter_reasons.empty() && config.dead_letter.empty())

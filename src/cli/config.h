@@ -12,6 +12,9 @@
 #include "deliver/token_bucket.h"
 #include "report/stats.h"
 #include "sinks/codec_options.h"
+#include "sinks/header_source.h"
+#include "sinks/aws_signing.h"
+#include "json/item_results.h"
 #include "base/units.h"
 
 namespace batchpipe {
@@ -41,18 +44,26 @@ struct Config {
   std::string method = "POST";         ///< --method: POST or PUT
   StatusList bisect_on;                ///< --bisect-on: statuses (HTTP, or exit with --exec) that split a request
                                        ///< until the bad records are alone
-  std::vector<std::string> headers;    ///< -H/--header, @FILE already read
+  std::vector<std::string> headers;    ///< -H/--header, @FILE already read: every header, in order
+  std::vector<HeaderPart> header_parts;  ///< the same by -H value; a regular @FILE is read again when it changes
   std::vector<std::string> secrets;    ///< never quoted back: pieces of the values of Authorization,
                                        ///< Cookie, Proxy-Authorization and every header from @FILE
   CodecChoice compress;                ///< --compress METHOD[:LEVEL]; CodecKind::None = off
   Duration connect_timeout = std::chrono::seconds(10);  ///< --connect-timeout
   std::string cacert;                  ///< --cacert FILE
   bool insecure = false;               ///< --insecure
+  std::string cert;                    ///< --cert FILE: the client certificate (PEM), its key too without --key
+  std::string key;                     ///< --key FILE: the client certificate's private key (PEM)
+  AwsSigning aws;                      ///< --aws-sigv4, with the keys from the environment
   bool verbose = false;                ///< -v: one line per delivery attempt
   RetryOptions retry;                  ///< --retries, --retry-delay, --retry-max-delay, --retry-max-time
   Duration timeout{0};                 ///< --timeout: per attempt; zero = none (default 30s with --post)
   bool stop_on_error = false;          ///< --on-error stop
   bool map = false;                    ///< --map: print one answer per record, from the reply
+  ItemResultsSpec item_spec;           ///< --item-results or --item-failures, --item-index, --item-error
+  std::vector<ReplyPattern> item_retryable;  ///< --item-retryable
+  /// Whether a 2xx reply says which records failed (--item-results, --item-failures).
+  bool reads_items() const { return item_spec.results || item_spec.failures; }
   bool map_with_input = false;         ///< --map-with-input: {"in":record,"out":answer}
   std::string dead_letter;             ///< --dead-letter FILE; empty = none
   std::string dead_letter_reasons;     ///< --dead-letter-reasons FILE: why, a JSON line per record; empty = none

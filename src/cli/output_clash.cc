@@ -15,11 +15,13 @@ namespace batchpipe {
 std::string find_output_clash(const std::vector<NamedFile>& outputs, const std::vector<NamedFile>& inputs) {
   for (size_t i = 0; i < outputs.size(); ++i) {
     const NamedFile& out = outputs[i];
-    for (const NamedFile& in : inputs)
-      if (out.key.same_file(in.key))
-        return fmt::format("{} is also {}: batchpipe would write over what it reads; give the file batchpipe "
-                           "writes a name of its own",
-                           out.what, in.what);
+    for (const NamedFile& in : inputs) {
+      if (!out.key.same_file(in.key)) continue;
+      if (!out.if_input.empty()) return fmt::format("{}: it is also {}; {}", out.what, in.what, out.if_input);
+      return fmt::format("{} is also {}: batchpipe would write over what it reads; give the file batchpipe "
+                         "writes a name of its own",
+                         out.what, in.what);
+    }
     for (size_t j = 0; j < i; ++j)
       if (out.key.same_file(outputs[j].key))
         return fmt::format("{} and {} are the same file: each would destroy what the other wrote; give each a "
@@ -47,11 +49,15 @@ bool in_directory(const std::string& path, const std::string& dir) {
 std::string check_output_files(const Config& config) {
   std::vector<NamedFile> outputs;
   std::vector<std::string> paths;  ///< of outputs, by index
-  auto output = [&](std::string what, const std::string& path) {
-    outputs.push_back({std::move(what), key_of_path(path)});
+  auto output = [&](std::string what, const std::string& path, std::string if_input = {}) {
+    outputs.push_back({std::move(what), key_of_path(path), std::move(if_input)});
     paths.push_back(path);
   };
-  if (!config.dead_letter.empty()) output("--dead-letter " + config.dead_letter, config.dead_letter);
+  if (!config.dead_letter.empty())
+    output("--dead-letter " + config.dead_letter, config.dead_letter,
+           fmt::format("replaying a dead-letter file into itself never ends: move it aside first (mv {} "
+                       "replay.ndjson) and read that",
+                       config.dead_letter));
   if (!config.dead_letter_reasons.empty())
     output("--dead-letter-reasons " + config.dead_letter_reasons, config.dead_letter_reasons);
   if (!config.checkpoint.empty()) {

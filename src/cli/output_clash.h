@@ -2,7 +2,8 @@
 // --metrics-file, the --spool state file and segments) must be none of its inputs and none of each other: the
 // metrics file renamed over an input replaces it before it is read, a
 // checkpoint renamed over the dead-letter file destroys the dead letters
-// and records them as done. Checked once, at start-up, before anything is
+// and records them as done, a dead-letter file read as an input replays
+// into itself without end. Checked once, at start-up, before anything is
 // written.
 #pragma once
 
@@ -18,10 +19,14 @@ namespace batchpipe {
 struct NamedFile {
   std::string what;
   FileKey key;
+  /// An output's own words for being an input: why that cannot work and
+  /// what to do ("" for the general message).
+  std::string if_input = {};
 };
 
 /// The first clash, as a one-line message naming both files: an output that
-/// is an input, or two outputs that are one file. "" if there is none. Pure.
+/// is an input (in the output's own words where it has them), or two outputs
+/// that are one file. "" if there is none. Pure.
 std::string find_output_clash(const std::vector<NamedFile>& outputs, const std::vector<NamedFile>& inputs);
 
 /// Whether `path` names a file in directory `dir`: by device and inode when

@@ -2,7 +2,7 @@
 // the body format adds around a record alone. Computed once at start-up and
 // handed down: to the reader (the longest line worth keeping whole), to the
 // line checker (which rejects, and says why in the user's terms) and to the
-// Batcher, which never sees a record over it.
+// batcher, which never sees a record over it.
 #pragma once
 
 #include <algorithm>

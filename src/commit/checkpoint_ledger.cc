@@ -6,7 +6,12 @@ namespace batchpipe {
 
 void CheckpointLedger::began(uint32_t input, const FileIdentity& identity, uint64_t offset, uint64_t line) {
   if (frozen_ || !identity.regular || input >= saved_.size()) return;  // frozen: nothing will move, keep nothing
-  marks_.push_back({added_, input, true, identity, offset, line});
+  Mark m{added_, input, true, identity, offset, line};
+  if (!known_[input] && std::none_of(marks_.begin(), marks_.end(), [&](const Mark& k) { return k.input == input; })) {
+    apply(m);  // its first file: no record of the input is in flight, whatever other inputs' are
+    return;
+  }
+  marks_.push_back(m);
   drain(true);
 }
 
@@ -72,6 +77,7 @@ void CheckpointLedger::drain(bool through) {
 void CheckpointLedger::apply(const Mark& m) {
   ResumePoint& p = saved_[m.input];
   if (m.begins || !known_[m.input]) {
+    new_file_ = new_file_ || !known_[m.input] || !p.identity.same_file(m.identity);
     p = {m.identity, m.offset, m.line};
     known_[m.input] = true;
   } else {

@@ -24,6 +24,8 @@ class CheckpointLedger {
 
   /// A file starts being read for `input` (at start-up, or after rotation),
   /// at `offset` with `line` lines before it. Non-regular inputs are ignored.
+  /// An input's first file is its position at once (no record of the input
+  /// came before it); a later one once the records before it are committed.
   void began(uint32_t input, const FileIdentity& identity, uint64_t offset, uint64_t line);
   /// One more record went to the batcher.
   void added() { ++added_; }
@@ -56,6 +58,11 @@ class CheckpointLedger {
   const ResumePoint& position(uint32_t input) const { return saved_[input]; }
   /// Whether a position moved since the last take_changed().
   bool take_changed() { return std::exchange(changed_, false); }
+  /// Whether a position moved to another file (or an input's first) since
+  /// the last take_new_file(): the checkpoint must name it before a record
+  /// of it is delivered, or a crash leaves a checkpoint that does not know
+  /// the file, and the next run reads whatever the name then leads to.
+  bool take_new_file() { return std::exchange(new_file_, false); }
   bool frozen() const { return frozen_; }
 
  private:
@@ -78,6 +85,7 @@ class CheckpointLedger {
   uint64_t committed_ = 0;
   bool frozen_ = false;
   bool changed_ = false;
+  bool new_file_ = false;
   bool out_of_order_ = false;
   std::set<uint64_t> outstanding_;  ///< out of order: first_seq of each batch handed and not committed
   uint64_t batcher_held_ = 0;       ///< out of order: the last advance()

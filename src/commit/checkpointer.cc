@@ -63,7 +63,21 @@ bool Checkpointer::save(TimePoint now) {
   if (failing_) diag::warning("--checkpoint: " + file_.path() + " written again");
   failing_ = false;
   dirty_ = false;
+  new_file_ = false;
+  for (size_t i = 0; i < paths_.size(); ++i)
+    if (ledger_.known(static_cast<uint32_t>(i))) written_[i] = ledger_.position(static_cast<uint32_t>(i)).identity;
   return true;
+}
+
+bool Checkpointer::names_new_file() {
+  if (ledger_.take_new_file()) {
+    for (size_t i = 0; i < paths_.size() && !new_file_; ++i) {
+      auto input = static_cast<uint32_t>(i);
+      new_file_ = !paths_[i].empty() && ledger_.known(input) &&
+                  !(written_[i] && written_[i]->same_file(ledger_.position(input).identity));
+    }
+  }
+  return new_file_;
 }
 
 }  // namespace batchpipe

@@ -47,14 +47,27 @@ class Checkpointer {
   bool save(TimePoint now);
   /// True if the last save() failed.
   bool failing() const { return failing_; }
+  /// True if a position names a file the checkpoint file does not (an
+  /// input's first, or the next after a rotation): it is to be written
+  /// before the next batch goes. A crash after a delivery would otherwise
+  /// leave a checkpoint that does not know the file, and the next run would
+  /// read whatever the name leads to then, from its start, missing the rest
+  /// of a file rotated meanwhile.
+  bool names_new_file();
 
  private:
   Checkpointer(CheckpointFile file, std::vector<std::string> paths)
-      : file_(std::move(file)), paths_(std::move(paths)), ledger_(paths_.size()) {}
+      : file_(std::move(file)), paths_(std::move(paths)), ledger_(paths_.size()), written_(paths_.size()) {
+    std::vector<std::optional<ResumePoint>> loaded = resume_points();
+    for (size_t i = 0; i < loaded.size(); ++i)
+      if (loaded[i]) written_[i] = loaded[i]->identity;
+  }
 
   CheckpointFile file_;
   std::vector<std::string> paths_;  ///< absolute, by input index; empty for stdin
   CheckpointLedger ledger_;
+  std::vector<std::optional<FileIdentity>> written_;  ///< by input: the file the checkpoint file names
+  bool new_file_ = false;
   bool dirty_ = false;
   bool failing_ = false;
   TimePoint next_write_{};

@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 
 #include <fmt/format.h>
@@ -58,8 +59,34 @@ class MapReader : public ReplyReader {
   }
 };
 
+class ItemReader : public ReplyReader {
+ public:
+  explicit ItemReader(ItemRules rules) : rules_(std::move(rules)) {}
+  ReplyVerdict read(const Batch& sent, std::string_view reply) const override {
+    ReplyVerdict v;
+    auto parsed = read_item_results(reply, rules_.spec, sent.records);
+    if (auto* error = std::get_if<std::string>(&parsed)) {
+      v.broken = "the reply's item results cannot be used: " + *error;
+      return v;
+    }
+    auto& failed = std::get<std::vector<FailedItem>>(parsed);
+    if (failed.empty()) return v;
+    v.items.assign(sent.records, {ItemFate::Stored, {}});
+    for (FailedItem& item : failed) {
+      bool retry = std::any_of(rules_.retryable.begin(), rules_.retryable.end(),
+                               [&](const ReplyPattern& p) { return p.found_in(item.error); });
+      v.items[item.index] = {retry ? ItemFate::Retry : ItemFate::Rejected, std::move(item.reason)};
+    }
+    return v;
+  }
+
+ private:
+  ItemRules rules_;
+};
+
 }  // namespace
 
+std::unique_ptr<ReplyReader> make_item_reader(ItemRules rules) { return std::make_unique<ItemReader>(std::move(rules)); }
 std::unique_ptr<ReplyReader> make_bulk_reader() { return std::make_unique<BulkReader>(); }
 std::unique_ptr<ReplyReader> make_map_reader() { return std::make_unique<MapReader>(); }
 

@@ -13,7 +13,9 @@
 #include <vector>
 
 #include "batch/batch_encoder.h"
+#include "deliver/failure_rules.h"
 #include "json/bulk_reply.h"
+#include "json/item_results.h"
 
 namespace batchpipe {
 
@@ -43,6 +45,15 @@ class ReplyReader {
 std::unique_ptr<ReplyReader> make_bulk_reader();
 /// --map: the reply is a JSON array of one answer per record.
 std::unique_ptr<ReplyReader> make_map_reader();
+
+/// --item-results or --item-failures: where a 2xx reply says which records
+/// failed, and --item-retryable: which of their errors are worth sending
+/// again (any pattern found in the error value); the others fail alone.
+struct ItemRules {
+  ItemResultsSpec spec;
+  std::vector<ReplyPattern> retryable;
+};
+std::unique_ptr<ReplyReader> make_item_reader(ItemRules rules);
 
 /// All of what `fd` holds from offset 0 (a command's captured output).
 bool read_whole(int fd, std::string& out);

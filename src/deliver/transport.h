@@ -7,8 +7,8 @@
 #include <optional>
 #include <string>
 
+#include "base/clock.h"
 #include "batch/batch_encoder.h"
-#include "batch/batcher.h"
 #include "deliver/retry_policy.h"
 
 namespace batchpipe {

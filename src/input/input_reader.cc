@@ -138,6 +138,10 @@ bool InputReader::open_next() {
 
 namespace {
 
+/// The smallest block read near the budget's end: smaller reads would cost
+/// more in system calls than they bring.
+constexpr size_t kLeastRead = 64 << 10;
+
 /// The facts decide_resume needs about the open file `fd`.
 FileNow facts_of(int fd, const FileIdentity& identity, const ResumePoint& saved) {
   FileNow now;
@@ -474,12 +478,17 @@ bool InputReader::next(InputBlock& block) {
         c.identity = grown;
     }
     block.identity = c.identity;
-    // A block is filled only when it fits the budget: the loop reserves
-    // room for one, but a reader slower than the loop would otherwise fill
-    // every free block of the pool after the loop stopped. If the wait ends
-    // on a stop, fill() sees the stop latch.
-    if (room_) (void)room_->wait_for(std::max(block.buffer.size(), options_.block_size));
-    c.framer.begin(block, options_.block_size);
+    // A block is filled only as far as it fits the budget: a reader slower
+    // than the loop would otherwise fill every free block of the pool after
+    // the loop stopped, and a whole block asked for would stop reading a
+    // block short of the budget. Near it, blocks get smaller (kLeastRead at
+    // least). If the wait ends on a stop, fill() sees the stop latch.
+    size_t size = options_.block_size, keep = SIZE_MAX;
+    if (room_) {
+      keep = room_->grant(std::min(kLeastRead, size), std::max(block.buffer.size(), size));
+      size = std::min(size, keep);
+    }
+    c.framer.begin(block, size, keep);
     if (room_) room_->holding(block.buffer.size());
 
     Fill result = fill(block);

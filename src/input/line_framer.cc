@@ -23,7 +23,7 @@ void LineFramer::restart(uint64_t offset, uint64_t line) {
   discard_line_ = discard_size_ = discard_blanks_ = 0;
 }
 
-void LineFramer::begin(InputBlock& block, size_t block_size) {
+void LineFramer::begin(InputBlock& block, size_t block_size, size_t at_most) {
   block.offset = consumed_;
   block.skew = 0;
   block.framed = 0;
@@ -31,9 +31,11 @@ void LineFramer::begin(InputBlock& block, size_t block_size) {
   // otherwise buffers keep one size, so the allocator is not asked for
   // ever-new sizes.
   size_t want = std::max(block_size, carry_.size()) + kValidatorPadding;
-  if (block.buffer.size() < want || block.buffer.size() > 4 * want)
+  size_t largest = std::min(4 * want, std::max(want, at_most == SIZE_MAX ? at_most : at_most + kValidatorPadding));
+  if (block.buffer.size() < want || block.buffer.size() > largest)
     block.buffer = ByteBuffer(want);  // also gives back what a giant line took
   used_ = carry_.size();
+  limit_ = want - kValidatorPadding;
   if (carry_.capacity() >= kMappedBytes) {
     // A long partial line is moved a piece at a time, each piece's pages
     // given back as it goes, and its buffer freed: never held twice.
@@ -98,7 +100,12 @@ std::span<char> LineFramer::space(InputBlock& block) {
   for (;;) {
     char* buf = block.buffer.data();
     size_t cap = block.buffer.size() - kValidatorPadding;
-    if (used_ < cap || have_line_) return {buf + used_, cap - used_};
+    size_t limit = std::min(limit_, cap);
+    if (used_ < limit || have_line_) return {buf + used_, used_ < limit ? limit - used_ : 0};
+    if (limit < cap) {
+      limit_ = SIZE_MAX;  // one line is longer than the bytes asked for: the buffer holds more anyway
+      continue;
+    }
     // One line fills the whole buffer. Blanks before it are trimmed anyway.
     size_t start = line_start(block);
     size_t first = start;

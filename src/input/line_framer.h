@@ -45,10 +45,12 @@ class LineFramer {
   void restart(uint64_t offset = 0, uint64_t line = 0);
 
   /// Starts filling `block`: sizes its buffer for `block_size` bytes (more
-  /// if the carried partial line needs it; a buffer far too big is given
-  /// back), puts the carry at its start, and sets offset, skew and framed.
-  /// The caller has cleared lines, oversized, input_bytes and line_count.
-  void begin(InputBlock& block, size_t block_size);
+  /// if the carried partial line needs it; a buffer far too big, or larger
+  /// than `at_most`, is given back), puts the carry at its start, and sets
+  /// offset, skew and framed. Input fills at most `block_size` bytes of it
+  /// unless one line is longer. The caller has cleared lines, oversized,
+  /// input_bytes and line_count.
+  void begin(InputBlock& block, size_t block_size, size_t at_most = SIZE_MAX);
 
   /// A newline lies in the buffer: there is at least one whole line to frame.
   bool has_line() const { return have_line_; }
@@ -118,6 +120,7 @@ class LineFramer {
   uint64_t discard_size_ = 0;
   // The block being filled.
   size_t used_ = 0;              ///< bytes of block.buffer holding input
+  size_t limit_ = SIZE_MAX;      ///< input fills block.buffer up to here, unless one line is longer
   bool have_line_ = false;
   bool holding_ = false;         ///< the buffer holds a full-size line's content; only blanks came since
   uint64_t held_blanks_ = 0;     ///< those blanks, dropped

@@ -1,6 +1,7 @@
 #include "input/read_room.h"
 
 #include <sys/eventfd.h>
+#include <algorithm>
 #include <unistd.h>
 
 #include "base/startup_error.h"
@@ -48,6 +49,16 @@ bool ReadRoom::wait_for(uint64_t more) {
   changed_.wait(lock, [&] { return stopped_ || fits(more); });
   wanted_ = 0;
   return !stopped_;
+}
+
+uint64_t ReadRoom::grant(uint64_t least, uint64_t most) {
+  if (!wait_for(least)) return most;  // stopped: the reader sees the stop latch
+  std::lock_guard lock(mutex_);
+  uint64_t queued = queue_ ? queue_->held_bytes() : 0;
+  if (!waits_ || !(records_held_ || queued > 0)) return most;
+  uint64_t used = others_ + queued + held_;
+  uint64_t left = used < budget_ ? budget_ - used : 0;
+  return std::clamp(left, std::min(least, most), most);
 }
 
 uint64_t ReadRoom::held() const {

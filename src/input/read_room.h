@@ -45,6 +45,10 @@ class ReadRoom {
   /// Waits until `more` bytes on top of what it holds fit the budget, or no
   /// record is held elsewhere. False once stop() was called.
   bool wait_for(uint64_t more);
+  /// Waits until `least` bytes fit (as wait_for()), then says how many of
+  /// `most` do: a block is filled up to what is left of the budget, so that
+  /// reading stops with the budget held, not a block short of it.
+  uint64_t grant(uint64_t least, uint64_t most);
 
   // Either.
   uint64_t held() const;

@@ -120,6 +120,22 @@ HttpTransport::HttpTransport(HttpOptions options, std::string endpoint)
   curl_easy_setopt(easy_, CURLOPT_WRITEDATA, this);
   curl_easy_setopt(easy_, CURLOPT_ERRORBUFFER, error_);
   if (!options_.cacert.empty()) curl_easy_setopt(easy_, CURLOPT_CAINFO, options_.cacert.c_str());
+  if (!options_.aws.param.empty()) {  // libcurl signs every header we send, and the body as sent
+    curl_easy_setopt(easy_, CURLOPT_AWS_SIGV4, options_.aws.param.c_str());
+    curl_easy_setopt(easy_, CURLOPT_USERNAME, options_.aws.access_key.c_str());
+    curl_easy_setopt(easy_, CURLOPT_PASSWORD, options_.aws.secret_key.c_str());
+    curl_easy_setopt(easy_, CURLOPT_EXPECT_100_TIMEOUT_MS, 1L);
+  }
+  if (!options_.cert.empty()) {
+    curl_easy_setopt(easy_, CURLOPT_SSLCERT, options_.cert.c_str());
+    curl_easy_setopt(easy_, CURLOPT_SSLCERTTYPE, "PEM");
+    if (!options_.key.empty()) curl_easy_setopt(easy_, CURLOPT_SSLKEY, options_.key.c_str());
+    // A resumed TLS session would go on with the certificate it began with,
+    // and a second connection kept would be reused with it after a change.
+    curl_easy_setopt(easy_, CURLOPT_SSL_SESSIONID_CACHE, 0L);
+    curl_multi_setopt(multi_, CURLMOPT_MAXCONNECTS, 1L);
+    client_certificate_changed();  // notes the files as they are now
+  }
   if (options_.insecure) {
     curl_easy_setopt(easy_, CURLOPT_SSL_VERIFYPEER, 0L);
     curl_easy_setopt(easy_, CURLOPT_SSL_VERIFYHOST, 0L);
@@ -170,7 +186,44 @@ std::variant<std::string_view, AttemptResult> HttpTransport::body(const Batch& b
   return compressed_.view();
 }
 
+bool HttpTransport::client_certificate_changed() {
+  if (options_.cert.empty()) return false;
+  FileStamp cert = stamp_of_path(options_.cert), key = options_.key.empty() ? FileStamp{} : stamp_of_path(options_.key);
+  bool changed = !(cert == cert_stamp_) || !(key == key_stamp_);
+  cert_stamp_ = cert;
+  key_stamp_ = key;
+  return changed;
+}
+
 AttemptResult HttpTransport::attempt(const Batch& batch, const AttemptInfo& info, AttemptControl& control) {
+  static const HeaderSet kNone;
+  // A certificate replaced (cert-manager, say): a new connection, a new handshake.
+  curl_easy_setopt(easy_, CURLOPT_FRESH_CONNECT, client_certificate_changed() ? 1L : 0L);
+  std::shared_ptr<const HeaderSet> sent = options_.headers ? options_.headers->current() : nullptr;
+  AttemptResult result = send(batch, info, control, sent ? *sent : kNone);
+  if ((result.status != 401 && result.status != 403) || result.outcome == Outcome::Delivered) return result;
+  // Refused credentials: perhaps a token or a certificate replaced while
+  // this request was on its way, or a file rewritten in place within one
+  // tick of its clock. Read again, and if anything changed, sent again now.
+  bool new_certificate = client_certificate_changed();
+  std::string why;
+  std::shared_ptr<const HeaderSet> now = sent;
+  if (sent && options_.headers->rereads()) now = options_.headers->reread(why);
+  bool new_headers = now != sent && now->version != sent->version;
+  if (!new_certificate && !new_headers) {
+    if (!why.empty()) result.detail += fmt::format(" ({})", why);
+    return result;
+  }
+  if (control.cancelled()) return result;
+  curl_easy_setopt(easy_, CURLOPT_FRESH_CONNECT, new_certificate ? 1L : 0L);
+  uint64_t bytes = result.bytes_sent;
+  result = send(batch, info, control, now ? *now : kNone);
+  result.bytes_sent += bytes;
+  return result;
+}
+
+AttemptResult HttpTransport::send(const Batch& batch, const AttemptInfo& info, AttemptControl& control,
+                                  const HeaderSet& headers_sent) {
   const Route* route = batch.route.get();
   if (route && !route->error.empty()) return {Outcome::Permanent, route->error, std::nullopt};
   std::variant<std::string_view, AttemptResult> sent = body(batch, info, control);
@@ -178,17 +231,23 @@ AttemptResult HttpTransport::attempt(const Batch& batch, const AttemptInfo& info
   std::string_view payload = std::get<std::string_view>(sent);
   std::vector<std::string> lines;
   auto add_default = [&](std::string_view name, std::string value) {
-    if (!has_header(options_.headers, name)) lines.push_back(fmt::format("{}: {}", name, value));
+    if (!has_header(headers_sent.all, name)) lines.push_back(fmt::format("{}: {}", name, value));
   };
   add_default("Content-Type", batch.format->content_type());  // a header the user gives replaces ours
   if (options_.compress) add_default("Content-Encoding", std::string(options_.compress->encoding()));
   add_default("Idempotency-Key", info.batch_id);
-  lines.emplace_back("Expect:");  // no 100-continue round trip before large bodies
+  // No 100-continue round trip before large bodies. With --aws-sigv4 the
+  // empty "Expect:" would be signed though not sent (libcurl 7.88 signs every
+  // header given), so libcurl's own Expect goes, unsigned, not waited on.
+  if (options_.aws.param.empty()) lines.emplace_back("Expect:");
+  if (!options_.aws.token.empty()) lines.push_back("x-amz-security-token: " + options_.aws.token);
   TemplateValues fields{info.batch_id, info.batch, info.attempt};
-  if (route && route->routed_headers)  // rendered from the records' fields, batch fields as marks
+  if (route && route->routed_headers) {  // rendered from the records' fields, batch fields as marks
     for (const std::string& h : route->headers) lines.push_back(expand_marks(h, fields));
-  else
-    for (const std::string& h : options_.headers) lines.push_back(expand_template(h, fields));
+    for (const std::string& h : headers_sent.from_files) lines.push_back(expand_template(h, fields));  // never routed
+  } else {
+    for (const std::string& h : headers_sent.all) lines.push_back(expand_template(h, fields));
+  }
   std::string url = route && !route->url.empty() ? expand_marks(route->url, fields) : expand_template(options_.url, fields);
   curl_slist* headers = nullptr;
   for (const auto& l : lines) {
@@ -284,8 +343,11 @@ AttemptResult HttpTransport::attempt(const Batch& batch, const AttemptInfo& info
   result.detail = fmt::format("HTTP {} from {}", status, endpoint_);
   if (!location.empty()) result.detail += redirect_note(options_.url, location);
   // ClickHouse's 500, say, says what went wrong in its body: worth quoting on every failure.
-  if (result.outcome != Outcome::Delivered && !response_.empty() && location.empty())
-    result.detail += fmt::format(": \"{}\"", quote_reply(response_, options_.secrets));
+  if (result.outcome != Outcome::Delivered && !response_.empty() && location.empty()) {
+    std::vector<std::string> secrets = options_.secrets;  // and those of the header files as sent
+    secrets.insert(secrets.end(), headers_sent.secrets.begin(), headers_sent.secrets.end());
+    result.detail += fmt::format(": \"{}\"", quote_reply(response_, secrets));
+  }
   if (!ruling.rule.empty()) result.detail += fmt::format(" ({})", ruling.rule);
   result.retry_after = retry_after;
   if (result.outcome == Outcome::Delivered && options_.reply_limit) {

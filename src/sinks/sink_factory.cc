@@ -22,10 +22,12 @@ namespace batchpipe {
 namespace {
 
 std::unique_ptr<HttpTransport> make_http(const Config& config, const std::string& url,
+                                         const std::shared_ptr<HeaderSource>& headers,
                                          const std::shared_ptr<CodecPool>& codecs, std::string& error) {
-  bool keep_reply = config.map || config.format.kind() == FormatKind::Bulk;
-  return HttpTransport::create({url, config.method, config.headers, codecs, config.connect_timeout, config.cacert,
-                                config.insecure, config.secrets, keep_reply ? config.max_buffer : 0,
+  bool keep_reply = config.map || config.format.kind() == FormatKind::Bulk || config.reads_items();
+  return HttpTransport::create({url, config.method, headers, codecs, config.connect_timeout, config.cacert,
+                                config.insecure, config.cert, config.key, config.aws, config.secrets,
+                                keep_reply ? config.max_buffer : 0,
                                 config.failure_rules()},
                                error);
 }
@@ -38,6 +40,7 @@ std::unique_ptr<HttpTransport> make_http(const Config& config, const std::string
 /// with `codecs`' compressors, if there are any.
 std::unique_ptr<Transport> make_transport(const Config& config, const std::shared_ptr<Pacer>& pacer,
                                           const std::shared_ptr<ConcurrencyGate>& gate,
+                                          const std::shared_ptr<HeaderSource>& headers,
                                           const std::shared_ptr<CodecPool>& codecs,
                                           std::shared_ptr<UpstreamSet>& upstreams, Metrics& metrics,
                                           std::string& error) {
@@ -49,11 +52,11 @@ std::unique_ptr<Transport> make_transport(const Config& config, const std::share
   if (!config.exec_command.empty())
     return paced(std::make_unique<ExecTransport>(config.exec_command, config.failure_rules(),
                                                    !config.dead_letter_reasons.empty()));
-  if (config.post_urls.size() <= 1) return paced(make_http(config, config.post_url, codecs, error));
+  if (config.post_urls.size() <= 1) return paced(make_http(config, config.post_url, headers, codecs, error));
   std::vector<std::unique_ptr<Transport>> per_url;
   std::vector<std::string> names;
   for (const std::string& url : config.post_urls) {
-    std::unique_ptr<HttpTransport> http = make_http(config, url, codecs, error);
+    std::unique_ptr<HttpTransport> http = make_http(config, url, headers, codecs, error);
     if (!http) return nullptr;
     names.push_back(http->endpoint());
     per_url.push_back(paced(std::move(http)));
@@ -110,6 +113,9 @@ std::unique_ptr<Sink> make_sink(const Config& config, Metrics& metrics, std::str
     adaptive.max = config.parallel;
     gate = std::make_shared<ConcurrencyGate>(adaptive, metrics);
   }
+  // -H: one for all, so that a header file is read once when it changes.
+  auto headers = std::make_shared<HeaderSource>(config.header_parts, config.secrets,
+                                                [](std::string_view message) { diag::warning(message); });
   // --compress: as many compressors as the budget holds, for all workers.
   std::shared_ptr<CodecPool> codecs;
   if (config.compress.kind != CodecKind::None && config.exec_command.empty()) {
@@ -118,7 +124,7 @@ std::unique_ptr<Sink> make_sink(const Config& config, Metrics& metrics, std::str
     codecs = std::make_shared<CodecPool>(config.compress, *plan);
   }
   for (uint32_t i = 0; i < config.parallel; ++i) {
-    transports.push_back(make_transport(config, pacer, gate, codecs, upstreams, metrics, error));
+    transports.push_back(make_transport(config, pacer, gate, headers, codecs, upstreams, metrics, error));
     if (!transports.back()) return nullptr;
   }
   std::optional<DeadLetter> dead_letter =
@@ -142,6 +148,8 @@ std::unique_ptr<Sink> make_sink(const Config& config, Metrics& metrics, std::str
   options.answers_with_input = config.map_with_input;
   if (config.map)
     options.reader = make_map_reader();
+  else if (config.reads_items())
+    options.reader = make_item_reader({config.item_spec, config.item_retryable});
   else if (config.format.kind() == FormatKind::Bulk && !config.post_url.empty())
     options.reader = make_bulk_reader();  // with --exec, the command's exit status decides
   options.resumable = !config.checkpoint.empty() || !config.spool.empty();

@@ -10,7 +10,11 @@ import os
 import select
 import sys
 import subprocess
+import tempfile
 import time
+import unittest
+
+from http_server import ScriptedServer
 
 # Time allowed on top of any expected delay: the suite also runs under
 # ASan/UBSan on a busy two-core machine.
@@ -341,3 +345,31 @@ def processes_with_argv(argv) -> list:
         except OSError:
             continue  # gone meanwhile
     return pids
+
+
+class DeadLetterCase(unittest.TestCase):
+    """A scratch directory (self.dir, removed by a cleanup) with a dead-letter
+    path in it (self.dead), and scripted HTTP servers each closed by a
+    cleanup."""
+
+    def setUp(self):
+        scratch = tempfile.TemporaryDirectory()
+        self.addCleanup(scratch.cleanup)
+        self.dir = scratch.name
+        self.dead = self.path("dead.ndjson")
+
+    def path(self, name: str) -> str:
+        return os.path.join(self.dir, name)
+
+    def serve(self, answer=200, script=()) -> ScriptedServer:
+        """A ScriptedServer answering `script` first, then `answer`."""
+        server = ScriptedServer(script, default=answer)
+        self.addCleanup(server.close)
+        return server
+
+    def dead_letters(self) -> bytes:
+        """What the dead-letter file holds; b"" if there is none."""
+        if not os.path.exists(self.dead):
+            return b""
+        with open(self.dead, "rb") as f:
+            return f.read()

@@ -33,7 +33,8 @@ in_flight counts the requests read and not yet answered, this one included
 down, or refuses, as more requests arrive at once.
 
 Every request is recorded (Request: method, path, headers, body, client
-address and port, arrival time on time.monotonic(), connection number) before
+address and port, arrival time on time.monotonic(), connection number, and
+over https the commonName of the client's certificate, if it sent one) before
 it is answered. Connections are kept alive as HTTP/1.1 allows. With an
 ssl.SSLContext the server speaks https; handshakes that fail are counted.
 
@@ -72,6 +73,7 @@ class Request:
     connection: int  # 1-based number of the connection it came on
     index: int  # 0-based number of the request, over all connections
     in_flight: int = 0  # requests read and not yet answered when it was read, itself included
+    peer: str = ""  # https with a client certificate: the commonName of its subject
 
     def header(self, name, default=None):
         lower = name.lower()
@@ -79,6 +81,17 @@ class Request:
             if key.lower() == lower:
                 return value
         return default
+
+
+def _peer_name(sock):
+    """The commonName of a TLS peer's certificate, or ""."""
+    getpeercert = getattr(sock, "getpeercert", None)
+    cert = getpeercert() if getpeercert else None
+    for rdn in (cert or {}).get("subject", ()):
+        for key, value in rdn:
+            if key == "commonName":
+                return value
+    return ""
 
 
 class _Closed(Exception):
@@ -286,7 +299,7 @@ class ScriptedServer:
         with self._lock:
             self._in_flight += 1
             request = Request(method, path, headers, body, addr, time.monotonic(), number, len(self._requests),
-                              self._in_flight)
+                              self._in_flight, _peer_name(sock))
             self._requests.append(request)
             self._lock.notify_all()
         return request

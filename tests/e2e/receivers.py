@@ -466,9 +466,29 @@ class RecipeCase(unittest.TestCase):
         with open(self.path("events.ndjson"), "wb") as f:
             f.writelines(r + b"\n" for r in records)
 
+    def write_events_with_bad(self, count: int, bad, bad_record) -> list:
+        """Writes `count` events() with bad_record(i) in place of each index i
+        in `bad`; returns the records written."""
+        records = events(count)
+        for i in bad:
+            records[i] = bad_record(i)
+        self.write_events(records)
+        return records
+
     def run_recipe(self, script: str, env=None, timeout=60) -> subprocess.CompletedProcess:
         return subprocess.run(["sh", "-ec", script], cwd=self.dir, env=env or self.env,
                               stdin=subprocess.DEVNULL, capture_output=True, timeout=timeout)
 
     def assert_ran(self, r, script):
         self.assertEqual(r.returncode, 0, f"recipe:\n{script}\nstderr: {r.stderr[-2000:]!r}")
+
+    def assert_dead_lettered_alone(self, r, records, bad, message: bytes) -> list:
+        """The recipe's run `r` exited 4 (records given up) saying `message`,
+        and failed.ndjson holds the records at the indexes `bad`, in order,
+        and nothing else. Returns failed.why, a parsed line per record."""
+        self.assertEqual(r.returncode, 4, r.stderr[-2000:])
+        self.assertIn(message, r.stderr)
+        with open(self.path("failed.ndjson"), "rb") as f:
+            self.assertEqual(f.read(), b"".join(records[i] + b"\n" for i in bad))
+        with open(self.path("failed.why"), "rb") as f:
+            return [json.loads(line) for line in f]

@@ -32,6 +32,15 @@ def record(n: int) -> bytes:
     return b'{"n":%d,"pad":"%s"}' % (n, b"x" * 32)
 
 
+def holds_open(pid: int, path: str) -> bool:
+    """Whether process `pid` has `path` open."""
+    fds = f"/proc/{pid}/fd"
+    try:
+        return any(os.readlink(os.path.join(fds, fd)) == path for fd in os.listdir(fds))
+    except OSError:
+        return False
+
+
 def received_numbers(bodies) -> list:
     """The "n" of every record in the bodies, in the order they arrived."""
     out = []
@@ -172,6 +181,29 @@ class ResumeTest(CheckpointCase):
         r = bp.run(["--checkpoint", self.ckpt, self.path("a.log")])
         self.assertEqual(r.stdout, bp.encode([[record(n) for n in range(3, 7)]]))
         self.assertIn("rotated since the checkpoint: reading the rest of", r.stderr.decode())
+
+    def test_a_file_is_in_the_checkpoint_before_any_of_its_records_is_sent(self):
+        # Otherwise a crash after a delivery leaves a checkpoint without the
+        # file, and the next run reads whatever the name leads to then: a
+        # file rotated meanwhile was lost (found by the kill -9 campaign).
+        self.write("a.log", [record(n) for n in range(0, 3)])
+        self.write("b.log", [record(n) for n in range(3, 6)])
+        inodes = {os.stat(self.path(n)).st_ino: n for n in ("a.log", "b.log")}
+        named_then = []
+
+        def answer(index, request):
+            named = {inodes.get(e["inode"]) for e in self.saved()["files"]} if os.path.exists(self.ckpt) else set()
+            first = json.loads(request.body)[0]["n"]
+            named_then.append(("a.log" if first < 3 else "b.log", named))
+            return 200
+
+        server = self.server(default=answer)
+        r = bp.run(["--checkpoint", self.ckpt, "--size", "1", "--post", server.url("/"),
+                    self.path("a.log"), self.path("b.log")])
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(len(named_then), 6)
+        for sent_from, named in named_then:
+            self.assertIn(sent_from, named, named_then)
 
     def test_gzip_input_resumes_by_decompressed_offset(self):
         import gzip
@@ -530,9 +562,14 @@ class CrashTest(CheckpointCase):
         args = ["--follow", "--rotate-wait", "200ms", "--checkpoint", self.ckpt, "--post", server.url("/in"), "--interval", "20ms",
                 "--size", "200", "--max-buffer", str(self.MAX_BUFFER), "-q", log]
         rng = random.Random(20261202)
-        writer.start()
-        for _ in range(self.KILLS):
+        for kill in range(self.KILLS):
             proc = self.start(args)
+            if kill == 0:
+                # The writer starts once the first run has the file open: a
+                # file rotated before any run saw it is no run's to read (a
+                # slow start under load let the writer rotate first).
+                self.assertTrue(bp.wait_for(lambda: holds_open(proc.pid, os.path.realpath(log)), bp.SLACK * 3), "app.log never opened")
+                writer.start()
             # A random moment: after 0 to 5 more requests, so some kills come
             # before the first delivery and some in the middle of the stream.
             want = len(server.requests()) + rng.randrange(6)

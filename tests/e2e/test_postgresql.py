@@ -52,19 +52,12 @@ class PostgresRecipeTest(RecipeCase):
         # psql exits 3 on the SQL error (ON_ERROR_STOP); the recipe's
         # --bisect-on 3 splits the batch until each bad record is alone. 10,000
         # records rather than 100,000: each split starts psql (~70 ms).
-        recs = events(10_000)
         bad = [0, 1_234, 4_999, 5_000, 9_999]
-        for i in bad:
-            recs[i] = b'{"time":"not a time %d","level":"info","msg":"bad"}' % i
-        self.write_events(recs)
+        recs = self.write_events_with_bad(10_000, bad,
+                                          lambda i: b'{"time":"not a time %d","level":"info","msg":"bad"}' % i)
         script = self.recipe()
-        r = self.run_recipe(script)
-        self.assertEqual(r.returncode, 4, r.stderr[-2000:])
-        self.assertIn(b"invalid input syntax for type timestamp with time zone", r.stderr)
-        with open(self.path("failed.ndjson"), "rb") as f:
-            self.assertEqual(f.read(), b"".join(recs[i] + b"\n" for i in bad))
-        with open(self.path("failed.why"), "rb") as f:
-            why = [json.loads(line) for line in f]
+        why = self.assert_dead_lettered_alone(self.run_recipe(script), recs, bad,
+                                              b"invalid input syntax for type timestamp with time zone")
         self.assertEqual([(w["status"], "invalid input syntax" in w["reason"]) for w in why], [(3, True)] * 5)
         kept = [json.loads(rec)["msg"] for i, rec in enumerate(recs) if i not in bad]
         got = self.server.psql("select count(*), sum(('x' || left(md5(msg), 8))::bit(32)::bigint) from events",

@@ -175,14 +175,17 @@ class ReadAheadTest(unittest.TestCase):
         last, attempts_then = -1, 0
         while True:
             self.assertLess(time.monotonic(), deadline,
-                            f"reading never stopped: {self.producer.consumed()} bytes read")
+                            f"reading never stopped within {budget} +- {MiB} bytes: {self.producer.consumed()} bytes read")
             self.producer.pump(limit)
             consumed = self.producer.consumed()
             attempts = len(self.receiver.server.requests())
             if consumed != last:
                 last, attempts_then = consumed, attempts
-            elif self.producer.blocked and attempts >= attempts_then + 3:
-                break  # the pipe stayed full while the receiver was tried three more times
+            elif self.producer.blocked and attempts >= attempts_then + 3 and consumed >= budget - MiB:
+                # The pipe stayed full while the receiver was tried three more
+                # times. (Short of the budget, a loaded machine may merely
+                # have kept batchpipe from reading: the deadline decides.)
+                break
             self.producer.wait_writable(0.05)
         self.assertLess(self.producer.written, limit)
         # The budget, give or take one read block (at most 1 MiB).

@@ -55,19 +55,11 @@ class SqliteRecipeTest(RecipeCase):
     def test_five_bad_records_in_100000_are_dead_lettered_alone(self):
         # Events without a time break the table's "not null": sqlite3 exits 1,
         # and the recipe's --bisect-on 1 isolates them.
-        recs = events(100_000)
         bad = [3, 20_000, 20_001, 77_777, 99_999]
-        for i in bad:
-            recs[i] = b'{"level":"error","msg":"no time %d"}' % i
-        self.write_events(recs)
+        recs = self.write_events_with_bad(100_000, bad, lambda i: b'{"level":"error","msg":"no time %d"}' % i)
         script = receivers.readme_recipe("sqlite")
-        r = self.run_recipe(script)
-        self.assertEqual(r.returncode, 4, r.stderr[-2000:])
-        self.assertIn(b"NOT NULL constraint failed", r.stderr)
-        with open(self.path("failed.ndjson"), "rb") as f:
-            self.assertEqual(f.read(), b"".join(recs[i] + b"\n" for i in bad))
-        with open(self.path("failed.why"), "rb") as f:
-            self.assertEqual([json.loads(line)["status"] for line in f], [19] * 5)
+        why = self.assert_dead_lettered_alone(self.run_recipe(script), recs, bad, b"NOT NULL constraint failed")
+        self.assertEqual([w["status"] for w in why], [19] * 5)
         with sqlite3.connect(self.path("events.db")) as db:
             rows = db.execute("select record from events order by rowid").fetchall()
         self.assertEqual([json.loads(row[0]) for row in rows],

@@ -7,11 +7,9 @@ by a cleanup), and --exec commands whose stderr says the same; plus
 import json
 import os
 import subprocess
-import tempfile
 import unittest
 
 import bp
-from http_server import ScriptedServer
 
 PARSE_ERROR = (b"Code: 27, e.displayText() = DB::Exception: Cannot parse input: expected { before: "
                b"poison: (at row 1)\n")
@@ -37,23 +35,7 @@ def with_poison(n, at):
 FAST = ["--retry-delay", "10ms", "--retry-max-delay", "20ms"]
 
 
-class ReplyRulesHttpTest(unittest.TestCase):
-    def setUp(self):
-        self.dir = tempfile.TemporaryDirectory()
-        self.addCleanup(self.dir.cleanup)
-        self.dead = os.path.join(self.dir.name, "dead.ndjson")
-
-    def serve(self, answer):
-        server = ScriptedServer(default=answer)
-        self.addCleanup(server.close)
-        return server
-
-    def dead_letters(self):
-        if not os.path.exists(self.dead):
-            return b""
-        with open(self.dead, "rb") as f:
-            return f.read()
-
+class ReplyRulesHttpTest(bp.DeadLetterCase):
     def test_clickhouse_parse_error_splits_the_batch_and_dead_letters_only_the_bad_records(self):
         bad = [7, 1234, 1235, 2999]
         records = with_poison(3000, bad)
@@ -80,8 +62,7 @@ class ReplyRulesHttpTest(unittest.TestCase):
 
     def test_too_many_parts_is_retried_though_its_status_is_permanent(self):
         # 400 is permanent by default; the reply says the table is only busy.
-        server = ScriptedServer([("status", 400, {}, TOO_MANY_PARTS)] * 2, default=200)
-        self.addCleanup(server.close)
+        server = self.serve(200, script=[("status", 400, {}, TOO_MANY_PARTS)] * 2)
         records = numbered(10)
         r = bp.run(["--post", server.url("/"), "--retryable-reply", "TOO_MANY_PARTS", "--permanent-status", "400",
                     *FAST], ndjson(records))
@@ -100,8 +81,7 @@ class ReplyRulesHttpTest(unittest.TestCase):
         self.assertIn(b"(--permanent-reply 'entry out of order')", r.stderr)
 
     def test_a_reply_rule_beats_the_fail_fast_stop_of_a_404(self):
-        server = ScriptedServer([("status", 404, {}, b"table is being created")], default=200)
-        self.addCleanup(server.close)
+        server = self.serve(200, script=[("status", 404, {}, b"table is being created")])
         r = bp.run(["--post", server.url("/"), "--retryable-reply", "being created", *FAST], b"1\n2\n")
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertEqual(len(server.requests()), 2)
@@ -118,15 +98,13 @@ class ReplyRulesHttpTest(unittest.TestCase):
         self.assertIn(b"--bisect-reply: only applies with --exec or --post", r.stderr)
 
 
-class DeadLetterReasonsTest(unittest.TestCase):
+class DeadLetterReasonsTest(bp.DeadLetterCase):
     """--dead-letter-reasons: a JSON line per record given up, read with jq."""
 
     def setUp(self):
-        self.dir = tempfile.TemporaryDirectory()
-        self.addCleanup(self.dir.cleanup)
-        self.dead = os.path.join(self.dir.name, "dead.ndjson")
-        self.why = os.path.join(self.dir.name, "why.jsonl")
-        self.input = os.path.join(self.dir.name, "in.ndjson")
+        super().setUp()
+        self.why = self.path("why.jsonl")
+        self.input = self.path("in.ndjson")
 
     def jq(self, program):
         r = subprocess.run(["jq", "-c", program, self.why], capture_output=True, timeout=30)
@@ -140,16 +118,13 @@ class DeadLetterReasonsTest(unittest.TestCase):
             f.write(ndjson(records))
         token = "s3cr3t-token-value"
         # The server echoes the Authorization header in its error, as some do.
-        server = ScriptedServer(default=lambda i, q: ("status", 400, {}, b"bad row; you sent " +
-                                                      q.header("Authorization").encode())
-                                if b"poison" in q.body else 200)
-        self.addCleanup(server.close)
+        server = self.serve(lambda i, q: ("status", 400, {}, b"bad row; you sent " + q.header("Authorization").encode())
+                            if b"poison" in q.body else 200)
         r = bp.run(["--size", "1000", "--format", "ndjson", "--post", server.url("/"), "-H",
                     f"Authorization: Bearer {token}", "--bisect-on", "400", "--dead-letter", self.dead,
                     "--dead-letter-reasons", self.why, self.input])
         self.assertEqual(r.returncode, 4, r.stderr)
-        with open(self.dead, "rb") as f:
-            self.assertEqual(f.read(), ndjson(records[i] for i in bad), "byte for byte, nothing else")
+        self.assertEqual(self.dead_letters(), ndjson(records[i] for i in bad), "byte for byte, nothing else")
         with open(self.why, "rb") as f:
             self.assertNotIn(token.encode(), f.read())
         self.assertEqual(os.stat(self.why).st_mode & 0o777, 0o600)
@@ -189,10 +164,10 @@ class DeadLetterReasonsTest(unittest.TestCase):
         self.assertEqual(r.returncode, 2, r.stderr)
 
     def test_a_planted_link_is_not_followed(self):
-        shared = os.path.join(self.dir.name, "shared")
+        shared = self.path("shared")
         os.mkdir(shared)
         os.chmod(shared, 0o1777)
-        target = os.path.join(self.dir.name, "precious")
+        target = self.path("precious")
         with open(target, "wb") as f:
             f.write(b"keep\n")
         link = os.path.join(shared, "why.jsonl")
@@ -207,14 +182,12 @@ class DeadLetterReasonsTest(unittest.TestCase):
             self.assertEqual(f.read(), b"keep\n")
 
 
-class ReplyRulesExecTest(unittest.TestCase):
+class ReplyRulesExecTest(bp.DeadLetterCase):
     """The command's stderr is the reply; --bisect-on takes its exit statuses."""
 
     def setUp(self):
-        self.dir = tempfile.TemporaryDirectory()
-        self.addCleanup(self.dir.cleanup)
-        self.dead = os.path.join(self.dir.name, "dead.ndjson")
-        self.store = os.path.join(self.dir.name, "store")
+        super().setUp()
+        self.store = self.path("store")
 
     def command(self, fail):
         # Stores the batch unless it holds a bad record; then fails as `fail` says.
@@ -230,8 +203,7 @@ class ReplyRulesExecTest(unittest.TestCase):
         r = bp.run(["--size", "100", "--format", "ndjson", "--exec", self.command("exit 3"), "--bisect-on", "3",
                     "--dead-letter", self.dead, "--stats=json", *FAST], ndjson(records))
         self.assertEqual(r.returncode, 4, r.stderr)
-        with open(self.dead, "rb") as f:
-            self.assertEqual(f.read(), ndjson(records[i] for i in bad))
+        self.assertEqual(self.dead_letters(), ndjson(records[i] for i in bad))
         # printf adds a newline after each part's last one: drop the empty lines.
         got = [line for line in self.stored().split(b"\n") if line]
         self.assertEqual(got, [rec for i, rec in enumerate(records) if i not in bad])
@@ -245,8 +217,7 @@ class ReplyRulesExecTest(unittest.TestCase):
         r = bp.run(["--size", "10", "--format", "ndjson", "--exec", self.command(fail), "--bisect-reply",
                     "invalid input syntax", "--dead-letter", self.dead, *FAST], ndjson(records))
         self.assertEqual(r.returncode, 4, r.stderr)
-        with open(self.dead, "rb") as f:
-            self.assertEqual(f.read(), records[25] + b"\n")
+        self.assertEqual(self.dead_letters(), records[25] + b"\n")
         self.assertIn(b"\nERROR: invalid input syntax for type integer\n", b"\n" + r.stderr)
         self.assertIn(b'status 1: "ERROR: invalid input syntax for type integer." (--bisect-reply', r.stderr)
 

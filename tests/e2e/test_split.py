@@ -4,12 +4,9 @@ the records a receiver refuses. Against http_server.ScriptedServer on
 
 import json
 import math
-import os
-import tempfile
 import unittest
 
 import bp
-from http_server import ScriptedServer
 
 
 def numbered(n):
@@ -20,17 +17,7 @@ def ndjson(records):
     return b"".join(r + b"\n" for r in records)
 
 
-class SplitTest(unittest.TestCase):
-    def setUp(self):
-        self.dir = tempfile.TemporaryDirectory()
-        self.addCleanup(self.dir.cleanup)
-        self.dead = os.path.join(self.dir.name, "dead.ndjson")
-
-    def serve(self, answer):
-        server = ScriptedServer(default=answer)
-        self.addCleanup(server.close)
-        return server
-
+class SplitTest(bp.DeadLetterCase):
     def test_413_over_a_byte_threshold(self):
         limit = 20000
         server = self.serve(lambda i, q: 413 if len(q.body) > limit else 200)
@@ -59,8 +46,7 @@ class SplitTest(unittest.TestCase):
         r = bp.run(["--size", "1000", "--bisect-on", "400,422", "--post", server.url("/in"),
                     "--dead-letter", self.dead, "--stats=json"], ndjson(records))
         self.assertEqual(r.returncode, 4, r.stderr)
-        with open(self.dead, "rb") as f:
-            self.assertEqual(f.read(), b'{"i":"poison"}\n')
+        self.assertEqual(self.dead_letters(), b'{"i":"poison"}\n')
         delivered = []
         for q in server.requests():
             if b"poison" not in q.body:

@@ -311,7 +311,9 @@ class SpoolTest(unittest.TestCase):
         got = delivered_numbers(server, switch.delivered)
         self.assertLess(len(got), n)
         self.assertEqual(got, list(range(len(got))))  # the oldest kept, in order; the newest dropped
-
+        err.thread.join(bp.RUN_TIMEOUT)  # its stderr to the end
+        self.assertIn(b"--spool-max was full", err.text())
+        self.assertNotIn(b"--max-buffer", err.text())  # the spool dropped them, not the memory budget
 
     def test_a_small_disk_that_fills_blocks_the_reading_and_loses_nothing(self):
         mount = os.path.join(self.tmp.name, "fs")
