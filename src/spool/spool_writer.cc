@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <poll.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -122,9 +123,10 @@ bool SpoolWriter::append(std::string_view record) {
         }
     }
   }
+  ++buffered_records_;
+  if (need >= kWriteBytes) return flush(record);  // a long record is not held twice
   buffer_.append(record);
   buffer_.push_back('\n');
-  ++buffered_records_;
   return buffer_.size() < kWriteBytes || flush();
 }
 
@@ -154,17 +156,31 @@ bool SpoolWriter::open_segment() {
   return true;
 }
 
-bool SpoolWriter::flush() {
-  while (!buffer_.empty()) {
+bool SpoolWriter::flush(std::string_view record) {
+  static constexpr char kNewline = '\n';
+  while (!buffer_.empty() || !record.empty()) {
+    size_t total = buffer_.size() + (record.empty() ? 0 : record.size() + 1);
     if (!fd_ && !open_segment()) {
       if (errno != ENOSPC && errno != EDQUOT && errno != EMFILE && errno != ENFILE) {
         diag::error(fmt::format("--spool: cannot create {}: {}", spool_.path_of(next_base_), std::strerror(errno)));
       }
     } else if (fd_) {
+      const std::string_view pieces[3] = {buffer_, record, record.empty() ? std::string_view() : std::string_view(&kNewline, 1)};
       size_t done = 0;
       int error = 0;
-      while (done < buffer_.size()) {
-        ssize_t n = ::write(fd_->get(), buffer_.data() + done, buffer_.size() - done);
+      while (done < total) {
+        iovec iov[3];
+        int count = 0;
+        size_t skip = done;
+        for (std::string_view p : pieces) {
+          if (skip >= p.size()) {
+            skip -= p.size();
+            continue;
+          }
+          iov[count++] = {const_cast<char*>(p.data() + skip), p.size() - skip};
+          skip = 0;
+        }
+        ssize_t n = ::writev(fd_->get(), iov, count);
         if (n < 0 && errno == EINTR) continue;
         if (n <= 0) {
           error = n < 0 ? errno : ENOSPC;
@@ -172,7 +188,7 @@ bool SpoolWriter::flush() {
         }
         done += static_cast<size_t>(n);
       }
-      if (done == buffer_.size()) {
+      if (done == total) {
         {
           std::lock_guard lock(mutex_);
           size_ += done;

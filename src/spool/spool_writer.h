@@ -44,8 +44,10 @@ class SpoolWriter {
   void sync_loop();
   /// Adds a record to what is written next; false if the run stops first.
   bool append(std::string_view record);
-  /// Writes what is buffered; false if the run stops first (the spool full).
-  bool flush();
+  /// Writes what is buffered, then `record` and its newline if given (a
+  /// long record goes from where it lies, never copied into the buffer);
+  /// false if the run stops first (the spool full).
+  bool flush(std::string_view record = {});
   /// Syncs and closes the current segment.
   void close_segment();
   bool open_segment();

@@ -207,6 +207,36 @@ class LargeRecordTest(unittest.TestCase):
         self.assertLessEqual(peak - base, allowed(budget),
                              f"peak {peak / MiB:.1f} MiB for a 100 MB record, baseline {base / MiB:.1f} MiB")
 
+    def test_a_100_mb_record_through_the_spool_within_a_128m_budget(self):
+        # The --spool writer copied a long record into its write buffer: 298 MiB.
+        size = 100_000_000
+        base = baseline(self)
+        program = ("import sys\n"
+                   "out = sys.stdout.buffer\n"
+                   "out.write(b'\"')\n"
+                   f"left = {size - 2}\n"
+                   "chunk = b'h' * (1 << 20)\n"
+                   "while left:\n"
+                   "    n = min(left, len(chunk)); out.write(chunk[:n]); left -= n\n"
+                   "out.write(b'\"\\n{\"after\":1}\\n')\n")
+        producer = bp.spawn(self, [sys.executable, "-c", program], stdout=subprocess.PIPE)
+        with tempfile.TemporaryDirectory() as tmp:
+            live = bp.Live(self, ["--max-buffer", "128M", "--max-bytes", "128M", "--spool", os.path.join(tmp, "spool")],
+                           stdin=producer.stdout)
+            producer.stdout.close()
+            timeout = bp.RUN_TIMEOUT * (3 if bp.sanitized() else 1)
+            peak = 0
+            deadline = time.monotonic() + timeout
+            while live.proc.poll() is None and time.monotonic() < deadline:
+                peak = max(peak, status_field(live.proc.pid, "VmHWM"))
+                live.pump(0.02)
+            self.assertEqual(live.finish(timeout=timeout), 0, bytes(live.err))
+        out = bytes(live.out)  # one batch or two, as the spool hands them over
+        self.assertIn(out, (b'["' + b"h" * (size - 2) + b'",{"after":1}]\n',
+                            b'["' + b"h" * (size - 2) + b'"]\n[{"after":1}]\n'))
+        self.assertLessEqual(peak - base, allowed(128 * MiB),
+                             f"peak {peak / MiB:.1f} MiB for a 100 MB record, baseline {base / MiB:.1f} MiB")
+
 
 if __name__ == "__main__":
     unittest.main()
