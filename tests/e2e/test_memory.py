@@ -181,6 +181,17 @@ class GiantRecordTest(unittest.TestCase):
 
 
 class LargeRecordTest(unittest.TestCase):
+    def peak_to_the_end(self, live) -> int:
+        """Peak RSS of `live` over its whole run, which must end with exit 0."""
+        timeout = bp.RUN_TIMEOUT * (3 if bp.sanitized() else 1)
+        peak = 0
+        deadline = time.monotonic() + timeout
+        while live.proc.poll() is None and time.monotonic() < deadline:
+            peak = max(peak, status_field(live.proc.pid, "VmHWM"))
+            live.pump(0.02)
+        self.assertEqual(live.finish(timeout=timeout), 0, bytes(live.err))
+        return peak
+
     def test_a_100_mb_record_within_a_128m_budget(self):
         # Peaked at 309 MB in 0.2 (read block, the check's copy, the batch).
         size = 100_000_000
@@ -196,13 +207,7 @@ class LargeRecordTest(unittest.TestCase):
             source.write(b'"\n{"after":1}\n')
             source.seek(0)
             live = bp.Live(self, ["--max-buffer", "128M", "--max-bytes", "128M"], stdin=source)
-            timeout = bp.RUN_TIMEOUT * (3 if bp.sanitized() else 1)
-            peak = 0
-            deadline = time.monotonic() + timeout
-            while live.proc.poll() is None and time.monotonic() < deadline:
-                peak = max(peak, status_field(live.proc.pid, "VmHWM"))
-                live.pump(0.02)
-            self.assertEqual(live.finish(timeout=timeout), 0, bytes(live.err))
+            peak = self.peak_to_the_end(live)
         self.assertEqual(len(live.out), len(b"[") + size + len(b',{"after":1}]\n'))
         self.assertLessEqual(peak - base, allowed(budget),
                              f"peak {peak / MiB:.1f} MiB for a 100 MB record, baseline {base / MiB:.1f} MiB")
@@ -224,13 +229,7 @@ class LargeRecordTest(unittest.TestCase):
             live = bp.Live(self, ["--max-buffer", "128M", "--max-bytes", "128M", "--spool", os.path.join(tmp, "spool")],
                            stdin=producer.stdout)
             producer.stdout.close()
-            timeout = bp.RUN_TIMEOUT * (3 if bp.sanitized() else 1)
-            peak = 0
-            deadline = time.monotonic() + timeout
-            while live.proc.poll() is None and time.monotonic() < deadline:
-                peak = max(peak, status_field(live.proc.pid, "VmHWM"))
-                live.pump(0.02)
-            self.assertEqual(live.finish(timeout=timeout), 0, bytes(live.err))
+            peak = self.peak_to_the_end(live)
         out = bytes(live.out)  # one batch or two, as the spool hands them over
         self.assertIn(out, (b'["' + b"h" * (size - 2) + b'",{"after":1}]\n',
                             b'["' + b"h" * (size - 2) + b'"]\n[{"after":1}]\n'))
