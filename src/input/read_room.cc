@@ -54,10 +54,9 @@ bool ReadRoom::wait_for(uint64_t more) {
 uint64_t ReadRoom::grant(uint64_t least, uint64_t most) {
   if (!wait_for(least)) return most;  // stopped: the reader sees the stop latch
   std::lock_guard lock(mutex_);
-  uint64_t queued = queue_ ? queue_->held_bytes() : 0;
-  if (!waits_ || !(records_held_ || queued > 0)) return most;
-  uint64_t used = others_ + queued + held_;
-  uint64_t left = used < budget_ ? budget_ - used : 0;
+  Level l = level();
+  if (!waits_ || !l.records) return most;
+  uint64_t left = l.used < budget_ ? budget_ - l.used : 0;
   return std::clamp(left, std::min(least, most), most);
 }
 

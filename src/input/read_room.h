@@ -54,9 +54,18 @@ class ReadRoom {
   uint64_t held() const;
 
  private:
-  bool fits(uint64_t more) const {
+  /// What everything holds now, and whether any of it is a record (under mutex_).
+  struct Level {
+    uint64_t used;
+    bool records;
+  };
+  Level level() const {
     uint64_t queued = queue_ ? queue_->held_bytes() : 0;
-    return !(records_held_ || queued > 0) || others_ + queued + held_ + more <= budget_;
+    return {others_ + queued + held_, records_held_ || queued > 0};
+  }
+  bool fits(uint64_t more) const {
+    Level l = level();
+    return !l.records || l.used + more <= budget_;
   }
 
   const uint64_t budget_;
