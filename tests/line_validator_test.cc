@@ -1,5 +1,6 @@
 #include <catch2/catch.hpp>
 
+#include <random>
 #include <string>
 #include <vector>
 
@@ -89,4 +90,21 @@ TEST_CASE("check_line explains the problem") {
   auto reason = v.check_line("{\"a\" 1}");
   REQUIRE(reason);
   CHECK(reason->find("column") != std::string::npos);
+}
+
+TEST_CASE("a block mixing valid and invalid lines of every kind is judged as line by line") {
+  // Windows of the structural path, windows whose first pass fails (an open
+  // string, a raw tab, bad UTF-8) and lines it is not sure of all end where
+  // check_line would have put them.
+  const std::vector<std::string> pieces{"{\"a\":1}", "[1,2,{\"b\":null}]", "\"s\\n\"", "12", "-0.5e3", "true",
+                                        "{\"a\":", "[1,]", "01", "\"\\ud83d\\ude00\"", "\"open", "\"tab\there\"",
+                                        "[\"\xff\"]", "{\"k\":\"caf\xc3\xa9\"}", "1e400", "nul", "{} {}"};
+  std::mt19937 rng(7);
+  std::vector<std::string> lines;
+  for (int i = 0; i < 30000; ++i) lines.push_back(pieces[rng() % pieces.size()]);
+  LineValidator one_by_one;
+  std::vector<size_t> expected;
+  for (size_t i = 0; i < lines.size(); ++i)
+    if (one_by_one.check_line(lines[i])) expected.push_back(i);
+  CHECK(invalid_lines(lines) == expected);
 }

@@ -12,6 +12,9 @@ namespace {
 
 /// parse_many's largest window: documents larger than this are checked line by line.
 constexpr size_t kWindow = 1 << 20;
+/// The structural path's window: small enough that its first pass and the
+/// walk after it find the bytes still in the core's cache.
+constexpr size_t kStructuralWindow = 64 << 10;
 /// Its smallest window, used where errors come close together.
 constexpr size_t kMinWindow = 16 << 10;
 
@@ -28,12 +31,33 @@ bool check_json_decides(simdjson::error_code e) {
 
 }  // namespace
 
-LineValidator::LineValidator(bool threaded) : threaded_(threaded) {}
+LineValidator::LineValidator(bool threaded) : structural_(kStructuralWindow), threaded_(threaded) {}
 
 void LineValidator::validate(const char* data, size_t size, std::span<const LineSpan> lines,
                              std::vector<LineProblem>& problems) {
   assert(lines.empty() || lines.back().offset + lines.back().size <= size);
   (void)size;
+  size_t i = 0;
+  while (i < lines.size()) {
+    // A window: the lines that fit in kStructuralWindow bytes from line i (at least line i).
+    size_t j = i + 1;
+    while (j < lines.size() && lines[j].offset + lines[j].size - lines[i].offset <= kStructuralWindow) ++j;
+    std::span<const LineSpan> window = lines.subspan(i, j - i);
+    if (structural_.confirm(data, window, confirmed_)) {
+      for (size_t k = 0; k < window.size(); ++k) {
+        if (confirmed_[k]) continue;
+        if (auto reason = check_padded(data + window[k].offset, window[k].size))
+          problems.push_back({i + k, std::move(*reason)});
+      }
+    } else {
+      validate_parsing(data, window, i, problems);
+    }
+    i = j;
+  }
+}
+
+void LineValidator::validate_parsing(const char* data, std::span<const LineSpan> lines, size_t first_index,
+                                     std::vector<LineProblem>& problems) {
   // A stop wastes the first pass over the rest of the window, so the window
   // follows the distance between stops: about twice the bytes last confirmed.
   size_t window = kWindow;
@@ -53,7 +77,7 @@ void LineValidator::validate(const char* data, size_t size, std::span<const Line
     }
     for (size_t end = std::min(lines.size(), i + slow); i < end; ++i) {
       if (auto reason = check_padded(data + lines[i].offset, lines[i].size))
-        problems.push_back({i, std::move(*reason)});
+        problems.push_back({first_index + i, std::move(*reason)});
     }
   }
 }

@@ -1,9 +1,11 @@
 // Deciding which framed lines are valid JSON texts.
 //
-// The fast path runs simdjson's parse_many over a whole block and checks that
-// documents and lines match one to one; anything it cannot vouch for is parsed
-// line by line, and lines simdjson rejects are judged again by check_json,
-// which accepts numbers beyond double range and explains the error.
+// The fast path checks a window of lines from simdjson's first pass alone
+// (StructuralValidator). A window whose first pass fails goes through
+// parse_many, checking that documents and lines match one to one; anything
+// neither can vouch for is parsed line by line, and lines simdjson rejects are
+// judged again by check_json, which accepts numbers beyond double range and
+// explains the error.
 #pragma once
 
 #include <cstddef>
@@ -16,14 +18,10 @@
 
 #include <simdjson.h>
 
-namespace batchpipe {
+#include "json/line_span.h"
+#include "json/structural_validator.h"
 
-/// A trimmed, non-blank line inside a block.
-struct LineSpan {
-  uint32_t offset = 0;
-  uint32_t size = 0;
-  uint32_t line = 0;  ///< the line's number, counted from its block's first line
-};
+namespace batchpipe {
 
 struct LineProblem {
   size_t index = 0;    ///< into the spans passed to validate()
@@ -51,10 +49,15 @@ class LineValidator {
  private:
   /// Like check_line, for a line with kValidatorPadding readable bytes after it.
   std::optional<std::string> check_padded(const char* data, size_t size);
+  /// validate() for one window by parse_many; problems are numbered from `first_index`.
+  void validate_parsing(const char* data, std::span<const LineSpan> lines, size_t first_index,
+                        std::vector<LineProblem>& problems);
   /// Runs parse_many from line `first` in windows of `window` bytes; returns
   /// how many lines it confirmed valid.
   size_t confirm_many(const char* data, std::span<const LineSpan> lines, size_t first, size_t window);
 
+  StructuralValidator structural_;
+  std::vector<uint8_t> confirmed_;
   simdjson::dom::parser parser_;
   simdjson::dom::parser stream_parser_;
   bool threaded_;
