@@ -51,3 +51,21 @@ TEST_CASE("choose_copy: plain before gzip, then the newest", "[rotated_siblings]
   std::vector<Sibling> unreadable = {{"app.log.1", 14, false, std::nullopt, 8000, 0}};  // fewer bytes than the print
   CHECK_FALSE(choose_copy("app.log", wanted, 0, unreadable).index);
 }
+
+TEST_CASE("choose_newer: the plain rotations written after the renamed file, oldest first", "[rotated_siblings]") {
+  // The checkpoint's file (inode 100) is app.log.3 now; app.log is inode 40.
+  std::vector<Sibling> s = {
+      sibling("app.log.1", 31, 0, 10, false, 300),   // the newest rotation
+      sibling("app.log.4", 5, 0, 10, false, 50),     // older than the renamed file
+      sibling("app.log.3", 100, 0, 10, false, 100),  // the renamed file itself
+      sibling("app.log.2", 22, 0, 10, false, 200),
+      sibling("app.log.2.gz", 23, 0, 10, true, 250), // compressed: left out
+      sibling("other.log", 24, 0, 10, false, 400),   // not a name of app.log's
+      sibling("app.log-x", 40, 0, 10, false, 500),   // the name's file, under a second name
+  };
+  std::vector<size_t> newer = choose_newer("app.log", 100, 100, 40, s);
+  std::vector<std::string> names;
+  for (size_t i : newer) names.push_back(s[i].name);
+  CHECK(names == std::vector<std::string>{"app.log.2", "app.log.1"});
+  CHECK(choose_newer("app.log", 100, 1000, 40, s).empty());  // nothing written after it: one rotation
+}

@@ -204,8 +204,13 @@ bool InputReader::resume(Cursor& c, const ResumePoint& saved) {
   if (moved.fd >= 0 && moved.same_start) {
     c.source = std::make_unique<FdSource>(moved.fd);
     c.identity = identify(c.fd());
-    c.rotated = true;  // then the file the name leads to, from its start
+    c.rotated = true;  // then the files rotated after it, then the one the name leads to, from its start
     note(false, fmt::format("{}: rotated since the checkpoint: reading the rest of {} first", path, moved.path));
+    c.queued.clear();
+    for (FoundFile& newer : find_newer(path, moved.fd)) {
+      note(false, fmt::format("{}: then {}, rotated after it", path, newer.path));
+      c.queued.push_back(std::make_unique<FdSource>(newer.fd));
+    }
     ResumeDecision d = decide_resume(moved.path, saved, facts_of(c.fd(), c.identity, saved));
     if (!d.warning.empty()) note_loud(std::move(d.warning));
     seek(c, d.offset, d.line);

@@ -97,18 +97,20 @@ CopyChoice choose_copy(std::string_view base, const FileIdentity& wanted, uint64
   return choice;
 }
 
-FoundFile find_copy(const std::string& path, const FileIdentity& wanted, uint64_t offset) {
-  FoundFile found;
-  if (!wanted.regular) return found;
-  std::string dir = directory_of(path), base = base_of(path);
-  DIR* d = ::opendir(dir.c_str());
-  if (!d) return found;
+namespace {
+
+/// The regular files beside `path` (on `device`) whose names look_rotated_name,
+/// with their first `fingerprint_bytes` bytes' fingerprints.
+std::vector<Sibling> list_siblings(const std::string& dir, const std::string& base, uint64_t device,
+                                   uint64_t fingerprint_bytes) {
   std::vector<Sibling> siblings;
+  DIR* d = ::opendir(dir.c_str());
+  if (!d) return siblings;
   while (const dirent* e = ::readdir(d)) {
     if (!looks_rotated_name(base, e->d_name)) continue;  // before any open: most files are not candidates
     struct stat st {};
     if (::fstatat(::dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(st.st_mode) ||
-        static_cast<uint64_t>(st.st_dev) != wanted.device)
+        static_cast<uint64_t>(st.st_dev) != device)
       continue;
     int fd = ::openat(::dirfd(d), e->d_name, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOFOLLOW);
     if (fd < 0) continue;
@@ -119,29 +121,76 @@ FoundFile find_copy(const std::string& path, const FileIdentity& wanted, uint64_
     char magic[2];
     s.gzip = ::pread(fd, magic, 2, 0) == 2 && looks_gzipped(magic, 2);
     if (s.gzip) {
-      if (std::optional<std::string> head = gzip_prefix(fd, wanted.fingerprint_bytes))
-        s.prefix_print = fingerprint_of(*head);
+      if (std::optional<std::string> head = gzip_prefix(fd, fingerprint_bytes)) s.prefix_print = fingerprint_of(*head);
       s.length = gzip_length(fd, static_cast<uint64_t>(st.st_size));
     } else {
-      s.prefix_print = fingerprint_prefix(fd, wanted.fingerprint_bytes);
+      s.prefix_print = fingerprint_prefix(fd, fingerprint_bytes);
       s.length = static_cast<uint64_t>(st.st_size);
     }
     ::close(fd);
     siblings.push_back(std::move(s));
   }
   ::closedir(d);
+  return siblings;
+}
+
+/// Opens `dir`/`s` again by name; -1 unless it is still the file judged.
+int open_sibling(const std::string& dir, const Sibling& s) {
+  std::string path = dir + "/" + s.name;
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOFOLLOW);
+  struct stat st {};
+  if (fd >= 0 && (::fstat(fd, &st) != 0 || static_cast<uint64_t>(st.st_ino) != s.inode)) {
+    ::close(fd);
+    fd = -1;
+  }
+  return fd;
+}
+
+}  // namespace
+
+FoundFile find_copy(const std::string& path, const FileIdentity& wanted, uint64_t offset) {
+  FoundFile found;
+  if (!wanted.regular) return found;
+  std::string dir = directory_of(path), base = base_of(path);
+  std::vector<Sibling> siblings = list_siblings(dir, base, wanted.device, wanted.fingerprint_bytes);
   CopyChoice choice = choose_copy(base, wanted, offset, siblings);
   found.shorter = choice.shorter;
   if (!choice.index) return found;
   const Sibling& s = siblings[*choice.index];
   found.path = dir + "/" + s.name;
-  found.fd = ::open(found.path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOFOLLOW);
+  found.fd = open_sibling(dir, s);
   found.gzip = s.gzip;
-  // Opened again by name: make sure it is still the file judged.
-  struct stat st {};
-  if (found.fd >= 0 && (::fstat(found.fd, &st) != 0 || static_cast<uint64_t>(st.st_ino) != s.inode)) {
-    ::close(found.fd);
-    found.fd = -1;
+  return found;
+}
+
+std::vector<size_t> choose_newer(std::string_view base, uint64_t old_inode, int64_t old_mtime_ns,
+                                 uint64_t current_inode, const std::vector<Sibling>& siblings) {
+  std::vector<size_t> newer;
+  for (size_t i = 0; i < siblings.size(); ++i) {
+    const Sibling& s = siblings[i];
+    if (looks_rotated_name(base, s.name) && !s.gzip && s.inode != old_inode && s.inode != current_inode &&
+        s.mtime_ns > old_mtime_ns)
+      newer.push_back(i);
+  }
+  std::stable_sort(newer.begin(), newer.end(),
+                   [&](size_t a, size_t b) { return siblings[a].mtime_ns < siblings[b].mtime_ns; });
+  return newer;
+}
+
+std::vector<FoundFile> find_newer(const std::string& path, int old_fd) {
+  std::vector<FoundFile> found;
+  struct stat old {};
+  if (::fstat(old_fd, &old) != 0 || !S_ISREG(old.st_mode)) return found;
+  std::string dir = directory_of(path), base = base_of(path);
+  struct stat by_name {};
+  uint64_t current = ::stat(path.c_str(), &by_name) == 0 ? static_cast<uint64_t>(by_name.st_ino) : 0;
+  std::vector<Sibling> siblings = list_siblings(dir, base, static_cast<uint64_t>(old.st_dev), 0);
+  int64_t old_mtime = static_cast<int64_t>(old.st_mtim.tv_sec) * 1000000000 + old.st_mtim.tv_nsec;
+  for (size_t i : choose_newer(base, static_cast<uint64_t>(old.st_ino), old_mtime, current, siblings)) {
+    FoundFile f;
+    f.path = dir + "/" + siblings[i].name;
+    f.fd = open_sibling(dir, siblings[i]);
+    if (f.fd >= 0) found.push_back(std::move(f));
   }
   return found;
 }

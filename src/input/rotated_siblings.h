@@ -70,4 +70,19 @@ FoundFile find_copy(const std::string& path, const FileIdentity& wanted, uint64_
 /// not read), with same_start false.
 FoundFile find_moved(const std::string& path, const FileIdentity& identity);
 
+/// The files rotated after the file `old_inode` (last written at
+/// `old_mtime_ns`) that a run finds renamed beside `base`: plain siblings
+/// whose names look_rotated_name, neither that file nor `current_inode` (the
+/// file the name leads to now), written after it; oldest first. Two
+/// rotations while no run read the files leave the checkpoint's file at
+/// app.log.2 and the one after it at app.log.1, to be read before app.log.
+/// Compressed ones are left out: what they hold cannot be told apart from
+/// a copy of a file read already.
+std::vector<size_t> choose_newer(std::string_view base, uint64_t old_inode, int64_t old_mtime_ns,
+                                 uint64_t current_inode, const std::vector<Sibling>& siblings);
+
+/// Opens, oldest first, the files choose_newer picks beside `path` for the
+/// renamed file open at `old_fd`.
+std::vector<FoundFile> find_newer(const std::string& path, int old_fd);
+
 }  // namespace batchpipe

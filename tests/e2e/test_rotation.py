@@ -315,6 +315,33 @@ class StoppedTruncateThenRotateTest(RotationCase):
         r = bp.run(["--checkpoint", self.ckpt, "--format", "ndjson", self.log])
         self.assertEqual(r.stdout, b"")
 
+    def test_two_rotations_while_stopped_read_the_file_between_too(self):
+        # app.log -> app.log.1 -> app.log.2 with a new app.log.1 between: the
+        # rest of the checkpoint's file, then app.log.1, then app.log.
+        older = self.log + ".5"
+        with open(older, "wb") as f:
+            f.write(self.lines(900, 910))  # an old rotation, read long ago
+        os.utime(older, (time.time() - 3600, time.time() - 3600))
+        with open(self.log, "wb") as f:
+            f.write(self.lines(0, 100))
+        r = bp.run(["--checkpoint", self.ckpt, "--format", "ndjson", self.log])
+        self.assertEqual(r.returncode, 0, r.stderr)
+        with open(self.log, "ab") as f:
+            f.write(self.lines(100, 120))  # after the checkpoint
+        os.rename(self.log, self.log + ".1")
+        with open(self.log, "wb") as f:
+            f.write(self.lines(120, 150))
+        os.rename(self.log + ".1", self.log + ".2")
+        os.rename(self.log, self.log + ".1")
+        with open(self.log, "wb") as f:
+            f.write(self.lines(150, 160))
+        r = bp.run(["--checkpoint", self.ckpt, "--format", "ndjson", self.log])
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual([json.loads(l)["n"] for l in r.stdout.splitlines()], list(range(100, 160)))
+        self.assertIn("app.log.1, rotated after it", r.stderr.decode())
+        r = bp.run(["--checkpoint", self.ckpt, "--format", "ndjson", self.log])
+        self.assertEqual(r.stdout, b"")
+
     def test_truncated_while_stopped_without_a_copy_says_what_is_skipped_even_with_q(self):
         with open(self.log, "wb") as f:
             f.write(self.lines(0, 100))
