@@ -59,7 +59,7 @@ void ConcurrencyController::record(TimePoint now, Duration latency, AttemptSigna
     cut(now);
     return;
   }
-  baseline_ = mean < baseline_ ? mean : baseline_ + (mean - baseline_) / 8;
+  baseline_ = std::min(baseline_, mean);
   if (ceiling_ && limit_ >= ceiling_) ceiling_ = 0;  // got through where it failed before
   bool below_ceiling = !ceiling_ || limit_ + 1 < ceiling_ || now >= probe_at_;
   if (window_saturated_ && limit_ < options_.max && below_ceiling) ++limit_;

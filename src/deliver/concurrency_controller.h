@@ -4,27 +4,37 @@
 // clock is read here.
 //
 // The rule (defaults in ConcurrencyOptions: windows of at least 50 ms, cut
-// to 3/4, latency tolerance 2x, probe again after 2 s):
+// to 9/10, latency tolerance 1.2x, probe again after 2 s):
 //  - The limit starts at 1 and stays within [1, max].
 //  - Time is cut into windows of one baseline latency (at least
 //    `min_window`), each starting when the limit last changed. A window's
 //    attempts are those that began within it (earlier ones ran under an
 //    earlier limit); it is judged when an attempt begun after it ends, so
 //    that its slow attempts have ended too and count.
-//  - A window whose mean latency stays under `tolerance` times the baseline,
-//    and in which the limit was actually used (an attempt started with every
-//    slot taken), raises the limit by one. The baseline is the lowest window
-//    mean seen, drifting up slowly (1/8 of the gap a window) so a receiver
-//    that is slower for good is accepted in time.
+//  - The baseline is the lowest window mean seen: the receiver's latency
+//    when it is not queueing. It does not follow a window's latency up
+//    (a baseline that does, like Vector's moving average, follows the
+//    receiver's queue as it grows: measured against a receiver slowing above
+//    8 at once, it held 28.5 at once). Only at limit 1, where nothing lower
+//    is left to try, does a slower window pull it up (1/8 of the gap a
+//    window), so a receiver that is slower for good is accepted in time.
+//  - A window whose mean latency stays within `tolerance` times the
+//    baseline, and in which the limit was actually used (an attempt started
+//    with every slot taken), raises the limit by one.
 //  - An overload (429, 503, a timeout) cuts the limit at once to `decrease`
 //    times itself (at least one less); so does a window whose mean latency
-//    is over tolerance x baseline.
+//    is over tolerance x baseline: the receiver has begun to queue.
 //  - The limit at which a cut happened is a ceiling: it is probed again
 //    only `probe_interval` after the cut, so a receiver that refuses a fifth
 //    request sees one refusal a probe interval, not one a window. A window
 //    that gets through at the ceiling clears it.
 // Other failures (a refused batch, no connection) say nothing about load
 // and are ignored.
+//
+// Against a receiver whose latency is flat up to K at once and grows in
+// proportion above (one that queues what its K workers cannot take), the
+// limit climbs to K, passes it by one or two and is cut back: it settles
+// between K and 1.2 K + 1 (concurrency_controller_test.cc simulates it).
 #pragma once
 
 #include <cstdint>
@@ -38,8 +48,8 @@ struct ConcurrencyOptions {
   uint32_t max = 32;                                       ///< the :MAX of --parallel auto:MAX
   Duration min_window = std::chrono::milliseconds(50);    ///< shortest window between changes
   Duration probe_interval = std::chrono::seconds(2);      ///< wait before trying a limit that failed again
-  double decrease = 0.75;                                  ///< multiplicative cut
-  double tolerance = 2.0;                                  ///< latency over this × baseline is "rising"
+  double decrease = 0.9;                                   ///< multiplicative cut
+  double tolerance = 1.2;                                  ///< latency over this × baseline is "queueing"
 };
 
 /// How an attempt ended, as far as load goes.
