@@ -4,7 +4,7 @@
 // clock is read here.
 //
 // The rule (defaults in ConcurrencyOptions: windows of at least 50 ms, cut
-// to 9/10, latency tolerance 1.2x, probe again after 2 s):
+// to 9/10, latency tolerance 1.3x, probe again after 2 s):
 //  - The limit starts at 1 and stays within [1, max].
 //  - Time is cut into windows of one baseline latency (at least
 //    `min_window`), each starting when the limit last changed. A window's
@@ -34,7 +34,7 @@
 // Against a receiver whose latency is flat up to K at once and grows in
 // proportion above (one that queues what its K workers cannot take), the
 // limit climbs to K, passes it by one or two and is cut back: it settles
-// between K and 1.2 K + 1 (concurrency_controller_test.cc simulates it).
+// between K and 1.3 K + 1 (concurrency_controller_test.cc simulates it).
 #pragma once
 
 #include <cstdint>
@@ -49,7 +49,7 @@ struct ConcurrencyOptions {
   Duration min_window = std::chrono::milliseconds(50);    ///< shortest window between changes
   Duration probe_interval = std::chrono::seconds(2);      ///< wait before trying a limit that failed again
   double decrease = 0.9;                                   ///< multiplicative cut
-  double tolerance = 1.2;                                  ///< latency over this × baseline is "queueing"
+  double tolerance = 1.3;                                  ///< latency over this × baseline is "queueing"
 };
 
 /// How an attempt ended, as far as load goes.
