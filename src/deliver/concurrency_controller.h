@@ -11,18 +11,18 @@
 //    attempts are those that began within it (earlier ones ran under an
 //    earlier limit); it is judged when an attempt begun after it ends, so
 //    that its slow attempts have ended too and count.
-//  - The baseline is the lowest window mean seen: the receiver's latency
+//  - The baseline is the lowest window median seen: the receiver's latency
 //    when it is not queueing. It does not follow a window's latency up
 //    (a baseline that does, like Vector's moving average, follows the
 //    receiver's queue as it grows: measured against a receiver slowing above
 //    8 at once, it held 28.5 at once). Only at limit 1, where nothing lower
 //    is left to try, does a slower window pull it up (1/8 of the gap a
 //    window), so a receiver that is slower for good is accepted in time.
-//  - A window whose mean latency stays within `tolerance` times the
+//  - A window whose median latency stays within `tolerance` times the
 //    baseline, and in which the limit was actually used (an attempt started
 //    with every slot taken), raises the limit by one.
 //  - An overload (429, 503, a timeout) cuts the limit at once to `decrease`
-//    times itself (at least one less); so does a window whose mean latency
+//    times itself (at least one less); so does a window whose median latency
 //    is over tolerance x baseline: the receiver has begun to queue.
 //  - The limit at which a cut happened is a ceiling: it is probed again
 //    only `probe_interval` after the cut, so a receiver that refuses a fifth
@@ -38,6 +38,7 @@
 #pragma once
 
 #include <cstdint>
+#include <vector>
 
 #include "base/clock.h"
 #include "base/units.h"
@@ -82,8 +83,7 @@ class ConcurrencyController {
   TimePoint probe_at_{};
 
   TimePoint window_start_{};
-  Duration window_sum_{0};
-  uint64_t window_samples_ = 0;
+  std::vector<Duration> window_samples_;  ///< the latencies of the window's deliveries
   bool window_saturated_ = false;
 };
 
