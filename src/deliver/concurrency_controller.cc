@@ -18,9 +18,11 @@ void ConcurrencyController::start_window(TimePoint now) {
   window_saturated_ = false;
 }
 
-void ConcurrencyController::cut(TimePoint now) {
-  ceiling_ = limit_;
-  probe_at_ = now + options_.probe_interval;
+void ConcurrencyController::cut(TimePoint now, bool overload) {
+  if (overload) {
+    ceiling_ = limit_;
+    probe_at_ = now + options_.probe_interval;
+  }
   auto scaled = static_cast<uint32_t>(std::floor(limit_ * options_.decrease));
   limit_ = std::max<uint32_t>(1, std::min(limit_ - 1, scaled));
   start_window(now);
@@ -32,7 +34,7 @@ void ConcurrencyController::record(TimePoint now, Duration latency, AttemptSigna
   // it says nothing about this one.
   if (began < window_start_) return;
   if (signal == AttemptSignal::Overload) {
-    cut(now);
+    cut(now, true);
     return;
   }
   if (began < window_start_ + window_length()) {  // one of the window's own
@@ -58,7 +60,7 @@ void ConcurrencyController::record(TimePoint now, Duration latency, AttemptSigna
   if (static_cast<double>(median.count()) > options_.tolerance * static_cast<double>(baseline_.count())) {
     // Nothing lower to try: the receiver is slower now, and that is the baseline.
     if (limit_ == 1) baseline_ += (median - baseline_) / 8;
-    cut(now);
+    cut(now, false);
     return;
   }
   baseline_ = std::min(baseline_, median);

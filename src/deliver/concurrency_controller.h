@@ -24,10 +24,13 @@
 //  - An overload (429, 503, a timeout) cuts the limit at once to `decrease`
 //    times itself (at least one less); so does a window whose median latency
 //    is over tolerance x baseline: the receiver has begun to queue.
-//  - The limit at which a cut happened is a ceiling: it is probed again
+//  - The limit at which an overload cut it is a ceiling: it is probed again
 //    only `probe_interval` after the cut, so a receiver that refuses a fifth
 //    request sees one refusal a probe interval, not one a window. A window
-//    that gets through at the ceiling clears it.
+//    that gets through at the ceiling clears it. A cut for latency sets no
+//    ceiling: one slow window on a loaded machine would otherwise keep the
+//    limit under the knee for the whole interval (measured: 0.75 of the
+//    best fixed throughput against a knee of 4).
 // Other failures (a refused batch, no connection) say nothing about load
 // and are ignored.
 //
@@ -73,7 +76,7 @@ class ConcurrencyController {
 
  private:
   Duration window_length() const;
-  void cut(TimePoint now);
+  void cut(TimePoint now, bool overload);
   void start_window(TimePoint now);
 
   ConcurrencyOptions options_;
