@@ -36,8 +36,9 @@
 //
 // Against a receiver whose latency is flat up to K at once and grows in
 // proportion above (one that queues what its K workers cannot take), the
-// limit climbs to K, passes it by one or two and is cut back: it settles
-// between K and 1.3 K + 1 (concurrency_controller_test.cc simulates it).
+// limit climbs to K, passes it by one or two and is cut back (in
+// concurrency_controller_test.cc's simulation, between K and 1.3 K + 2;
+// bench/adaptive measures a real server).
 #pragma once
 
 #include <cstdint>
