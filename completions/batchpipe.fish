@@ -97,7 +97,7 @@ complete -c batchpipe -l dead-letter-reasons -r -F -d 'With --dead-letter, appen
 complete -c batchpipe -l grace -x -d 'After SIGTERM/SIGINT, time left for deliveries under way [10s]' \
     -a '0\t"Give up at once" 5s\t"5 seconds" 10s\t"10 seconds (default)" 30s\t"30 seconds" 1m\t"1 minute"'
 complete -c batchpipe -s j -l parallel -x -d 'Deliver up to N batches at once (or auto[:MAX]: adapt), in input order [1]' \
-    -a '1\t"One at a time (default)" 4 8 16 64 auto\t"Adapt to the receiver, up to 32" auto:64\t"Adapt, up to 64"'
+    -a '1\t"One at a time (default)" 4 8 16 64 auto\t"Settle where the receiver slows, up to 32" auto:64\t"Adapt, up to 64"'
 complete -c batchpipe -l permanent-status -x -d 'Give a batch up without retries on these exit/HTTP statuses'
 complete -c batchpipe -l retryable-status -x -d 'Retry on these exit/HTTP statuses'
 complete -c batchpipe -l bisect-on -x -d 'Split a batch refused with these HTTP/exit statuses until the bad records are alone' -a '400 400,422 3'

@@ -345,6 +345,7 @@ Pipeline::Pipeline(const Config& config, Sink& sink, Metrics& metrics, Reporter*
                                                   stop_.fd(), metrics_);
     spool_reader_ = std::make_unique<SpoolReader>(*spool_, block_size_, limit_.line, stop_.fd());
   }
+  if (!config.dead_letter_reasons.empty()) batcher_.keep_lines();  // each record's own line in its reason
   metrics_.buffer_limit.set(static_cast<int64_t>(config.max_buffer));
   sink_.on_spent([this](Batch&& b, bool settled) { spent(std::move(b), settled); });
   if (ledger_ && router_.routes()) ledger_->set_out_of_order();

@@ -73,6 +73,45 @@ TEST_CASE("batches are numbered and remember their line range") {
   CHECK(b.batches_closed() == 2);
 }
 
+TEST_CASE("each record's own line: kept when asked, else only when the batch's lines are consecutive") {
+  KeyedBatcher plain({.records = 3, .bytes = 1000, .interval = 0s});
+  plain.add(nullptr, "1", {0, 10}, t0);
+  plain.add(nullptr, "2", {0, 11}, t0);
+  plain.add(nullptr, "3", {0, 12}, t0);  // 10, 11, 12: consecutive
+  plain.add(nullptr, "4", {0, 13}, t0);
+  plain.add(nullptr, "5", {0, 15}, t0);  // a blank line 14 between
+  plain.add(nullptr, "6", {1, 1}, t0);
+  plain.flush();
+  Batch consecutive = plain.take(), gapped = plain.take();
+  CHECK(consecutive.at.empty());
+  CHECK(consecutive.where(2)->line == 12);
+  CHECK_FALSE(gapped.where(0));
+  CHECK_FALSE(gapped.where(2));
+  CHECK_FALSE(part_of(consecutive, {2}).where(0));  // a part: its batch's range says nothing
+
+  KeyedBatcher kept({.records = 3, .bytes = 1000, .interval = 0s});
+  kept.keep_lines();
+  kept.add(nullptr, "4", {0, 13}, t0);
+  kept.add(nullptr, "5", {0, 15}, t0);
+  kept.add(nullptr, "6", {1, 1}, t0);
+  kept.flush();
+  Batch b = kept.take();
+  REQUIRE(b.at.size() == 3);
+  CHECK(b.where(1)->line == 15);
+  CHECK(b.where(2)->input == 1);
+  CHECK(b.where(2)->line == 1);
+  Batch part = part_of(b, {1, 2});
+  CHECK(part.where(0)->line == 15);
+  CHECK(part.where(1)->input == 1);
+  // Reused buffers start empty.
+  kept.recycle(std::move(b));
+  kept.add(nullptr, "7", {1, 9}, t0);
+  kept.flush();
+  Batch again = kept.take();
+  REQUIRE(again.at.size() == 1);
+  CHECK(again.where(0)->line == 9);
+}
+
 TEST_CASE("a batch gives back each record byte-for-byte") {
   KeyedBatcher b({.records = 3, .bytes = 1000, .interval = 0s});
   b.add(nullptr, "{\"a\":[1,2]}", {0, 1}, t0);

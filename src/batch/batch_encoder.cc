@@ -17,6 +17,7 @@ Batch part_of(const Batch& batch, const std::vector<uint32_t>& indices) {
     part.bytes.append(framed);
     part.ends.push_back(static_cast<uint32_t>(part.bytes.size() - f.after().size()));
     ++part.records;
+    if (batch.at.size() == batch.records) part.at.push_back(batch.at[i]);
   }
   BatchEncoder::close(part);
   return part;

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -31,6 +32,12 @@ struct Position {
   uint64_t source = 0;  ///< names the input for {record_id} (see record_id.h)
 };
 
+/// Where one record came from: its input and line.
+struct RecordAt {
+  uint32_t input = 0;
+  uint64_t line = 0;
+};
+
 struct Batch {
   std::string bytes;           ///< the encoded batch, newline included
   uint64_t records = 0;
@@ -38,6 +45,9 @@ struct Batch {
   Position first;              ///< of the first record
   Position last;               ///< of the last record
   std::vector<uint32_t> ends;  ///< where each record ends in `bytes`, for dead-lettering
+  /// Each record's input and line, when the batcher keeps them (for
+  /// --dead-letter-reasons); else empty.
+  std::vector<RecordAt> at;
   const BodyFormat* format = &BodyFormat::plain_array();  ///< outlives the batch
   /// The most bytes `bytes` ever held since its buffer was allocated: a
   /// reused buffer keeps the pages its largest batch wrote.
@@ -56,7 +66,18 @@ struct Batch {
   uint64_t memory() const {
     uint64_t written = bytes.size() > high_water ? bytes.size() : high_water;
     return memory_held(bytes.capacity(), written) +
-           memory_held(ends.capacity() * sizeof(uint32_t), ends.size() * sizeof(uint32_t));
+           memory_held(ends.capacity() * sizeof(uint32_t), ends.size() * sizeof(uint32_t)) +
+           memory_held(at.capacity() * sizeof(RecordAt), at.size() * sizeof(RecordAt));
+  }
+
+  /// Where the i-th record came from: as kept, or else when the batch's
+  /// records are every line from its first to its last of one input (so the
+  /// i-th is the first's line + i); not known otherwise.
+  std::optional<RecordAt> where(size_t i) const {
+    if (at.size() == records) return at[i];
+    if (at.empty() && first.input == last.input && last.line >= first.line && last.line - first.line + 1 == records)
+      return RecordAt{first.input, first.line + i};
+    return std::nullopt;
   }
 
   /// The bytes every sink writes or sends, never more than --max-bytes.
@@ -83,6 +104,7 @@ struct BatchEncoder {
     b.bytes.assign(format.open());
     b.records = 0;
     b.ends.clear();
+    b.at.clear();
   }
   /// Size of the batch once closed if a record of `record_size` bytes were added.
   static uint64_t size_with(const Batch& b, uint64_t record_size) {

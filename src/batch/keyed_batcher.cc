@@ -76,6 +76,7 @@ bool KeyedBatcher::add(const std::shared_ptr<const Route>& route, std::string_vi
       format.uses_record_id() ? format_record_id(from.source, from.offset, id) : std::string_view{};
   BatchEncoder::append(b, record, record_id, copied);
   b.last = from;
+  if (keep_lines_) b.at.push_back({from.input, from.line});
   ++added_;
   open_memory_ += b.memory();
   if (b.records >= limits_.records) close(*slot);

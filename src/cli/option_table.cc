@@ -133,7 +133,7 @@ constexpr std::array kOptions = std::to_array<OptionRow>({
   {.names = "-j,--parallel", .kind = One, .placeholder = "N|auto[:MAX]", .fallback = "1",
    .shown_default = "1; MAX: 32", .section = Delivery,
    .help = "Deliver up to N batches at once, committed in input order; auto[:MAX]: adapt to the receiver, from 1 "
-           "up to MAX",
+           "up to MAX, settling where its latency starts to grow or it answers 429",
    .expects = "a whole number from 1 to 256, or auto, or auto:MAX"},
   {.names = "--rate", .kind = One, .placeholder = "N/s|N/m", .shown_default = "no limit", .section = Delivery,
    .help = "Start at most N requests a second (N/s) or a minute (N/m), evenly spaced, over all workers; retries "

@@ -199,10 +199,15 @@ void DeadLetter::explain(const Batch& batch, const std::vector<RecordFailure>& f
   r.time = std::chrono::system_clock::now();
   r.batch = batch.number;
   r.records = batch.records;
-  r.input = batch.first.input < inputs_.size() ? std::string_view(inputs_[batch.first.input]) : std::string_view();
+  auto name = [&](uint32_t input) {
+    return input < inputs_.size() ? std::string_view(inputs_[input]) : std::string_view();
+  };
   r.first_line = batch.first.line;
   r.last_line = batch.last.line;
   for (const RecordFailure& f : failed) {
+    std::optional<RecordAt> at = batch.where(f.index);
+    r.input = name(at ? at->input : batch.first.input);
+    r.line = at ? at->line : 0;
     r.record = f.index + 1;
     r.status = f.status;
     r.reason = f.reason;

@@ -20,6 +20,8 @@ std::string format_reason(const DeadLetterReason& r) {
   std::string out = fmt::format("{{\"time\":\"{}.{:03}Z\",\"batch\":{},\"record\":{},\"records\":{},\"input\":", when,
                                 millis, r.batch, r.record, r.records);
   append_json_quoted(r.input, out);
+  out += ",\"line\":";
+  out += r.line ? std::to_string(r.line) : "null";
   fmt::format_to(std::back_inserter(out), ",\"lines\":[{},{}],\"status\":", r.first_line, r.last_line);
   out += r.status ? std::to_string(r.status) : "null";
   out += ",\"reason\":";

@@ -74,6 +74,7 @@ class Request:
     index: int  # 0-based number of the request, over all connections
     in_flight: int = 0  # requests read and not yet answered when it was read, itself included
     peer: str = ""  # https with a client certificate: the commonName of its subject
+    answered: float = 0.0  # time.monotonic() once its latency (and its wait for capacity) was over
 
     def header(self, name, default=None):
         lower = name.lower()
@@ -241,6 +242,7 @@ class ScriptedServer:
                     action = self._next_action(request)
                 finally:
                     # Before the answer goes: a client that sends again as soon as it has it finds the count down.
+                    request.answered = time.monotonic()
                     with self._lock:
                         self._in_flight -= 1
                 if not self._answer(sock, raw, request, action):

@@ -14,6 +14,7 @@ options added before the input file.
 import gzip
 import json
 import os
+import random
 import threading
 import unittest
 
@@ -111,6 +112,7 @@ class FirehoseStyleTest(ItemResultsCase):
         self.assertEqual(len(reasons), len(bad))
         for n, reason in zip(bad, reasons):
             self.assertIn(f'"ErrorCode":"InvalidArgumentException","ErrorMessage":"record {n} is bad"', reason["reason"])
+        self.assertEqual([(r["input"], r["line"]) for r in reasons], [("events.ndjson", n + 1) for n in bad])
         self.assertIn("the reply's item results cannot be used: no array at /RequestResponses", result.err)
         self.assertRegex(result.err, r"the reply's item results cannot be used: (\d+) results for (?!\1)\d+ records sent")
         self.assertEqual(server.errors(), [])
@@ -119,6 +121,52 @@ class FirehoseStyleTest(ItemResultsCase):
         again = self.run_script(script)
         self.assertEqual(again.returncode, 0, again.err)
         self.assertEqual(len(server.requests()), before)
+
+
+class FirehoseSpoolTest(ItemResultsCase):
+    """Per-item results with --spool: the records come back from the spool,
+    and only the failed ones of a batch read from it are sent again."""
+
+    def setUp(self):
+        super().setUp()
+        rng = random.Random(20)  # the same "random" items every run
+        self.total = 1500
+        self.bad = set(rng.sample(range(self.total), 40))  # failed for good
+        self.flaky = {n: rng.randint(1, 3) for n in rng.sample(range(self.total), 200) if n not in self.bad}
+
+    def answer(self, _index, request):
+        records = json.loads(request.body)
+        results = []
+        with self.lock:
+            for r in records:
+                n = r["n"]
+                if n in self.bad:
+                    results.append({"ErrorCode": "InvalidArgumentException", "ErrorMessage": f"record {n} is bad"})
+                elif n in self.flaky and self.fail_for_a_while(n, self.flaky[n]):
+                    results.append({"ErrorCode": "ServiceUnavailableException", "ErrorMessage": "Slow down."})
+                else:
+                    self.stored.append(n)
+                    results.append({"RecordId": f"id-{n}", "ErrorCode": None})
+        failed = sum(1 for x in results if x.get("ErrorCode"))
+        return ("status", 200, {}, json.dumps({"FailedPutCount": failed, "RequestResponses": results}).encode())
+
+    def test_nothing_lost_nothing_twice_dead_letters_exactly_the_permanent_items(self):
+        lines = [b'{"n":%d}' % n for n in range(self.total)]
+        self.write_input("events.ndjson", lines)
+        server = self.server(self.answer)
+        script = self.recipe("firehose", server, "events.ndjson",
+                             ["--size 100 --parallel 3 --spool spool", *FAST])
+        script = receivers.replace_once(script, " events.ndjson", " < events.ndjson")  # a spool takes stdin
+        result = self.run_script(script)
+        self.assertEqual(result.returncode, 4, result.err[-3000:])
+        bad = sorted(self.bad)
+        self.assertEqual(sorted(self.stored), [n for n in range(self.total) if n not in self.bad])
+        self.assertEqual(self.read("failed.ndjson"), b"".join(lines[n] + b"\n" for n in bad))
+        reasons = [json.loads(l) for l in self.read("failed.why").splitlines()]
+        self.assertEqual([r["reason"].count(f"record {n} is bad") for n, r in zip(bad, reasons)], [1] * len(bad))
+        self.assertEqual(len(reasons), len(bad))
+        self.assertEqual([(r["input"], r["line"]) for r in reasons], [("-", n + 1) for n in bad])
+        self.assertEqual(server.errors(), [])
 
 
 class BigQueryStyleTest(ItemResultsCase):

@@ -129,9 +129,10 @@ class DeadLetterReasonsTest(bp.DeadLetterCase):
             self.assertNotIn(token.encode(), f.read())
         self.assertEqual(os.stat(self.why).st_mode & 0o777, 0o600)
         reasons = self.jq(".")
-        self.assertEqual([(x["batch"], x["record"], x["records"], x["status"], x["input"], x["lines"])
+        self.assertEqual([(x["batch"], x["record"], x["records"], x["status"], x["input"], x["line"], x["lines"])
                           for x in reasons],
-                         [(1, 6, 1000, 400, self.input, [1, 1000]), (2, 501, 1000, 400, self.input, [1001, 2000])])
+                         [(1, 6, 1000, 400, self.input, 6, [1, 1000]),
+                          (2, 501, 1000, 400, self.input, 1501, [1001, 2000])])
         for x in reasons:
             self.assertRegex(x["time"], r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
             self.assertIn("HTTP 400 from", x["reason"])
@@ -139,6 +140,20 @@ class DeadLetterReasonsTest(bp.DeadLetterCase):
         # Replaying the dead letters gives back exactly the bad records.
         again = bp.run([self.dead])
         self.assertEqual(again.stdout, b"[" + b",".join(records[i] for i in bad) + b"]\n")
+
+    def test_a_record_isolated_by_bisection_gives_its_own_line(self):
+        # Blank lines and a second input: a record's line is not its batch's first line + its place.
+        first, second = self.input, self.path("more.ndjson")
+        with open(first, "wb") as f:
+            f.write(b'{"i":1}\n\n\n{"i":"poison2"}\n{"i":3}\n\n{"i":4}\n')
+        with open(second, "wb") as f:
+            f.write(b'\n{"i":"poison5"}\n{"i":6}\n')
+        server = self.serve(lambda i, q: ("status", 400, {}, b"bad row") if b"poison" in q.body else 200)
+        r = bp.run(["--size", "10", "--post", server.url("/"), "--bisect-on", "400", "--dead-letter", self.dead,
+                    "--dead-letter-reasons", self.why, first, second])
+        self.assertEqual(r.returncode, 4, r.stderr)
+        self.assertEqual(self.jq("[.record, .input, .line, .lines]"),
+                         [[2, first, 4, [1, 3]], [5, second, 2, [1, 3]]])
 
     def test_a_whole_batch_given_up_has_a_line_per_record_with_the_exit_status(self):
         r = bp.run(["--exec", "exit 9", "--retries", "0", "--dead-letter", self.dead, "--dead-letter-reasons",
