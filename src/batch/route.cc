@@ -70,8 +70,29 @@ std::optional<Router> Router::make(const RouteTemplates& t, std::string& error) 
     if (!add(Part::Env, e.substr(eq + 1), TextPlace::Env, name, "--env")) return std::nullopt;
   }
   if (!t.wrap.empty() && !add(Part::Wrap, t.wrap, TextPlace::Json, {}, "--wrap")) return std::nullopt;
-  if (!t.bulk_action.empty() && !add(Part::Action, t.bulk_action, TextPlace::Json, {}, "--bulk-action"))
-    return std::nullopt;
+  if (!t.bulk_action.empty()) {
+    std::string e;
+    auto action = FieldTemplate::parse(t.bulk_action, TextPlace::Json, e);
+    if (!action) {
+      error = fmt::format("--bulk-action: {}", e);
+      return std::nullopt;
+    }
+    if (action->uses_record()) {
+      // _bulk names the index of each item on its own line: the action is
+      // rendered per record and never splits batches.
+      std::string sample = action->sample("x");
+      for (const char* batch_field : {"{batch_id}", "{batch}", "{attempt}"})
+        if (sample.find(batch_field) != std::string::npos) {
+          error = fmt::format("--bulk-action: {} is not filled in an action line that takes record fields; use "
+                              "{{record_id}} to name a record",
+                              batch_field);
+          return std::nullopt;
+        }
+      r.action_ = std::move(*action);
+    } else {
+      r.parts_.push_back({Part::Action, std::move(*action), {}});
+    }
+  }
   return r;
 }
 
@@ -86,6 +107,15 @@ void Router::render(FieldSource& fields, std::time_t now, std::string& key, std:
     }
     key.push_back(kEnd);
   }
+}
+
+bool Router::render_action(FieldSource& fields, std::time_t now, std::string& out, std::string& error) const {
+  out.clear();
+  error.clear();
+  if (!action_) return true;
+  if (action_->render(fields, now, out, error)) return true;
+  error = "--bulk-action: " + error;
+  return false;
 }
 
 std::shared_ptr<const Route> Router::make_route(std::string_view key, const std::string& error) const {
