@@ -192,10 +192,17 @@ TEST_CASE("a --bulk-action with record fields is rendered per record and is no p
   CHECK_FALSE(router->render_action(fields, 0, line, why));
   CHECK(why.find("an object or an array") != std::string::npos);
 
-  // A constant action stays the key's; batch fields are not filled in a per-record line.
-  auto constant = Router::make(templates("http://h/{.s}", {}, "bulk", R"({"create":{}})"), error);
+  // A constant action is the run's, whatever the key (its {batch_id} stays as
+  // it is, as without fields); batch fields are not filled in a per-record line.
+  auto constant = Router::make(templates("http://h/{.s}", {}, "bulk", R"({"create":{"_id":"{batch_id}"}})"), error);
   REQUIRE(constant);
   CHECK_FALSE(constant->per_record_action());
+  RecordFields s;
+  s.reset(R"({"s":"a"})");
+  std::string key;
+  constant->render(s, 0, key, why);
+  CHECK(why.empty());
+  CHECK_FALSE(constant->make_route(key, why)->format);
   CHECK_FALSE(Router::make(templates("http://h/", {}, "bulk", R"({"index":{"_id":"{batch_id}-{.n}"}})"), error));
   CHECK(error.find("{batch_id} is not filled in") != std::string::npos);
 }

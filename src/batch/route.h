@@ -28,7 +28,7 @@ struct Route {
   std::vector<std::string> headers;  ///< every -H line rendered (batch fields as marks); used when routed_headers
   bool routed_headers = false;
   std::vector<std::string> env;      ///< NAME=value for --exec, from --env
-  std::optional<BodyFormat> format;  ///< --wrap / --bulk-action rendered; nothing: the run's
+  std::optional<BodyFormat> format;  ///< --wrap rendered (with record fields); nothing: the run's
   /// Not empty: why the records of this route cannot be sent. Its batches
   /// fail at once and for good, into the dead-letter file, with this reason.
   std::string error;
@@ -71,7 +71,7 @@ class Router {
 
  private:
   struct Part {
-    enum Kind { Url, Header, Env, Wrap, Action } kind;
+    enum Kind { Url, Header, Env, Wrap } kind;
     FieldTemplate text;
     std::string name;  ///< Env: the variable
   };

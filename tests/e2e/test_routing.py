@@ -163,6 +163,7 @@ class RoutingTest(RoutingCase):
             (["--exec", "cat", "--env", "1X={.a}"], "expected NAME=TEMPLATE"),
             (["--exec", "cat", "--env", "BATCHPIPE_X={.a}"], "batchpipe's own"),
             (["--wrap", '{"a":"{.b}","r":@}'], "--wrap: record fields ({.name}, {now:...}) route batches by key"),
+            (["--exec", "cat", "--wrap", '{"a":"{.b}","id":"{batch_id}","r":@}'], "{batch_id} is not filled in"),
         ]:
             r = bp.run(args, input=b"{}\n")
             self.assertEqual(r.returncode, 2, (args, r.stderr))
@@ -368,6 +369,13 @@ class PerRecordActionTest(RoutingCase):
             self.assertEqual(meta["_index"], json.loads(doc)["svc"])
             self.assertRegex(meta["_id"], r"^[0-9a-f]{16}-[0-9a-f]{16}$")
         self.assertEqual(len({json.loads(a)["create"]["_id"] for a in lines[0::2]}), 30)
+
+    def test_an_action_without_fields_is_the_runs_own_in_a_routed_run(self):
+        r = bp.run(["--format", "bulk", "--bulk-action", '{"index":{"_id":"{batch_id}"}}', "--env", "S={.svc}",
+                    "--exec", "cat"], input=b'{"svc":"a"}\n{"svc":"b"}\n')
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(sorted(r.stdout.splitlines()), sorted([b'{"index":{"_id":"{batch_id}"}}'] * 2 +
+                                                               [b'{"svc":"a"}', b'{"svc":"b"}']))
 
     def test_refused_where_it_cannot_work(self):
         for args, message in [
