@@ -23,7 +23,7 @@ complete -c batchpipe -l input -x -d 'What a line is [json]' \
 complete -c batchpipe -l format -x -d 'Batch body [array]' \
     -a 'array\t"[r1,r2] and a newline (default)" ndjson\t"Each record and a newline" bulk\t"Elasticsearch _bulk: an action line before each record"'
 complete -c batchpipe -l wrap -x -d 'Put the array where @ stands in PREFIX@SUFFIX, e.g. {"events":@}'
-complete -c batchpipe -l bulk-action -x -d '--format bulk action line; {record_id} gives a stable id [{"index":{}}]'
+complete -c batchpipe -l bulk-action -x -d '--format bulk action line; {record_id} a stable id, {.field} a value of its record [{"index":{}}]'
 complete -c batchpipe -l on-invalid -x -d 'What to do with an invalid line [skip]' \
     -a 'skip\t"Report the line and leave it out (exit status 1)" fail\t"Report the line and stop reading (exit status 3)" quote\t"Deliver the line as a JSON string"'
 complete -c batchpipe -l stats -d 'Print a summary on stderr at the end (--stats=json: one JSON object)'

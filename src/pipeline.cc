@@ -17,6 +17,7 @@
 #include "batch/record_id.h"
 #include "cli/record_limit.h"
 #include "commit/checkpointer.h"
+#include "commit/commit_frontier.h"
 #include "input/block_queue.h"
 #include "input/input_reader.h"
 #include "input/read_room.h"
@@ -114,22 +115,30 @@ void show_open_keys(const KeyedBatcher& batcher, Metrics& metrics) {
 }
 
 /// Routing by field: each record's key, from its own fields, and the route
-/// of that key (see batch/route.h).
+/// of that key (see batch/route.h); with a --bulk-action that takes record
+/// fields, each record's own action line.
 class RecordRouter {
  public:
   explicit RecordRouter(std::optional<Router> router) : router_(std::move(router)) {}
+  /// True when records are looked at: batches may then close out of input order.
   bool routes() const { return router_.has_value(); }
-  /// The route of `record`, read at `now`: that of its key's open batch, or a new one.
+  /// The route of `record`, read at `now`: that of its key's open batch, or
+  /// a new one (null: the run's own). Its action line, if any, is action().
   std::shared_ptr<const Route> route(std::string_view record, std::time_t now, const KeyedBatcher& batcher) {
     if (!router_) return nullptr;
     fields_.reset(record);
+    if (!router_->render_action(fields_, now, action_, error_)) return failed(error_);
+    if (!router_->routes()) return nullptr;
     router_->render(fields_, now, key_, error_);
     if (auto open = batcher.open_route(key_)) return open;
     return router_->make_route(key_, error_);
   }
+  /// The action line route() rendered for its record (empty: none).
+  std::string_view action() const { return action_; }
   /// The route of a record that cannot go with its key: it fails alone, saying `why`.
   std::shared_ptr<const Route> failed(const std::string& why) {
     if (!router_) return nullptr;
+    action_.clear();
     key_.assign(1, '\x02');
     key_ += why;
     return router_->make_route(key_, why);
@@ -138,7 +147,7 @@ class RecordRouter {
  private:
   std::optional<Router> router_;
   RecordFields fields_;
-  std::string key_, error_;
+  std::string key_, error_, action_;
 };
 
 /// Checks a block's lines and batches its records, charging each to the
@@ -153,7 +162,8 @@ bool add_block(const InputBlock& block, uint64_t source, LineChecker& checker, K
   uint64_t records = 0, dropped = 0, rejected = checker.rejected(), replaced = checker.replaced();
   bool starved = false;  // make_room() could not help: drop the rest of the block at once
   bool go_on = checker.check(block, [&](std::string_view text, uint64_t line, const LineSpan& span) {
-    uint64_t cost = record_cost(text.size(), format);
+    std::shared_ptr<const Route> route = router.route(text, wall, batcher);
+    uint64_t cost = record_cost(text.size(), format) + (router.action().empty() ? 0 : router.action().size() + 1);
     // A record costs a little more than its share of a batch (--max-bytes
     // may equal --max-buffer): one alone may exceed the budget, and is then
     // still taken when no other record is held, as --on-full block takes it.
@@ -170,10 +180,11 @@ bool add_block(const InputBlock& block, uint64_t source, LineChecker& checker, K
     // pages back as it is copied: it is never held twice.
     Position at{block.input, line, block.line_offset(span), block.line_end(span), source};
     auto copied = text.size() >= kMappedBytes ? &release_pages : nullptr;
-    std::shared_ptr<const Route> route = router.route(text, wall, batcher);
-    if (!batcher.add(route, text, at, now, copied))  // only a route's own --wrap or --bulk-action can refuse it
-      batcher.add(router.failed("the record is too large for a batch with its key's --wrap or --bulk-action"), text,
-                  at, now, copied);
+    if (!batcher.add(route, text, at, now, copied, router.action()))  // only a --wrap or --bulk-action can refuse it
+      batcher.add(router.failed(router.action().empty()
+                                    ? "the record is too large for a batch with its key's --wrap or --bulk-action"
+                                    : "the record with its --bulk-action line is larger than --max-bytes"),
+                  text, at, now, copied);
     backlog.set(Held::Batcher, batcher.memory());
     backlog.add_records(1);
     if (batcher.open_keys() > static_cast<uint64_t>(metrics.open_keys_peak.get())) show_open_keys(batcher, metrics);
@@ -202,10 +213,12 @@ uint64_t record_source(const InputBlock& block, uint64_t run_key) {
 /// Hands every closed batch to the sink at once: a batch that waits for a
 /// worker waits there, where it is counted like the rest. Its memory moves
 /// from the batcher's account to the sink's.
-void deliver_closed(KeyedBatcher& batcher, Sink& sink, Backlog& backlog, Metrics& metrics, CheckpointLedger* ledger) {
+void deliver_closed(KeyedBatcher& batcher, Sink& sink, Backlog& backlog, Metrics& metrics, CheckpointLedger* ledger,
+                    CommitFrontier* frontier) {
   while (batcher.has_closed()) {
     Batch b = batcher.take();
     if (ledger) ledger->handed(b);
+    if (frontier) frontier->handed(b.first_seq);
     backlog.add(Held::Sink, b.charged);
     backlog.set(Held::Batcher, batcher.memory());
     metrics.batches.add();
@@ -249,6 +262,11 @@ class Pipeline {
   void close_open_if_alone();
   void make_room();
   void show_budget();
+  /// --spool with routing: tells the spool how far every record is committed.
+  void advance_spool() {
+    if (!spool_frontier_) return;  // (a frozen spool ignores it)
+    if (auto end = spool_frontier_->advance(batcher_.oldest_held_seq())) spool_->committed(*end);
+  }
   /// The accounts that change outside the loop's own steps: what the input
   /// thread has read ahead and what the sink's workers hold. Tells the
   /// input thread what the rest holds.
@@ -270,6 +288,9 @@ class Pipeline {
   Checkpointer* checkpoint_;
   CheckpointLedger* ledger_;
   Spool* spool_;             ///< --spool: the inputs pass through it
+  /// --spool with routing by field: batches commit out of input order, and
+  /// a segment goes only once every record in it is committed.
+  std::unique_ptr<CommitFrontier> spool_frontier_;
   const RecordLimit limit_;  ///< the one record limit, handed down to the reader, the checker and the batcher
   KeyedBatcher batcher_;
   RecordRouter router_;
@@ -311,7 +332,7 @@ std::optional<Router> make_router(const Config& config) {
   std::string error;
   std::optional<Router> router = Router::make(config.routes, error);
   if (!router) throw StartupError(error);
-  if (!router->routes()) return std::nullopt;
+  if (!router->routes() && !router->per_record_action()) return std::nullopt;
   return router;
 }
 
@@ -349,6 +370,7 @@ Pipeline::Pipeline(const Config& config, Sink& sink, Metrics& metrics, Reporter*
   metrics_.buffer_limit.set(static_cast<int64_t>(config.max_buffer));
   sink_.on_spent([this](Batch&& b, bool settled) { spent(std::move(b), settled); });
   if (ledger_ && router_.routes()) ledger_->set_out_of_order();
+  if (spool_ && router_.routes()) spool_frontier_ = std::make_unique<CommitFrontier>();
 }
 
 ExitStatus Pipeline::run() {
@@ -433,7 +455,7 @@ void Pipeline::hand_over() {
 /// file their records come from (see Checkpointer::names_new_file()).
 void Pipeline::deliver() {
   if (checkpoint_ && batcher_.has_closed() && checkpoint_->names_new_file()) save_checkpoint(true);
-  deliver_closed(batcher_, sink_, backlog_, metrics_, ledger_);
+  deliver_closed(batcher_, sink_, backlog_, metrics_, ledger_, spool_frontier_.get());
 }
 
 /// Until input is ready (when there is room for it), a signal, news from
@@ -466,6 +488,7 @@ void Pipeline::take_input() {
                     metrics_, ledger_, router_, [this] { make_room(); })) {
         say(block->notes_after);
         input_status_ = combine(input_status_, block->status_after);
+        if (spool_frontier_) spool_frontier_->consumed(batcher_.added(), block->end_offset());
       } else {
         stopped_at_invalid_ = true;
         stop_input();
@@ -488,6 +511,7 @@ void Pipeline::take_input() {
 void Pipeline::tick() {
   batcher_.tick(Clock::now());
   if (ledger_) ledger_->advance(batcher_.oldest_held_seq());
+  advance_spool();
   if (reporter_) reporter_->tick(Clock::now());
   deliver();
   show_budget();
@@ -526,13 +550,15 @@ void Pipeline::spent(Batch&& b, bool settled) {
   } else {
     backlog_.remove_records(b.records);
   }
-  if (spool_ && settled) spool_->committed(b.last.end);
+  if (spool_frontier_) spool_frontier_->committed(b.first_seq);
+  if (spool_ && settled && !spool_frontier_) spool_->committed(b.last.end);
   if (spool_ && !settled && spool_->freeze() && signalled_ == ExitStatus::Success && !sink_.reader_gone())
     diag::warning(fmt::format("--spool: batch {} was not delivered: it stays in the spool, with every record after "
                               "it, for the next run",
                               b.number));
   backlog_.remove(Held::Sink, b.charged);
   batcher_.recycle(std::move(b));
+  advance_spool();
   backlog_.set(Held::Batcher, batcher_.memory());
   show_budget();
 }

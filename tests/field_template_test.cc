@@ -153,10 +153,8 @@ TEST_CASE("the router keys records by their rendered templates") {
   CHECK(route->error.empty());
   CHECK(route->url == "http://h/y/_bulk");
   CHECK(route->headers == std::vector<std::string>{"X-T: none"});
-  REQUIRE(route->format);
-  std::string before;
-  route->format->append_before(before, std::string(kRecordIdSize, '0'));
-  CHECK(before == "{\"index\":{\"_index\":\"i-y\"}}\n");
+  CHECK_FALSE(route->format);  // the action line is each record's own, not the key's
+  CHECK(router->per_record_action());
 
   fields.reset(R"({"s":"z","t":"a\r\nb"})");
   router->render(fields, 0, c, why);
@@ -173,4 +171,38 @@ TEST_CASE("the router refuses record fields in a URL's host and a header's name"
   auto plain = Router::make(templates("http://h/{batch_id}", {"A: b"}), error);
   REQUIRE(plain);
   CHECK_FALSE(plain->routes());
+}
+
+TEST_CASE("a --bulk-action with record fields is rendered per record and is no part of the key") {
+  std::string error;
+  auto router =
+      Router::make(templates("http://h/_bulk", {}, "bulk", R"({"index":{"_index":"logs-{.s}-{.ts:%Y.%m.%d}"}})"), error);
+  REQUIRE(router);
+  CHECK_FALSE(router->routes());
+  CHECK(router->per_record_action());
+  RecordFields fields;
+  std::string line, why;
+  fields.reset(R"({"s":"a\"b{c}","ts":"2024-05-01T10:00:00Z"})");
+  REQUIRE(router->render_action(fields, 0, line, why));
+  CHECK(line == R"({"index":{"_index":"logs-a\"b\u007bc\u007d-2024.05.01"}})");
+  fields.reset(R"({"ts":1})");
+  CHECK_FALSE(router->render_action(fields, 0, line, why));
+  CHECK(why == "--bulk-action: .s is missing or null (give a default: {.s:-DEFAULT})");
+  fields.reset(R"({"s":[1],"ts":1})");
+  CHECK_FALSE(router->render_action(fields, 0, line, why));
+  CHECK(why.find("an object or an array") != std::string::npos);
+
+  // A constant action is the run's, whatever the key (its {batch_id} stays as
+  // it is, as without fields); batch fields are not filled in a per-record line.
+  auto constant = Router::make(templates("http://h/{.s}", {}, "bulk", R"({"create":{"_id":"{batch_id}"}})"), error);
+  REQUIRE(constant);
+  CHECK_FALSE(constant->per_record_action());
+  RecordFields s;
+  s.reset(R"({"s":"a"})");
+  std::string key;
+  constant->render(s, 0, key, why);
+  CHECK(why.empty());
+  CHECK_FALSE(constant->make_route(key, why)->format);
+  CHECK_FALSE(Router::make(templates("http://h/", {}, "bulk", R"({"index":{"_id":"{batch_id}-{.n}"}})"), error));
+  CHECK(error.find("{batch_id} is not filled in") != std::string::npos);
 }

@@ -346,3 +346,74 @@ TEST_CASE("within a key, records keep input order whatever the mix") {
   CHECK(got == sent);
 }
 
+
+TEST_CASE("a per-record action line goes before its record; parts and records keep it") {
+  BodyFormat format = BodyFormat::bulk_per_record(R"({"index":{"_index":"{.s}"}})");
+  KeyedBatcher b({.records = 10, .bytes = 1000, .interval = 0s}, format);
+  REQUIRE(b.add(nullptr, R"({"s":"a"})", {0, 1}, t0, nullptr, R"({"index":{"_index":"a"}})"));
+  REQUIRE(b.add(nullptr, R"({"s":"bb"})", {0, 2, 20}, t0, nullptr, R"({"index":{"_index":"bb","_id":"{record_id}"}})"));
+  REQUIRE(b.add(nullptr, "{}", {0, 3}, t0, nullptr, R"({"index":{"_index":"c"}})"));
+  b.flush();
+  Batch batch = b.take();
+  std::string id = "0000000000000000-0000000000000014";
+  CHECK(batch.bytes == "{\"index\":{\"_index\":\"a\"}}\n{\"s\":\"a\"}\n"
+                       "{\"index\":{\"_index\":\"bb\",\"_id\":\"" + id + "\"}}\n{\"s\":\"bb\"}\n"
+                       "{\"index\":{\"_index\":\"c\"}}\n{}\n");
+  CHECK(batch.record(0) == R"({"s":"a"})");
+  CHECK(batch.record(1) == R"({"s":"bb"})");
+  CHECK(batch.record(2) == "{}");
+  Batch part = part_of(batch, {1, 2});
+  CHECK(part.bytes == "{\"index\":{\"_index\":\"bb\",\"_id\":\"" + id + "\"}}\n{\"s\":\"bb\"}\n"
+                      "{\"index\":{\"_index\":\"c\"}}\n{}\n");
+  CHECK(part.record(0) == R"({"s":"bb"})");
+  CHECK(part.record(1) == "{}");
+  CHECK(part_of(part, {1}).bytes == "{\"index\":{\"_index\":\"c\"}}\n{}\n");
+}
+
+TEST_CASE("a per-record action line counts toward --max-bytes") {
+  BodyFormat format = BodyFormat::bulk_per_record(R"({"index":{}})");
+  KeyedBatcher b({.records = 10, .bytes = 40, .interval = 0s}, format);
+  std::string action = R"({"index":{"_index":"x"}})";  // 24 bytes, 25 with its newline
+  CHECK_FALSE(b.add(nullptr, "0123456789abcdef", {0, 1}, t0, nullptr, action));  // 25 + 16 + 1 > 40
+  REQUIRE(b.add(nullptr, "0123456789abcd", {0, 1}, t0, nullptr, action));        // 25 + 14 + 1 = 40
+  REQUIRE(b.add(nullptr, "1", {0, 2}, t0, nullptr, action));                     // a batch of its own
+  CHECK(b.has_closed());
+  CHECK(b.take().records == 1);
+  REQUIRE(b.add(nullptr, "2", {0, 3}, t0));  // a record that is never sent: no action line
+  b.flush();
+  Batch last = b.take();
+  CHECK(last.records == 2);
+  CHECK(last.record(0) == "1");
+  CHECK(last.record(1) == "2");
+}
+
+TEST_CASE("a million distinct keys: never more than --max-keys open, memory bounded by them") {
+  // The sink takes each closed batch at once and hands it back spent, as the
+  // loop does; what the batcher holds never grows with the keys it has seen.
+  constexpr uint64_t kMaxKeys = 1000;
+  BodyFormat ndjson = BodyFormat::ndjson();  // the batcher holds a reference
+  KeyedBatcher b({.records = 1000, .bytes = 8 << 20, .interval = 0s}, ndjson, kMaxKeys);
+  uint64_t peak_keys = 0, peak_memory = 0, batches = 0;
+  std::string record;
+  for (uint64_t i = 0; i < 1'000'000; ++i) {
+    record = "{\"k\":\"key" + std::to_string(i) + "\"}";
+    REQUIRE(b.add(route("key" + std::to_string(i)), record, {0, i + 1}, t0));
+    peak_keys = std::max(peak_keys, b.open_keys());
+    peak_memory = std::max(peak_memory, b.memory());
+    while (b.has_closed()) {
+      Batch batch = b.take();
+      REQUIRE(batch.records == 1);
+      ++batches;
+      b.recycle(std::move(batch));
+    }
+  }
+  b.flush();
+  for (; b.has_closed(); ++batches) b.recycle(b.take());
+  CHECK(batches == 1'000'000);
+  CHECK(peak_keys == kMaxKeys);
+  // An open batch of one small record holds a page of its 8 MiB reservation
+  // and the allocator's header page (base/memory.h), its ends a little more:
+  // about 12 KiB a key, with the spares.
+  CHECK(peak_memory <= (kMaxKeys + kSpareBatches) * 12 * 1024);
+  CHECK(b.empty());
+}

@@ -14,6 +14,8 @@ Batch part_of(const Batch& batch, const std::vector<uint32_t>& indices) {
   for (uint32_t i : indices) {
     if (part.records) part.bytes.append(f.separator());
     std::string_view framed = batch.framed_record(i);
+    if (f.per_record_action())  // the record's own action line goes with it
+      part.starts.push_back(static_cast<uint32_t>(part.bytes.size() + (batch.record(i).data() - framed.data())));
     part.bytes.append(framed);
     part.ends.push_back(static_cast<uint32_t>(part.bytes.size() - f.after().size()));
     ++part.records;

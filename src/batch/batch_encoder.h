@@ -48,6 +48,10 @@ struct Batch {
   /// Each record's input and line, when the batcher keeps them (for
   /// --dead-letter-reasons); else empty.
   std::vector<RecordAt> at;
+  /// Where each record starts in `bytes`, kept only when each record brings
+  /// its own action line (BodyFormat::per_record_action()): the bytes
+  /// before a record then vary.
+  std::vector<uint32_t> starts;
   const BodyFormat* format = &BodyFormat::plain_array();  ///< outlives the batch
   /// The most bytes `bytes` ever held since its buffer was allocated: a
   /// reused buffer keeps the pages its largest batch wrote.
@@ -67,7 +71,8 @@ struct Batch {
     uint64_t written = bytes.size() > high_water ? bytes.size() : high_water;
     return memory_held(bytes.capacity(), written) +
            memory_held(ends.capacity() * sizeof(uint32_t), ends.size() * sizeof(uint32_t)) +
-           memory_held(at.capacity() * sizeof(RecordAt), at.size() * sizeof(RecordAt));
+           memory_held(at.capacity() * sizeof(RecordAt), at.size() * sizeof(RecordAt)) +
+           memory_held(starts.capacity() * sizeof(uint32_t), starts.size() * sizeof(uint32_t));
   }
 
   /// Where the i-th record came from: as kept, or else when the batch's
@@ -85,14 +90,15 @@ struct Batch {
 
   /// The i-th record, byte-for-byte as it came in.
   std::string_view record(size_t i) const {
-    size_t begin = i == 0 ? format->lead() : ends[i - 1] + format->gap();
+    size_t begin = format->per_record_action() ? starts[i] : i == 0 ? format->lead() : ends[i - 1] + format->gap();
     return std::string_view(bytes).substr(begin, ends[i] - begin);
   }
   /// The i-th record with the bytes the format puts before and after it (a
   /// _bulk action line), as a part of the batch re-encodes it.
   std::string_view framed_record(size_t i) const {
-    size_t begin = (i == 0 ? format->lead() : ends[i - 1] + format->gap()) - format->before_size();
-    return std::string_view(bytes).substr(begin, ends[i] + format->after().size() - begin);
+    const BodyFormat& f = *format;
+    size_t begin = i == 0 ? f.open().size() : ends[i - 1] + f.after().size() + f.separator().size();
+    return std::string_view(bytes).substr(begin, ends[i] + f.after().size() - begin);
   }
 };
 
@@ -105,8 +111,10 @@ struct BatchEncoder {
     b.records = 0;
     b.ends.clear();
     b.at.clear();
+    b.starts.clear();
   }
-  /// Size of the batch once closed if a record of `record_size` bytes were added.
+  /// Size of the batch once closed if a record of `record_size` bytes were
+  /// added (with a per-record action line: its line's bytes included).
   static uint64_t size_with(const Batch& b, uint64_t record_size) {
     const BodyFormat& f = *b.format;
     return b.bytes.size() + (b.records ? f.separator().size() : 0) + f.before_size() + record_size +
@@ -114,12 +122,18 @@ struct BatchEncoder {
   }
   /// `record_id` fills the format's {record_id}s, if it has any. `copied`,
   /// if given, is called with each piece of `record` once it is copied (a
-  /// giant record's read block gives its pages back as it goes).
+  /// giant record's read block gives its pages back as it goes). `action`:
+  /// the record's own action line, newline included, when the format takes
+  /// one per record (empty for a record that is never sent: a failed route's).
   static void append(Batch& b, std::string_view record, std::string_view record_id = {},
-                     void (*copied)(const char*, size_t) = nullptr) {
+                     void (*copied)(const char*, size_t) = nullptr, std::string_view action = {}) {
     const BodyFormat& f = *b.format;
     if (b.records) b.bytes.append(f.separator());
     if (f.before_size()) f.append_before(b.bytes, record_id);
+    if (f.per_record_action()) {
+      b.bytes.append(action);
+      b.starts.push_back(static_cast<uint32_t>(b.bytes.size()));
+    }
     if (copied) {
       constexpr size_t kPiece = 1 << 20;
       for (size_t at = 0; at < record.size(); at += kPiece) {

@@ -59,6 +59,14 @@ BodyFormat BodyFormat::bulk(std::string action) {
   return f;
 }
 
+BodyFormat BodyFormat::bulk_per_record(std::string_view action) {
+  BodyFormat f = ndjson();
+  f.kind_ = FormatKind::Bulk;
+  f.bulk_create_ = action_verb(action) == "create";
+  f.per_record_action_ = true;
+  return f;
+}
+
 const BodyFormat& BodyFormat::plain_array() {
   static const BodyFormat f = array();
   return f;

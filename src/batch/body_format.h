@@ -27,6 +27,11 @@ class BodyFormat {
   /// Each record preceded by `action` (its {record_id}s filled in per
   /// record) and a newline, and followed by a newline.
   static BodyFormat bulk(std::string action);
+  /// _bulk with an action line of each record's own (--bulk-action with
+  /// record fields, rendered per record by batch/route.h): the batcher is
+  /// handed each record's line, so the bytes before a record vary and
+  /// before_size() is 0. `action` (the template) gives the verb.
+  static BodyFormat bulk_per_record(std::string_view action);
   /// The array format without a wrap, for batches made without a batcher.
   static const BodyFormat& plain_array();
 
@@ -34,12 +39,16 @@ class BodyFormat {
   /// For the HTTP Content-Type header.
   const char* content_type() const { return kind_ == FormatKind::Array ? "application/json" : "application/x-ndjson"; }
   bool bulk_create() const { return bulk_create_; }
+  /// Each record brings its own action line (see bulk_per_record()); a
+  /// Batch then keeps where each record starts.
+  bool per_record_action() const { return per_record_action_; }
 
   const std::string& open() const { return open_; }
   const std::string& close() const { return close_; }
   const std::string& separator() const { return separator_; }
   const std::string& after() const { return after_; }
-  /// Bytes before each record (the action line with its newline), the same for every record.
+  /// Bytes before each record (the action line with its newline), the same for every record; 0 when
+  /// each record brings its own (per_record_action()).
   uint64_t before_size() const { return before_size_; }
   /// Appends the bytes before a record whose {record_id} is `record_id` (kRecordIdSize bytes).
   void append_before(std::string& out, std::string_view record_id) const;
@@ -70,6 +79,7 @@ class BodyFormat {
   std::vector<std::string> action_pieces_;  ///< the action line split at each {record_id}, newline included
   uint64_t before_size_ = 0;
   bool bulk_create_ = false;
+  bool per_record_action_ = false;
 };
 
 }  // namespace batchpipe

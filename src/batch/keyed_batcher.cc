@@ -28,6 +28,8 @@ Batch KeyedBatcher::fresh_batch() {
     spare_memory_ -= spare_.back().memory();
     b.bytes = std::move(spare_.back().bytes);
     b.ends = std::move(spare_.back().ends);
+    b.starts = std::move(spare_.back().starts);
+    b.at = std::move(spare_.back().at);
     b.high_water = spare_.back().high_water;
     spare_.pop_back();
   } else {
@@ -54,16 +56,29 @@ KeyedBatcher::Slot& KeyedBatcher::open_slot(const std::shared_ptr<const Route>& 
 }
 
 bool KeyedBatcher::add(const std::shared_ptr<const Route>& route, std::string_view record, Position from,
-                       TimePoint now, void (*copied)(const char*, size_t)) {
+                       TimePoint now, void (*copied)(const char*, size_t), std::string_view action) {
   const BodyFormat& format = format_of(route);
-  if (record.size() > format.max_record_size(limits_.bytes)) return false;
+  char id[kRecordIdSize];
+  auto record_id = [&] { return format_record_id(from.source, from.offset, id); };
+  std::string_view line;  // the record's own action line, its {record_id}s filled in, and its newline
+  if (format.per_record_action() && !action.empty()) {
+    action_line_.clear();
+    constexpr std::string_view kRecordId = "{record_id}";  // a value cannot write it: braces are escaped
+    for (size_t at; (at = action.find(kRecordId)) != std::string_view::npos;) {
+      action_line_.append(action.substr(0, at)).append(record_id());
+      action.remove_prefix(at + kRecordId.size());
+    }
+    action_line_.append(action).push_back('\n');
+    line = action_line_;
+  }
+  if (record.size() + line.size() > format.max_record_size(limits_.bytes)) return false;
   std::string_view key = route ? std::string_view(route->key) : std::string_view();
   Slot* slot = hot_;
   if (!slot || slot->batch.route != route) {
     auto it = open_.find(key);
     slot = it == open_.end() ? nullptr : it->second.get();
   }
-  if (slot && BatchEncoder::size_with(slot->batch, record.size()) > limits_.bytes) {
+  if (slot && BatchEncoder::size_with(slot->batch, record.size() + line.size()) > limits_.bytes) {
     close(*slot);
     slot = nullptr;
   }
@@ -71,10 +86,7 @@ bool KeyedBatcher::add(const std::shared_ptr<const Route>& route, std::string_vi
   hot_ = slot;
   Batch& b = slot->batch;
   open_memory_ -= b.memory();
-  char id[kRecordIdSize];
-  std::string_view record_id =
-      format.uses_record_id() ? format_record_id(from.source, from.offset, id) : std::string_view{};
-  BatchEncoder::append(b, record, record_id, copied);
+  BatchEncoder::append(b, record, format.uses_record_id() ? record_id() : std::string_view{}, copied, line);
   b.last = from;
   if (keep_lines_) b.at.push_back({from.input, from.line});
   ++added_;

@@ -47,8 +47,11 @@ class KeyedBatcher {
   /// when the record is larger than the route's format lets a batch hold.
   /// May close that batch first (bytes) or after (count), or the oldest
   /// open batch of another key (max_keys). `copied` as for BatchEncoder::append.
+  /// `action`: when the format takes an action line per record, this
+  /// record's (rendered by Router::render_action, without its newline;
+  /// {record_id}s are filled in here); its bytes count toward the batch's.
   bool add(const std::shared_ptr<const Route>& route, std::string_view record, Position from, TimePoint now,
-           void (*copied)(const char*, size_t) = nullptr);
+           void (*copied)(const char*, size_t) = nullptr, std::string_view action = {});
 
   /// Closes the open batches whose oldest record is `interval` old at `now`.
   void tick(TimePoint now);
@@ -115,6 +118,7 @@ class KeyedBatcher {
   std::deque<Batch> closed_;
   std::vector<Batch> spare_;
   uint64_t open_memory_ = 0, closed_memory_ = 0, spare_memory_ = 0;
+  std::string action_line_;  ///< add()'s scratch: the record's action line as it goes in the body
 };
 
 }  // namespace batchpipe

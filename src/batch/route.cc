@@ -69,9 +69,39 @@ std::optional<Router> Router::make(const RouteTemplates& t, std::string& error) 
     std::string name = e.substr(0, eq);
     if (!add(Part::Env, e.substr(eq + 1), TextPlace::Env, name, "--env")) return std::nullopt;
   }
-  if (!t.wrap.empty() && !add(Part::Wrap, t.wrap, TextPlace::Json, {}, "--wrap")) return std::nullopt;
-  if (!t.bulk_action.empty() && !add(Part::Action, t.bulk_action, TextPlace::Json, {}, "--bulk-action"))
-    return std::nullopt;
+  // --wrap and --bulk-action are the body's: a batch field is not filled in
+  // there, and one without record fields is the run's own (no part of a key).
+  auto body_part = [&](const std::string& text, std::string_view what) -> std::optional<FieldTemplate> {
+    std::string e;
+    auto parsed = FieldTemplate::parse(text, TextPlace::Json, e);
+    if (!parsed) {
+      error = fmt::format("{}: {}", what, e);
+      return std::nullopt;
+    }
+    std::string sample = parsed->sample("x");
+    for (const char* batch_field : {"{batch_id}", "{batch}", "{attempt}"})
+      if (parsed->uses_record() && sample.find(batch_field) != std::string::npos) {
+        error = fmt::format("{}: {} is not filled in a text that takes record fields{}", what, batch_field,
+                            what == "--bulk-action" ? "; use {record_id} to name a record" : "");
+        return std::nullopt;
+      }
+    return parsed;
+  };
+  if (!t.wrap.empty()) {
+    auto wrap = body_part(t.wrap, "--wrap");
+    if (!wrap) return std::nullopt;
+    if (wrap->uses_record()) {
+      r.routes_ = true;
+      r.parts_.push_back({Part::Wrap, std::move(*wrap), {}});
+    }
+  }
+  if (!t.bulk_action.empty()) {
+    auto action = body_part(t.bulk_action, "--bulk-action");
+    if (!action) return std::nullopt;
+    // _bulk names the index of each item on its own line: an action with
+    // record fields is rendered per record and never splits batches.
+    if (action->uses_record()) r.action_ = std::move(*action);
+  }
   return r;
 }
 
@@ -88,6 +118,15 @@ void Router::render(FieldSource& fields, std::time_t now, std::string& key, std:
   }
 }
 
+bool Router::render_action(FieldSource& fields, std::time_t now, std::string& out, std::string& error) const {
+  out.clear();
+  error.clear();
+  if (!action_) return true;
+  if (action_->render(fields, now, out, error)) return true;
+  error = "--bulk-action: " + error;
+  return false;
+}
+
 std::shared_ptr<const Route> Router::make_route(std::string_view key, const std::string& error) const {
   auto route = std::make_shared<Route>();
   route->key = std::string(key);
@@ -96,7 +135,7 @@ std::shared_ptr<const Route> Router::make_route(std::string_view key, const std:
     return route;
   }
   std::vector<std::string_view> rendered = split_key(key);
-  std::string wrap, action;
+  std::string wrap;
   for (size_t i = 0; i < parts_.size() && i < rendered.size(); ++i) {
     const Part& p = parts_[i];
     std::string text(rendered[i]);
@@ -108,11 +147,10 @@ std::shared_ptr<const Route> Router::make_route(std::string_view key, const std:
         break;
       case Part::Env: route->env.push_back(p.name + "=" + text); break;
       case Part::Wrap: wrap = std::move(text); break;
-      case Part::Action: action = std::move(text); break;
     }
   }
-  if (!wrap.empty() || !action.empty()) {
-    auto made = make_body_format(format_, wrap, action);
+  if (!wrap.empty()) {
+    auto made = make_body_format(format_, wrap, "");
     if (auto* f = std::get_if<BodyFormat>(&made)) route->format = std::move(*f);
     else route->error = std::get<std::string>(made);
   }

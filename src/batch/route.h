@@ -2,7 +2,9 @@
 // or --env take values from it. The Router renders a record's templates into
 // a key; records whose keys differ never share a batch, and every batch
 // carries the Route of its key (its URL, headers, environment and body
-// format), which the sinks use in place of the run's own.
+// format), which the sinks use in place of the run's own. A --bulk-action
+// with record fields is not part of the key: each record's action line is
+// rendered on its own and goes before it in whatever batch it joins.
 #pragma once
 
 #include <ctime>
@@ -26,7 +28,7 @@ struct Route {
   std::vector<std::string> headers;  ///< every -H line rendered (batch fields as marks); used when routed_headers
   bool routed_headers = false;
   std::vector<std::string> env;      ///< NAME=value for --exec, from --env
-  std::optional<BodyFormat> format;  ///< --wrap / --bulk-action rendered; nothing: the run's
+  std::optional<BodyFormat> format;  ///< --wrap rendered (with record fields); nothing: the run's
   /// Not empty: why the records of this route cannot be sent. Its batches
   /// fail at once and for good, into the dead-letter file, with this reason.
   std::string error;
@@ -50,6 +52,15 @@ class Router {
 
   /// True if any template takes values from records: batches are then kept per key.
   bool routes() const { return routes_; }
+  /// True if --format bulk's --bulk-action takes values from records: each
+  /// record gets an action line of its own (render_action()), in whatever
+  /// batch its key puts it; the action never splits batches.
+  bool per_record_action() const { return action_.has_value(); }
+
+  /// Renders the action line of one record (without its newline) into
+  /// `out`; false, with `error` saying why, if the record cannot go. Empty
+  /// `out` and true without per_record_action().
+  bool render_action(FieldSource& fields, std::time_t now, std::string& out, std::string& error) const;
 
   /// Renders `fields` (one record's, read at `now`) into `key`; an empty
   /// `error` if the record can go, else why not (the key then names that).
@@ -60,11 +71,12 @@ class Router {
 
  private:
   struct Part {
-    enum Kind { Url, Header, Env, Wrap, Action } kind;
+    enum Kind { Url, Header, Env, Wrap } kind;
     FieldTemplate text;
     std::string name;  ///< Env: the variable
   };
   std::vector<Part> parts_;
+  std::optional<FieldTemplate> action_;  ///< --bulk-action with record fields: rendered per record
   std::string format_;
   bool routes_ = false;
   std::string scratch_;

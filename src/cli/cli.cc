@@ -154,14 +154,20 @@ void check_routes(Config& config, const std::string& format, const std::string& 
   std::string error;
   auto router = Router::make(config.routes, error);
   if (!router) throw BadValue{error};
+  if (router->per_record_action() && !config.delivers())
+    throw BadValue{"--bulk-action: record fields ({.name}, {now:...}) only apply with --exec or --post, where a "
+                   "record whose action line cannot be filled in fails alone, into --dead-letter"};
   if (router->routes() && !config.delivers())
-    throw BadValue{"--wrap, --bulk-action: record fields ({.name}, {now:...}) route batches by key, which only "
-                   "applies with --exec or --post"};
-  if (router->routes() && config.map)
+    throw BadValue{"--wrap: record fields ({.name}, {now:...}) route batches by key, which only applies with "
+                   "--exec or --post"};
+  bool looks = router->routes() || router->per_record_action();
+  if (looks && !config.spool.empty() && config.interval == Duration::zero())
+    throw BadValue{"--spool with record fields needs an --interval: a key's open batch keeps every segment from its "
+                   "first record on, and without an interval a key that sees no more records would keep them for "
+                   "ever"};
+  if (looks && config.map)
     throw BadValue{"--map: not with record fields in templates (routing by key); answers would come by key"};
-  if (router->routes() && !config.spool.empty())
-    throw BadValue{"--spool: not yet with record fields in templates (routing by key): batches of different keys "
-                   "are committed out of input order, and the spool frees its segments in order"};
+
 }
 
 /// -H values: "Name: value", or "@FILE" with one header a line (blank lines

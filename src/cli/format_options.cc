@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "batch/field_template.h"
 #include "json/json_check.h"
 
 namespace batchpipe {
@@ -82,6 +83,8 @@ std::variant<BodyFormat, std::string> bulk(const std::string& given) {
     return fmt::format("--bulk-action: expected an object whose one key is index or create, e.g. "
                        "'{{\"create\":{{\"_index\":\"logs\",\"_id\":\"{{record_id}}\"}}}}', got '{}'",
                        action);
+  // Record fields ({.service}) fill each record's own action line (batch/route.h).
+  if (FieldTemplate::has_record_fields(action)) return BodyFormat::bulk_per_record(action);
   return BodyFormat::bulk(std::move(action));
 }
 

@@ -34,7 +34,8 @@ constexpr std::array kOptions = std::to_array<OptionRow>({
    .help = "Put the array where @ stands in PREFIX@SUFFIX, e.g. '{\"events\":@}'",
    .expects = "JSON with @ where the array goes, e.g. '{\"events\":@}'"},
   {.names = "--bulk-action", .kind = One, .placeholder = "JSON", .shown_default = "{\"index\":{}}",
-   .help = "--format bulk's action line; {record_id} gives a stable id",
+   .help = "--format bulk's action line; {record_id} gives a stable id; record fields ({.service}) fill each "
+           "record's own line",
    .expects = "a JSON object such as '{\"create\":{\"_id\":\"{record_id}\"}}'"},
   {.names = "--max-keys", .kind = One, .placeholder = "N", .fallback = "1000",
    .help = "Routing by field: keep at most N batches open, one per key; a new key closes the oldest",

@@ -23,6 +23,7 @@ class BulkServer:
     def __init__(self):
         self._lock = threading.Lock()
         self.stored = []      # documents stored, as bytes, in order
+        self.placed = []      # (the action's _index, document bytes) for each stored, in order
         self.by_id = {}       # _id -> document bytes
         self.seen = set()     # documents refused once with 429/503
         self.item_statuses = []
@@ -54,6 +55,7 @@ class BulkServer:
         if doc_id is not None:
             self.by_id[doc_id] = doc
         self.stored.append(doc)
+        self.placed.append((meta.get("_index"), doc))
         return verb, 201, None
 
     def _answer(self, index, request):

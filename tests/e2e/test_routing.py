@@ -162,7 +162,8 @@ class RoutingTest(RoutingCase):
             (["--post", "http://127.0.0.1:9/", "-H", "X-{.n}: v"], "expected 'Name: value'"),
             (["--exec", "cat", "--env", "1X={.a}"], "expected NAME=TEMPLATE"),
             (["--exec", "cat", "--env", "BATCHPIPE_X={.a}"], "batchpipe's own"),
-            (["--wrap", '{"a":"{.b}","r":@}'], "only applies with --exec or --post"),
+            (["--wrap", '{"a":"{.b}","r":@}'], "--wrap: record fields ({.name}, {now:...}) route batches by key"),
+            (["--exec", "cat", "--wrap", '{"a":"{.b}","id":"{batch_id}","r":@}'], "{batch_id} is not filled in"),
         ]:
             r = bp.run(args, input=b"{}\n")
             self.assertEqual(r.returncode, 2, (args, r.stderr))
@@ -200,6 +201,193 @@ class CheckpointTest(RoutingCase):
             for numbers in got.values():
                 seen.update(numbers)
         self.assertEqual(seen, set(range(len(recs))), "every record reached its key's URL at least once")
+
+
+class SpoolTest(RoutingCase):
+    """--spool with record fields: a segment goes only once every record in it
+    is committed, whatever key it went to."""
+
+    def test_kill_9_loses_nothing_while_a_rare_keys_batch_stays_open(self):
+        spool = self.path("spool")
+        server = self.server()
+        rare = [json.dumps({"svc": "rare", "n": -i}).encode() for i in range(1, 4)]
+        common = [json.dumps({"svc": KEYS[i % 20], "n": i, "pad": "x" * 40}, separators=(",", ":")).encode()
+                  for i in range(60_000)]
+        recs = rare + common  # about 4.6 MiB: the spool's first 1 MiB segment holds the rare key's records
+        args = ["--spool", spool, "--spool-max", "8M", "--spool-sync", "20ms", "--format", "ndjson", "--size", "50",
+                "--interval", "60s"]
+        proc = bp.spawn(self, [bp.binary(), *args, "--post", server.url("/in/{.svc}")], stdin=subprocess.PIPE,
+                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        proc.stdin.write(b"".join(r + b"\n" for r in recs))
+        proc.stdin.flush()  # and kept open: the rare key's batch stays open (--interval 60s)
+        delivered = lambda: sum(len(body_records(q.body)) for q in server.requests())
+        self.assertTrue(bp.wait_for(lambda: delivered() >= len(common), 60, 0.1), "the common keys were not delivered")
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=10)
+        proc.stdin.close()
+        first = self.by_key(server.requests())
+        self.assertNotIn("rare", first)
+        self.assertIn("00000000000000000000.ndjson", os.listdir(spool), "the segment of the open key's records is kept")
+        again = self.server()
+        with open(os.devnull, "rb") as null:
+            r = bp.run([*args, "--post", again.url("/in/{.svc}")], stdin=null, timeout=120)
+        self.assertEqual(r.returncode, 0, r.stderr[-2000:])
+        second = self.by_key(again.requests())
+        self.assertEqual(second["rare"], [-1, -2, -3], "the open key's records, once, in order")
+        for key in KEYS[:20]:
+            self.assertEqual(first[key], list(range(KEYS.index(key), 60_000, 20)), key)
+        self.assertEqual([f for f in os.listdir(spool) if f.endswith(".ndjson")], [], "the spool drained")
+
+    def test_records_pass_through_the_spool_to_their_keys_and_it_empties(self):
+        spool = self.path("spool")
+        server = self.server()
+        recs = keyed_records(20_000, keys=KEYS[:10])
+        r = bp.run(["--spool", spool, "--post", server.url("/in/{.svc}"), "--format", "ndjson", "--size", "100",
+                    "--parallel", "4", "-"], input=b"".join(x + b"\n" for x in recs), timeout=120)
+        self.assertEqual(r.returncode, 0, r.stderr[-2000:])
+        got = self.by_key(server.requests())
+        want = {}
+        for rec in recs:
+            d = json.loads(rec)
+            want.setdefault(d["svc"], []).append(d["n"])
+        self.assertEqual({k: sorted(v) for k, v in got.items()}, want)
+        self.assertEqual([f for f in os.listdir(spool) if f.endswith(".ndjson")], [])
+
+    def test_interval_0_is_refused(self):
+        r = bp.run(["--spool", self.path("spool"), "--post", "http://127.0.0.1:9/{.svc}", "--interval", "0"],
+                   input=b"")
+        self.assertEqual(r.returncode, 2, r.stderr)
+        self.assertIn(b"--spool with record fields needs an --interval", r.stderr)
+
+
+class PerRecordActionTest(RoutingCase):
+    """--bulk-action with record fields: one action line per record, from
+    that record, in batches that are not split by key."""
+
+    FAST = ["--retry-delay", "10ms", "--retry-max-delay", "10ms"]
+    ACTION = '{"index":{"_index":"logs-{.svc}-{.ts:%Y.%m.%d}"}}'
+
+    def docs(self, n, wants=None, seed=3):
+        rng = random.Random(seed)
+        wants = wants or {}
+        out = []
+        for i in range(n):
+            d = {"svc": rng.choice(KEYS[:20]), "ts": 1714521600 + 86400 * (i % 3), "n": i}
+            if i in wants:
+                d["want"] = wants[i]
+            out.append(json.dumps(d, separators=(",", ":")).encode())
+        return out
+
+    @staticmethod
+    def index_of(rec):
+        d = json.loads(rec)
+        return "logs-%s-2024.05.%02d" % (d["svc"], 1 + (d["ts"] - 1714521600) // 86400)
+
+    def bulk(self, recs, *extra, timeout=60):
+        es = BulkServer()
+        self.addCleanup(es.close)
+        path = self.write("in.ndjson", recs)
+        r = bp.run(["--post", es.url("/_bulk"), "--format", "bulk", "--bulk-action", self.ACTION, "--stats=json",
+                    *self.FAST, *extra, path], timeout=timeout)
+        return r, es
+
+    def test_each_document_lands_in_its_own_index_without_splitting_batches(self):
+        recs = self.docs(2_000)
+        r, es = self.bulk(recs, "--size", "100")
+        self.assertEqual(r.returncode, 0, r.stderr[-2000:])
+        self.assertEqual(es.stored, recs, "every document once, in input order")
+        self.assertEqual(es.placed, [(self.index_of(x), x) for x in recs])
+        reqs = es.requests()
+        self.assertEqual(len(reqs), 20, "batches of --size 100 over 20 services: not split by key")
+        for q in reqs:
+            lines = q.body.split(b"\n")
+            self.assertEqual(lines[-1], b"")
+            for action, doc in zip(lines[0:-1:2], lines[1:-1:2]):
+                self.assertEqual(json.loads(action), {"index": {"_index": self.index_of(doc)}})
+        stats = bp.stats(r.stderr)
+        self.assertEqual(stats["records_delivered_total"], 2_000)
+        self.assertEqual(stats["open_keys_peak"], 1)
+
+    def test_per_item_resends_carry_each_items_own_action_line(self):
+        wants = {i: "429" for i in range(5, 2_000, 37)}
+        recs = self.docs(2_000, wants)
+        r, es = self.bulk(recs, "--size", "100")
+        self.assertEqual(r.returncode, 0, r.stderr[-2000:])
+        self.assertEqual(sorted(es.placed), sorted((self.index_of(x), x) for x in recs),
+                         "every document once, in its own index, the resent ones too")
+        refused = {recs[i] for i in wants}
+        self.assertEqual([x for x in es.stored if x not in refused], [x for x in recs if x not in refused],
+                         "the documents taken at once, in input order")
+        self.assertEqual(bp.stats(r.stderr)["records_resent_total"], len(wants))
+        resends = [q for q in es.requests() if len(q.body.split(b"\n")) // 2 < 100]
+        self.assertTrue(resends)
+        for q in resends:
+            lines = q.body.split(b"\n")
+            for action, doc in zip(lines[0:-1:2], lines[1:-1:2]):
+                self.assertIn(doc, refused)
+                self.assertEqual(json.loads(action)["index"]["_index"], self.index_of(doc))
+
+    def test_with_compress_parallel_checkpoint_and_dead_letters(self):
+        recs = self.docs(5_000, {i: "429" for i in range(0, 5_000, 101)})
+        bad = {17: b'{"ts":1714521600,"n":"no svc"}', 400: b'{"svc":{"o":1},"ts":1714521600,"n":"object"}',
+               4_999: b'{"svc":"x","ts":"yesterday","n":"not a time"}'}
+        for i, b in bad.items():
+            recs[i] = b
+        dead, reasons, ckpt = self.path("dead.ndjson"), self.path("reasons.ndjson"), self.path("ckpt.json")
+        r, es = self.bulk(recs, "--size", "64", "--compress", "gzip", "--parallel", "4", "--checkpoint", ckpt,
+                          "--dead-letter", dead, "--dead-letter-reasons", reasons)
+        self.assertEqual(r.returncode, 4, r.stderr[-2000:])
+        good = [x for i, x in enumerate(recs) if i not in bad]
+        self.assertEqual(sorted(es.placed), sorted((self.index_of(x), x) for x in good))
+        self.assertEqual(len(es.stored), len(set(es.stored)))
+        with open(dead, "rb") as f:
+            self.assertEqual(f.read().splitlines(), [bad[i] for i in sorted(bad)])
+        with open(reasons) as f:
+            why = [json.loads(line)["reason"] for line in f]
+        self.assertEqual(len(why), 3)
+        self.assertIn("--bulk-action: .svc is missing or null (give a default: {.svc:-DEFAULT})", why[0])
+        self.assertIn(".svc is an object or an array", why[1])
+        self.assertIn(".ts is not a timestamp", why[2])
+        stats = bp.stats(r.stderr)
+        self.assertEqual(stats["records_delivered_total"], len(good))
+        self.assertEqual(stats["records_dead_lettered_total"], 3)
+        with open(ckpt) as f:
+            self.assertEqual(json.load(f)["files"][0]["offset"], os.path.getsize(self.path("in.ndjson")))
+
+    def test_with_exec_the_body_holds_each_records_action(self):
+        recs = self.docs(30)
+        out = self.path("out.ndjson")
+        path = self.write("in.ndjson", recs)
+        r = bp.run(["--format", "bulk", "--bulk-action", '{"create":{"_index":"{.svc}","_id":"{record_id}"}}',
+                    "--size", "7", "--exec", f"cat >> {out}", path])
+        self.assertEqual(r.returncode, 0, r.stderr)
+        with open(out, "rb") as f:
+            lines = f.read().splitlines()
+        self.assertEqual(lines[1::2], recs)
+        for action, doc in zip(lines[0::2], lines[1::2]):
+            meta = json.loads(action)["create"]
+            self.assertEqual(meta["_index"], json.loads(doc)["svc"])
+            self.assertRegex(meta["_id"], r"^[0-9a-f]{16}-[0-9a-f]{16}$")
+        self.assertEqual(len({json.loads(a)["create"]["_id"] for a in lines[0::2]}), 30)
+
+    def test_an_action_without_fields_is_the_runs_own_in_a_routed_run(self):
+        r = bp.run(["--format", "bulk", "--bulk-action", '{"index":{"_id":"{batch_id}"}}', "--env", "S={.svc}",
+                    "--exec", "cat"], input=b'{"svc":"a"}\n{"svc":"b"}\n')
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(sorted(r.stdout.splitlines()), sorted([b'{"index":{"_id":"{batch_id}"}}'] * 2 +
+                                                               [b'{"svc":"a"}', b'{"svc":"b"}']))
+
+    def test_refused_where_it_cannot_work(self):
+        for args, message in [
+            (["--format", "bulk", "--bulk-action", self.ACTION], "only apply with --exec or --post"),
+            (["--format", "bulk", "--bulk-action", '{"index":{"_id":"{batch_id}{.n}"}}', "--exec", "cat"],
+             "{batch_id} is not filled in"),
+            (["--format", "bulk", "--bulk-action", '{"index":{"_index":{.svc}}}', "--exec", "cat"],
+             "is not valid JSON"),
+        ]:
+            r = bp.run(args, input=b"{}\n")
+            self.assertEqual(r.returncode, 2, (args, r.stderr))
+            self.assertIn(message.encode(), r.stderr, args)
 
 
 class RecipeTest(RoutingCase):
