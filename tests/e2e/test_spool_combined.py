@@ -152,6 +152,20 @@ class SpoolCombinedTest(unittest.TestCase):
         self.assertEqual(server.item_statuses.count(429), len(resent))
         self.assert_emptied()
 
+    def test_bulk_items_refused_for_good_without_dead_letter_are_kept_aside(self):
+        server = BulkServer()
+        self.addCleanup(server.close)
+        n = 2000
+        docs = [b'{"n":%d,"want":"%s"}' % (i, b"400" if i % 101 == 7 else b"") for i in range(n)]
+        r = bp.run(["--spool", self.spool, "--format", "bulk", "--size", "200", "--post", server.url(), *FAST],
+                   input=b"".join(d + b"\n" for d in docs))
+        self.assertEqual(r.returncode, 4, r.stderr)
+        refused = os.path.join(self.spool, "refused.ndjson")
+        with open(refused, "rb") as f:
+            self.assertEqual(f.read(), b"".join(d + b"\n" for d in docs if b'"400"' in d))
+        self.assertEqual([json.loads(d)["n"] for d in server.stored], [i for i in range(n) if i % 101 != 7])
+        self.assert_emptied()
+
     def test_gzip_compressed_bodies_carry_every_record_once_in_order(self):
         receiver = Receiver(self)
         n = 10000
