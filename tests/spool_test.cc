@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
@@ -32,6 +33,7 @@ void put(const std::string& path, const std::string& text) { std::ofstream(path,
 /// Every record the reader gives, with its stream offset, and what it said.
 struct ReadBack {
   std::vector<std::pair<std::string, uint64_t>> records;
+  std::vector<uint64_t> lines;  ///< each record's line number, as messages name it
   std::string notes;
 };
 
@@ -41,7 +43,10 @@ ReadBack read_all(Spool& spool) {
   InputBlock block;
   ReadBack out;
   while (reader.next(block)) {
-    for (const LineSpan& span : block.lines) out.records.emplace_back(block.text(span), block.line_offset(span));
+    for (const LineSpan& span : block.lines) {
+      out.records.emplace_back(block.text(span), block.line_offset(span));
+      out.lines.push_back(block.first_line + span.line);
+    }
     for (const InputNote& n : block.notes_after) out.notes += n.text + "\n";
   }
   return out;
@@ -145,4 +150,36 @@ TEST_CASE("a torn last line and damage in a segment are said, with the range, an
   INFO(r.notes);
   CHECK(r.notes.find(seg + ": bytes 8-31 are not JSON records") != std::string::npos);
   CHECK(r.notes.find(seg + ": bytes 39-45 are a line cut short") != std::string::npos);
+}
+
+TEST_CASE("line numbers go on from segment to segment", "[spool]") {
+  TempDir t;
+  std::string error;
+  REQUIRE(Spool::open(t.spool(), 1 << 30, 1 << 20, error));
+  put(t.spool() + "/" + segment_name(0), "{\"a\":1}\n{\"a\":2}\n");
+  put(t.spool() + "/" + segment_name(16), "{\"a\":3}\n");
+  put(t.spool() + "/" + segment_name(24), "{\"a\":4}\n{\"a\":5}\n");
+  auto spool = Spool::open(t.spool(), 1 << 30, 1 << 20, error);
+  REQUIRE(spool);
+  ReadBack r = read_all(*spool);
+  CHECK(r.lines == std::vector<uint64_t>{1, 2, 3, 4, 5});
+}
+
+TEST_CASE("the oldest record's age is that of the first uncommitted one, 0 once all are committed", "[spool]") {
+  TempDir t;
+  std::string error;
+  auto spool = Spool::open(t.spool(), 1 << 30, 1 << 20, error);
+  REQUIRE(spool);
+  auto start = std::chrono::system_clock::now();
+  CHECK(spool->figures(start).oldest_seconds == 0);  // nothing spooled
+  spool->begin_segment(0);
+  spool->grew(100);
+  spool->synced(0, 100, false);
+  CHECK(spool->figures(start + std::chrono::seconds(10)).oldest_seconds >= 9);
+  spool->committed(50);  // part of the segment, which stays
+  CHECK(spool->figures(start + std::chrono::seconds(10)).oldest_seconds >= 9);
+  spool->committed(100);  // all of it, while the segment is still being written
+  Spool::Figures f = spool->figures(start + std::chrono::seconds(10));
+  CHECK(f.segments == 1);
+  CHECK(f.oldest_seconds == 0);
 }

@@ -68,7 +68,7 @@ constexpr std::array kOptions = std::to_array<OptionRow>({
   {.names = "-F,--follow", .help = "Keep reading files as they grow, as tail -F does, across rotation and truncation"},
   {.names = "--spool", .kind = One, .placeholder = "DIR",
    .help = "Keep what stdin and pipes send in files in DIR until delivered: survives kill -9 and outages, "
-           "restarts there",
+           "restarts there; without --dead-letter, what is refused for good goes to DIR/refused.ndjson",
    .expects = "a directory name"},
   {.names = "--spool-max", .kind = One, .placeholder = "SIZE", .fallback = "1G",
    .help = "With --spool: at most SIZE on disk; then --on-full applies", .expects = kSizeForms},

@@ -77,6 +77,11 @@ std::string check_output_files(const Config& config) {
     // The spool's state file, and its segments as they are now (a segment
     // to come is named after a stream position no other file has).
     output(fmt::format("the --spool state file {}/state", config.spool), config.spool + "/state");
+    if (config.dead_letter.empty()) {
+      std::string refused = spool_refused_path(config.spool);
+      output(fmt::format("the --spool refused file {}", refused), refused,
+             fmt::format("move it aside first (mv {} replay.ndjson) and read that", refused));
+    }
     if (DIR* d = ::opendir(config.spool.c_str())) {
       while (dirent* e = ::readdir(d))
         if (parse_segment_name(e->d_name))

@@ -63,7 +63,8 @@ bool Committer::give_up_batch(const Batch& batch, const BatchResult& result, Run
   metrics_.failed_batches.add();
   metrics_.failed_records.add(batch.records);
   std::string error;
-  bool saved = dead_letter_ && dead_letter_->give_up(batch, result.reason, result.status, error);
+  DeadLetter* file = keeper_file(result);
+  bool saved = file && file->give_up(batch, result.reason, result.status, error);
   if (saved) {
     dead_lettered_ += batch.records;
     metrics_.dead_lettered.add(batch.records);
@@ -79,7 +80,7 @@ bool Committer::give_up_batch(const Batch& batch, const BatchResult& result, Run
     untried_records_ += batch.records;
     untried_lost_ = untried_lost_ || !resumes(batch);
   } else if (saved) {
-    diag::error(fmt::format("{}: {}; written to {}", describe_batch(batch), result.reason, dead_letter_->path()));
+    diag::error(fmt::format("{}: {}; written to {}", describe_batch(batch), result.reason, file->path()));
   } else {
     if (!error.empty()) diag::error(error);
     diag::error(fmt::format("{}: {}; {} record{} {}", describe_batch(batch), result.reason, batch.records,
@@ -115,7 +116,10 @@ bool Committer::give_up_records(const Batch& batch, const std::vector<RecordFail
   for (const RecordFailure& f : failed) indices.push_back(f.index);
   std::sort(indices.begin(), indices.end());
   std::string error;
-  bool saved = dead_letter_ && dead_letter_->give_up(batch, failed, error);
+  BatchResult refused;  // records refused alone were refused for good: retryable ones went again
+  refused.permanent = true;
+  DeadLetter* file = keeper_file(refused);
+  bool saved = file && file->give_up(batch, failed, error);
   if (saved) {
     dead_lettered_ += failed.size();
     metrics_.dead_lettered.add(failed.size());
@@ -139,7 +143,7 @@ bool Committer::give_up_records(const Batch& batch, const std::vector<RecordFail
   }
   diag::error(fmt::format("{}: {} record{} not delivered{}", describe_batch(batch), failed.size(),
                           failed.size() == 1 ? "" : "s",
-                          saved             ? fmt::format("; written to {}", dead_letter_->path())
+                          saved             ? fmt::format("; written to {}", file->path())
                           : resumes(batch) ? fmt::format("; left for the next run, with the rest of the batch "
                                                           "({}; {})",
                                                           keeper(), line_range(batch))
@@ -163,6 +167,12 @@ void Committer::print_answers(const Batch& batch, const BatchResult& result) {
     out.append(options_.answers_with_input ? "}\n" : "\n");
   }
   out_.write(out);
+}
+
+DeadLetter* Committer::keeper_file(const BatchResult& result) {
+  if (dead_letter_) return &*dead_letter_;
+  if (refused_ && result.permanent && !result.stops_run && !result.cut_short) return &*refused_;
+  return nullptr;
 }
 
 bool Committer::resumes(const Batch& batch) const {

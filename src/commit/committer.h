@@ -59,9 +59,16 @@ class Committer {
   /// second while `idle`, and at once when `last`.
   void say_untried(bool last, bool idle);
 
+  /// --spool without --dead-letter: where records the receiver refused for
+  /// good go (DIR/refused.ndjson), so that they neither stop the spool from
+  /// freeing what follows them nor are lost. A batch given up for a reason
+  /// that may pass (retries spent, a signal, a stop) stays in the spool.
+  void keep_refused(DeadLetter file) { refused_.emplace(std::move(file)); }
+
   /// Writes that would have to wait (a FIFO dead-letter file) may do so until `when`.
   void set_deadline(TimePoint when) {
     if (dead_letter_) dead_letter_->set_deadline(when);
+    if (refused_) refused_->set_deadline(when);
   }
 
   /// Batches not delivered, or with records that were not (the exit status).
@@ -86,9 +93,13 @@ class Committer {
   /// What became of records not delivered and not saved: "left for the
   /// next run (--checkpoint; input lines 3-4)" or "lost (input lines 3-4)".
   std::string not_saved(const Batch& batch) const;
+  /// Where a batch given up as `result` says is written: the dead-letter
+  /// file, or with --spool the refused file if it was refused for good; null: none.
+  DeadLetter* keeper_file(const BatchResult& result);
 
   CommitOptions options_;
   std::optional<DeadLetter> dead_letter_;
+  std::optional<DeadLetter> refused_;  ///< see keep_refused()
   Metrics& metrics_;
   StdoutWriter& out_;
   Spend spend_;

@@ -56,6 +56,9 @@ class DeliverySink : public Sink {
                std::optional<DeadLetter> dead_letter, Metrics& metrics);
   ~DeliverySink() override;
 
+  /// --spool without --dead-letter: see Committer::keep_refused().
+  void keep_refused(DeadLetter file) { committer_.keep_refused(std::move(file)); }
+
   void deliver(Batch&& batch) override;
   /// Commits, in batch order, every batch whose turn has come.
   void flush() override;

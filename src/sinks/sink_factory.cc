@@ -15,6 +15,7 @@
 #include "sinks/exec_transport.h"
 #include "sinks/http_transport.h"
 #include "sinks/stdout_sink.h"
+#include "spool/segment_plan.h"
 #include "base/startup_error.h"
 #include "base/std_fds.h"
 
@@ -155,7 +156,16 @@ std::unique_ptr<Sink> make_sink(const Config& config, Metrics& metrics, std::str
   options.resumable = !config.checkpoint.empty() || !config.spool.empty();
   options.positional_ids = !config.spool.empty();
   options.reserved_bytes = codecs ? codecs->plan().reserved() : 0;
-  return std::make_unique<DeliverySink>(std::move(transports), std::move(options), std::move(dead_letter), metrics);
+  auto sink = std::make_unique<DeliverySink>(std::move(transports), std::move(options), std::move(dead_letter), metrics);
+  // --spool without --dead-letter: what the receiver refuses for good is
+  // kept beside the segments, not in their way (DIR is ours: checked 0700).
+  if (!config.spool.empty() && config.dead_letter.empty()) {
+    std::optional<DeadLetter> refused = DeadLetter::open(spool_refused_path(config.spool), error, "--spool");
+    if (!refused) return nullptr;
+    refused->set_grace(config.grace);
+    sink->keep_refused(std::move(*refused));
+  }
+  return sink;
 }
 
 }  // namespace batchpipe

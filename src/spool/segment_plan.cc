@@ -8,6 +8,8 @@ namespace batchpipe {
 
 std::string segment_name(uint64_t base) { return fmt::format("{:020}{}", base, kSegmentSuffix); }
 
+std::string spool_refused_path(const std::string& dir) { return dir + "/refused.ndjson"; }
+
 std::optional<uint64_t> parse_segment_name(std::string_view name) {
   if (name.size() != 20 + kSegmentSuffix.size() || !name.ends_with(kSegmentSuffix)) return std::nullopt;
   uint64_t value = 0;

@@ -26,6 +26,11 @@ std::string segment_name(uint64_t base);
 /// (the spool's state file, a temporary file, something a user put there).
 std::optional<uint64_t> parse_segment_name(std::string_view name);
 
+/// "DIR/refused.ndjson": with no --dead-letter, where records the receiver
+/// refused for good are kept (not a segment's name: the spool never deletes
+/// or resends it).
+std::string spool_refused_path(const std::string& dir);
+
 /// A segment as the spool knows it.
 struct SegmentSpan {
   uint64_t base = 0;  ///< stream offset of its first byte (its name)

@@ -126,7 +126,7 @@ std::unique_ptr<Spool> Spool::open(const std::string& dir, uint64_t max_bytes, u
     return nullptr;
   }
   std::vector<SegmentSpan> found;
-  std::vector<std::chrono::system_clock::time_point> mtimes;
+  std::vector<std::chrono::system_clock::time_point> mtimes;  // its last write: its records are at least as old
   while (dirent* e = ::readdir(d)) {
     auto base = parse_segment_name(e->d_name);
     if (!base) continue;
@@ -152,8 +152,9 @@ std::unique_ptr<Spool> Spool::open(const std::string& dir, uint64_t max_bytes, u
   s->write_from_ = next_write_offset(sorted, committed);
   s->committed_ = committed;
   for (size_t i : order) {
-    s->segments_.push_back({found[i].base, found[i].size, found[i].size, true, mtimes[i]});
+    s->segments_.push_back({found[i].base, found[i].size, found[i].size, true});
     s->bytes_ += found[i].size;
+    s->marks_.push_back({found[i].end(), mtimes[i]});
   }
   s->news_fd_.reset(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
   if (!s->news_fd_) {
@@ -176,7 +177,7 @@ std::string Spool::path_of(uint64_t base) const { return fmt::format("{}/{}", di
 
 void Spool::begin_segment(uint64_t base) {
   std::lock_guard lock(mutex_);
-  segments_.push_back({base, 0, 0, false, std::chrono::system_clock::now()});
+  segments_.push_back({base, 0, 0, false});
 }
 
 void Spool::forget_empty(uint64_t base) {
@@ -200,6 +201,7 @@ void Spool::synced(uint64_t base, uint64_t size, bool closed) {
       s->closed = s->closed || closed;
       break;
     }
+    mark(base + size, std::chrono::system_clock::now());
   }
   wake_reader();
 }
@@ -272,9 +274,30 @@ void Spool::delete_front(uint64_t upto) {
   room_.notify_all();
 }
 
+void Spool::mark(uint64_t end, std::chrono::system_clock::time_point when) {
+  constexpr size_t kMaxMarks = 4096;
+  if (!marks_.empty() && marks_.back().end >= end) return;
+  if (marks_.size() >= 2 && when - marks_[marks_.size() - 2].when < std::chrono::seconds(1)) {
+    marks_.back() = {end, when};  // later, so still true: one mark a second
+    return;
+  }
+  marks_.push_back({end, when});
+  if (marks_.size() > kMaxMarks) {
+    // The later of each pair stays: a record's age is then said a little short, never too long.
+    std::deque<Mark> half;
+    for (size_t i = 1; i < marks_.size(); i += 2) half.push_back(marks_[i]);
+    if (half.back().end != marks_.back().end) half.push_back(marks_.back());
+    marks_ = std::move(half);
+  }
+}
+
 void Spool::committed(uint64_t end) {
   if (frozen_ || end <= committed_) return;
   committed_ = end;
+  {
+    std::lock_guard lock(mutex_);
+    while (!marks_.empty() && marks_.front().end <= committed_) marks_.pop_front();
+  }
   delete_front(committed_);
   save_state();
 }
@@ -306,9 +329,13 @@ void Spool::save_state() {
 Spool::Figures Spool::figures(std::chrono::system_clock::time_point now) const {
   std::lock_guard lock(mutex_);
   Figures f{segments_.size(), bytes_, 0};
-  if (!segments_.empty())
-    f.oldest_seconds = std::max<int64_t>(
-        0, std::chrono::duration_cast<std::chrono::seconds>(now - segments_.front().since).count());
+  // The first mark past what is committed: the oldest record left was on disk by then.
+  for (const Mark& m : marks_)
+    if (m.end > committed_) {
+      f.oldest_seconds =
+          std::max<int64_t>(0, std::chrono::duration_cast<std::chrono::seconds>(now - m.when).count());
+      break;
+    }
   return f;
 }
 

@@ -17,6 +17,7 @@
 
 #include <chrono>
 #include <condition_variable>
+#include <deque>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -104,8 +105,10 @@ class Spool {
   /// The state file is synced.
   void finish(bool drained);
 
-  /// For --progress, --stats and the metrics: segments, bytes, and when the
-  /// oldest segment was last written (its records' age is at least the time since).
+  /// For --progress, --stats and the metrics: segments, bytes, and the age
+  /// of the oldest record not yet committed: at least the time since the
+  /// first sync that took it to disk (to within a second), 0 when every
+  /// synced record is committed.
   struct Figures {
     uint64_t segments = 0;
     uint64_t bytes = 0;
@@ -120,10 +123,15 @@ class Spool {
     uint64_t size = 0;
     uint64_t synced = 0;
     bool closed = false;
-    /// Its first write in this run; for one an earlier run left, its last
-    /// (mtime): its records are at least as old.
-    std::chrono::system_clock::time_point since{};
   };
+  /// Every byte before stream offset `end` was on disk by `when`.
+  struct Mark {
+    uint64_t end = 0;
+    std::chrono::system_clock::time_point when{};
+  };
+  /// Adds a mark (under mutex_): at most one a second, at most kMaxMarks
+  /// (then every other one goes: the figure gets coarser, memory stays bounded).
+  void mark(uint64_t end, std::chrono::system_clock::time_point when);
   void save_state();
   void delete_front(uint64_t upto);
   void wake_reader();
@@ -144,6 +152,7 @@ class Spool {
   mutable std::mutex mutex_;
   std::condition_variable room_;
   std::vector<Segment> segments_;  ///< in stream order
+  std::deque<Mark> marks_;         ///< in stream order; those the commit step passed go
   uint64_t bytes_ = 0;
   bool writer_done_ = false;
 };

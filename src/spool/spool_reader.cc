@@ -55,7 +55,8 @@ bool SpoolReader::open_segment() {
     fd_.reset(fd);
     base_ = seg->base;
     read_ = pos_ > base_ ? pos_ - base_ : 0;  // a run that committed part of it resumes there
-    framer_.restart(base_ + read_, 0);
+    // Line numbers go on from segment to segment: they count the lines this run read back.
+    framer_.restart(base_ + read_, framer_.line());
     return true;
   }
 }

@@ -43,7 +43,10 @@ def delivered_numbers(server, delivered_statuses) -> list:
 
 
 def segments(spool: str) -> list:
-    return sorted(f for f in os.listdir(spool) if f.endswith(".ndjson")) if os.path.isdir(spool) else []
+    """The segment files' names (20 digits and .ndjson), in stream order."""
+    if not os.path.isdir(spool):
+        return []
+    return sorted(f for f in os.listdir(spool) if len(f) == 27 and f[:20].isdigit() and f.endswith(".ndjson"))
 
 
 def spooled_numbers(spool: str) -> list:
@@ -61,6 +64,16 @@ def spooled_numbers(spool: str) -> list:
             except ValueError:
                 pass
     return out
+
+
+def last_segment_ends_with(spool: str, line: bytes) -> bool:
+    names = segments(spool)
+    try:
+        with open(os.path.join(spool, names[-1]), "rb") as f:
+            f.seek(max(0, os.path.getsize(f.name) - len(line)))
+            return f.read() == line
+    except (IndexError, FileNotFoundError):
+        return False
 
 
 def wait_for(condition, what: str, timeout: float = 10.0):
@@ -218,6 +231,84 @@ class SpoolTest(unittest.TestCase):
         first_seen = list(dict.fromkeys(got))
         self.assertEqual(first_seen, sorted(first_seen), f"seed {seed}: out of order")
         self.assertEqual(segments(self.spool), [])
+
+    def test_kill_9_while_segments_are_deleted_loses_no_spooled_record(self):
+        # Each run: the receiver is down while more than --max-buffer is piped in (the spool holds the rest),
+        # then comes back; the run is killed just as a segment is deleted, or a little after.
+        seed = random.randrange(1 << 30)
+        rng = random.Random(seed)
+        print(f"seed {seed}")
+        switch = Switch(up=False)
+        server = self.server(switch)
+        # About 1.8 MB a run: two 1 MiB segments (--spool-max 8M) for a 1M budget; 7.2 MB in all never fills it.
+        per_run, runs = 30000, 4
+        args = ["--post", server.url("/in"), "--retries", "inf", "--retry-delay", "20ms", "--retry-max-delay", "50ms",
+                "--size", "400", "--max-buffer", "1M", "--spool-max", "8M", "--spool-sync", "10ms", "--quiet"]
+        must = set()
+        kills_at_deletion = 0
+        for run in range(runs):
+            with switch.lock:
+                switch.up = False
+            p = self.start(args)
+            last = record((run + 1) * per_run - 1) + b"\n"
+            chunk = b"".join(record(i) + b"\n" for i in range(run * per_run, (run + 1) * per_run))
+            feeder = threading.Thread(target=lambda: p.stdin.write(chunk), daemon=True)
+            feeder.start()
+            wait_for(lambda: last_segment_ends_with(self.spool, last), "this run's records in the spool")
+            feeder.join(timeout=10)
+            before = segments(self.spool)
+            with switch.lock:
+                switch.up = True
+            # The moment: the first segment is gone (deleted once committed), then 0-30 ms more.
+            deadline = time.monotonic() + 10 + bp.SLACK
+            while segments(self.spool)[:1] == before[:1] and time.monotonic() < deadline and p.poll() is None:
+                time.sleep(0.001)  # a tight poll: the kill lands while the deletion and the state's rewrite go on
+            if segments(self.spool)[:1] != before[:1]:
+                kills_at_deletion += 1
+            delay = rng.choice([0.0, 0.0, rng.uniform(0.0, 0.03)])
+            if delay:
+                time.sleep(delay)  # the moment of the kill: random on purpose
+            p.kill()
+            p.wait(timeout=10)
+            p.stdin.close()
+            must.update(spooled_numbers(self.spool))
+        must.update(delivered_numbers(server, switch.delivered))
+        self.assertGreaterEqual(kills_at_deletion, runs // 2, "the kills should come as segments are deleted")
+        with open(os.devnull, "rb") as null:
+            r = bp.run(["--spool", self.spool, "--post", server.url("/in"), "--retries", "inf", "--retry-delay",
+                        "20ms"], stdin=null)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        got = delivered_numbers(server, switch.delivered)
+        self.assertTrue(must <= set(got), f"seed {seed}: lost {sorted(must - set(got))[:10]}")
+        first_seen = list(dict.fromkeys(got))
+        self.assertEqual(first_seen, sorted(first_seen), f"seed {seed}: out of order")
+        self.assertEqual(segments(self.spool), [])
+
+    def test_a_batch_refused_for_good_is_kept_aside_and_the_spool_drains(self):
+        # No --dead-letter: the refused batch goes to DIR/refused.ndjson, the ones after it are committed.
+        server = self.server(Switch(up=True))
+        server._default = lambda index, request: 400 if b'"n":1234,' in request.body else 200
+        n = 3000
+        data = b"".join(record(i) + b"\n" for i in range(n))
+        args = ["--post", server.url("/in"), "--format", "ndjson", "--size", "100", "--retry-delay", "10ms"]
+        r = bp.run(["--spool", self.spool, *args], input=data)
+        self.assertEqual(r.returncode, 4, r.stderr)
+        refused = os.path.join(self.spool, "refused.ndjson")
+        self.assertIn(("written to %s" % refused).encode(), r.stderr)
+        with open(refused, "rb") as f:
+            self.assertEqual(f.read(), b"".join(record(i) + b"\n" for i in range(1200, 1300)))
+        self.assertEqual(stat.S_IMODE(os.stat(refused).st_mode), 0o600)
+        got = [json.loads(l)["n"] for req in server.requests() for l in req.body.splitlines()
+               if b'"n":1234,' not in req.body]
+        self.assertEqual(got, [i for i in range(n) if not 1200 <= i < 1300])
+        self.assertEqual(segments(self.spool), [])
+        # The next run resends nothing, and leaves the refused records where they are.
+        sent = len(server.requests())
+        with open(os.devnull, "rb") as null:
+            r = bp.run(["--spool", self.spool, *args], stdin=null)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(len(server.requests()), sent)
+        self.assertTrue(os.path.exists(refused))
 
     def test_sigterm_then_restart_delivers_exactly_once(self):
         switch = Switch(up=True)
