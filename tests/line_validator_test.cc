@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "joined_lines.h"
 #include "json/line_validator.h"
 
 using namespace batchpipe;
@@ -13,18 +14,10 @@ namespace {
 /// Runs validate() over `lines` joined with newlines; returns the indexes of
 /// the lines found invalid.
 std::vector<size_t> invalid_lines(const std::vector<std::string>& lines) {
-  std::string data;
-  std::vector<LineSpan> spans;
-  for (const auto& l : lines) {
-    spans.push_back({static_cast<uint32_t>(data.size()), static_cast<uint32_t>(l.size())});
-    data += l;
-    data += '\n';
-  }
-  size_t size = data.size();
-  data.append(kValidatorPadding, '\0');
+  test::JoinedLines block = test::join_lines(lines);
   std::vector<LineProblem> problems;
   LineValidator v;
-  v.validate(data.data(), size, spans, problems);
+  v.validate(block.data.data(), block.size, block.spans, problems);
   std::vector<size_t> out;
   for (auto& p : problems) {
     CHECK_FALSE(p.reason.empty());

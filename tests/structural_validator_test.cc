@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "joined_lines.h"
 #include "json/line_validator.h"
 #include "json/structural_validator.h"
 
@@ -13,17 +14,10 @@ namespace {
 
 /// confirm() over `lines` joined with newlines, as a block holds them.
 std::vector<uint8_t> confirmed(const std::vector<std::string>& lines, bool* first_pass_ok = nullptr) {
-  std::string data;
-  std::vector<LineSpan> spans;
-  for (const auto& l : lines) {
-    spans.push_back({static_cast<uint32_t>(data.size()), static_cast<uint32_t>(l.size())});
-    data += l;
-    data += '\n';
-  }
-  data.append(kValidatorPadding, '\0');
+  test::JoinedLines block = test::join_lines(lines);
   StructuralValidator v(1 << 20);
   std::vector<uint8_t> out;
-  bool ok = v.confirm(data.data(), spans, out);
+  bool ok = v.confirm(block.data.data(), block.spans, out);
   if (first_pass_ok) *first_pass_ok = ok;
   return out;
 }

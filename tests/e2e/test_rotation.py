@@ -293,13 +293,17 @@ class StoppedTruncateThenRotateTest(RotationCase):
     def lines(self, start, end):
         return b"".join(b'{"n":%d}\n' % n for n in range(start, end))
 
-    def test_truncated_then_rotated_while_stopped_reads_copy_renamed_and_new_file(self):
+    def checkpointed_then_appended(self):
+        """app.log with lines 0-99, all delivered and checkpointed; then 100-119 appended."""
         with open(self.log, "wb") as f:
             f.write(self.lines(0, 100))
         r = bp.run(["--checkpoint", self.ckpt, "--format", "ndjson", self.log])
         self.assertEqual(r.returncode, 0, r.stderr)
         with open(self.log, "ab") as f:
             f.write(self.lines(100, 120))  # after the checkpoint
+
+    def test_truncated_then_rotated_while_stopped_reads_copy_renamed_and_new_file(self):
+        self.checkpointed_then_appended()
         subprocess.run(["cp", self.log, self.log + ".ct1"], check=True)
         with open(self.log, "wb") as f:
             f.write(self.lines(120, 170))  # : > app.log, and the app writes on
@@ -322,12 +326,7 @@ class StoppedTruncateThenRotateTest(RotationCase):
         with open(older, "wb") as f:
             f.write(self.lines(900, 910))  # an old rotation, read long ago
         os.utime(older, (time.time() - 3600, time.time() - 3600))
-        with open(self.log, "wb") as f:
-            f.write(self.lines(0, 100))
-        r = bp.run(["--checkpoint", self.ckpt, "--format", "ndjson", self.log])
-        self.assertEqual(r.returncode, 0, r.stderr)
-        with open(self.log, "ab") as f:
-            f.write(self.lines(100, 120))  # after the checkpoint
+        self.checkpointed_then_appended()
         os.rename(self.log, self.log + ".1")
         with open(self.log, "wb") as f:
             f.write(self.lines(120, 150))

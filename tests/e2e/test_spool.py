@@ -190,6 +190,17 @@ class SpoolTest(unittest.TestCase):
         self.assertEqual(delivered_numbers(server, switch.delivered), list(range(n)))
         self.assertEqual(segments(self.spool), [])
 
+    def drain_and_check(self, server, switch, must, seed):
+        """A last run on empty input drains the spool: every record in `must` arrived, first arrivals in order."""
+        with open(os.devnull, "rb") as null:
+            r = bp.run(["--spool", self.spool, "--post", server.url("/in"), "--retries", "inf", "--retry-delay",
+                        "20ms"], stdin=null)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        got = delivered_numbers(server, switch.delivered)
+        self.assertTrue(must <= set(got), f"seed {seed}: lost {sorted(must - set(got))[:10]}")
+        first_seen = list(dict.fromkeys(got))
+        self.assertEqual(first_seen, sorted(first_seen), f"seed {seed}: out of order")
+        self.assertEqual(segments(self.spool), [])
     def test_kill_9_at_random_moments_loses_no_spooled_record(self):
         seed = random.randrange(1 << 30)
         rng = random.Random(seed)
@@ -222,15 +233,7 @@ class SpoolTest(unittest.TestCase):
             must.update(spooled_numbers(self.spool))
         must.update(delivered_numbers(server, switch.delivered))
         switch.up = True
-        with open(os.devnull, "rb") as null:
-            r = bp.run(["--spool", self.spool, "--post", server.url("/in"), "--retries", "inf", "--retry-delay",
-                        "20ms"], stdin=null)
-        self.assertEqual(r.returncode, 0, r.stderr)
-        got = delivered_numbers(server, switch.delivered)
-        self.assertTrue(must <= set(got), f"seed {seed}: lost {sorted(must - set(got))[:10]}")
-        first_seen = list(dict.fromkeys(got))
-        self.assertEqual(first_seen, sorted(first_seen), f"seed {seed}: out of order")
-        self.assertEqual(segments(self.spool), [])
+        self.drain_and_check(server, switch, must, seed)
 
     def test_kill_9_while_segments_are_deleted_loses_no_spooled_record(self):
         # Each run: the receiver is down while more than --max-buffer is piped in (the spool holds the rest),
@@ -274,15 +277,7 @@ class SpoolTest(unittest.TestCase):
             must.update(spooled_numbers(self.spool))
         must.update(delivered_numbers(server, switch.delivered))
         self.assertGreaterEqual(kills_at_deletion, runs // 2, "the kills should come as segments are deleted")
-        with open(os.devnull, "rb") as null:
-            r = bp.run(["--spool", self.spool, "--post", server.url("/in"), "--retries", "inf", "--retry-delay",
-                        "20ms"], stdin=null)
-        self.assertEqual(r.returncode, 0, r.stderr)
-        got = delivered_numbers(server, switch.delivered)
-        self.assertTrue(must <= set(got), f"seed {seed}: lost {sorted(must - set(got))[:10]}")
-        first_seen = list(dict.fromkeys(got))
-        self.assertEqual(first_seen, sorted(first_seen), f"seed {seed}: out of order")
-        self.assertEqual(segments(self.spool), [])
+        self.drain_and_check(server, switch, must, seed)
 
     def test_a_batch_refused_for_good_is_kept_aside_and_the_spool_drains(self):
         # No --dead-letter: the refused batch goes to DIR/refused.ndjson, the ones after it are committed.
