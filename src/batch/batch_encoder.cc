@@ -8,6 +8,7 @@ Batch part_of(const Batch& batch, const std::vector<uint32_t>& indices) {
   part.first = batch.first;
   part.last = batch.last;
   part.route = batch.route;
+  part.route_memory = batch.route_memory;
   part.first_seq = batch.first_seq;
   BatchEncoder::open(part, *batch.format);
   const BodyFormat& f = *batch.format;

@@ -62,14 +62,24 @@ struct Batch {
   /// Routing by field (see batch/route.h): the route all its records share;
   /// null when the run has one destination.
   std::shared_ptr<const Route> route;
+  /// route->memory(), or 0 without a route: charged with each of its batches
+  /// (a million keys of a record each are mostly their routes).
+  uint64_t route_memory = 0;
   /// The input-order number of its first record (from 0, over the run): the
   /// checkpoint never passes a record of a batch not yet committed.
   uint64_t first_seq = 0;
 
-  /// The memory this batch holds: its buffers' pages, as memory_held() counts them.
+  /// What a batch costs besides its buffers: itself, the allocator's
+  /// headers of its buffers, and its entries where the sink and the commit
+  /// step keep it (measured: about 380 bytes; a run of one-record batches is
+  /// mostly this).
+  static constexpr uint64_t kBookkeeping = 512;
+
+  /// The memory this batch holds: its buffers' pages, as memory_held() counts
+  /// them, and its bookkeeping.
   uint64_t memory() const {
     uint64_t written = bytes.size() > high_water ? bytes.size() : high_water;
-    return memory_held(bytes.capacity(), written) +
+    return kBookkeeping + route_memory + memory_held(bytes.capacity(), written) +
            memory_held(ends.capacity() * sizeof(uint32_t), ends.size() * sizeof(uint32_t)) +
            memory_held(at.capacity() * sizeof(RecordAt), at.size() * sizeof(RecordAt)) +
            memory_held(starts.capacity() * sizeof(uint32_t), starts.size() * sizeof(uint32_t));

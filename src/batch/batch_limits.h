@@ -23,10 +23,23 @@ struct BatchLimits {
 /// spare's pages count against --max-buffer (see KeyedBatcher::memory()).
 inline constexpr size_t kSpareBatches = 64;
 
-/// Reserves a fresh batch's buffers for the most a batch may hold under
-/// `limits`. A large reservation is a mapping of its own whose pages cost
-/// memory only once written (see base/memory.h), and a buffer that never
-/// grows is never held twice while it moves.
+/// A fresh batch's body starts this small, on the heap: with one record a
+/// batch (--size 1, or many keys each with a record or two) a batch reserved
+/// at --max-bytes at once cost a mapping, a page and a page table each, and
+/// a read block of small records became thousands of them (a 16M budget
+/// held 45 MB of batches).
+inline constexpr size_t kFirstBatchBytes = 256;
+
+/// Reserves a fresh batch's buffers: the body kFirstBatchBytes (see
+/// make_room()), the record ends at once for the most a batch may hold
+/// under `limits` when that is a mapping of its own.
 void reserve_fresh(Batch& b, const BatchLimits& limits);
+
+/// Before `more` bytes go into `b`'s body: once they no longer fit, the
+/// body is reserved for the most a batch may hold under `limits` at once. A
+/// large reservation is a mapping of its own whose pages cost memory only
+/// once written (see base/memory.h), and after its one move (of at most
+/// kFirstBatchBytes) the body never moves again, so it is never held twice.
+void make_room(Batch& b, uint64_t more, const BatchLimits& limits);
 
 }  // namespace batchpipe

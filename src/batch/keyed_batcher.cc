@@ -45,6 +45,7 @@ KeyedBatcher::Slot& KeyedBatcher::open_slot(const std::shared_ptr<const Route>& 
   slot->batch = fresh_batch();
   BatchEncoder::open(slot->batch, format_of(route));
   slot->batch.route = route;
+  slot->batch.route_memory = route ? route->memory() : 0;
   slot->batch.first = from;
   slot->batch.first_seq = added_;
   slot->opened_at = now;
@@ -86,6 +87,7 @@ bool KeyedBatcher::add(const std::shared_ptr<const Route>& route, std::string_vi
   hot_ = slot;
   Batch& b = slot->batch;
   open_memory_ -= b.memory();
+  make_room(b, BatchEncoder::size_with(b, record.size() + line.size()) - b.bytes.size(), limits_);
   BatchEncoder::append(b, record, format.uses_record_id() ? record_id() : std::string_view{}, copied, line);
   b.last = from;
   if (keep_lines_) b.at.push_back({from.input, from.line});

@@ -84,8 +84,9 @@ class KeyedBatcher {
 
   /// The memory the batcher holds: the open batches, the closed ones not yet
   /// taken and the spare buffers (see Batch::memory()). A new batch's buffer
-  /// is reserved at --max-bytes at once (reserve_fresh()), so that it never
-  /// moves (a move holds the batch twice) and costs only the pages written.
+  /// starts small and is reserved at --max-bytes once it outgrows that
+  /// (make_room()), so that it moves at most once, while still small (a move
+  /// holds the batch twice), and costs only the pages written.
   uint64_t memory() const { return open_memory_ + closed_memory_ + spare_memory_; }
   /// True when no record is held: no open batch, no closed ones.
   bool empty() const { return open_.empty() && closed_.empty(); }

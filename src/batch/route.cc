@@ -157,4 +157,14 @@ std::shared_ptr<const Route> Router::make_route(std::string_view key, const std:
   return route;
 }
 
+uint64_t Route::memory() const {
+  constexpr uint64_t kBlock = 48;  // make_shared's control block and the allocator's header
+  auto text = [](const std::string& t) { return t.capacity() > 15 ? t.capacity() + 17 : 0; };
+  uint64_t sum = sizeof(Route) + kBlock + text(key) + text(url) + text(error);
+  for (const std::string& h : headers) sum += sizeof(std::string) + text(h);
+  for (const std::string& e : env) sum += sizeof(std::string) + text(e);
+  if (format) sum += text(format->open()) + text(format->close()) + text(format->separator()) + text(format->after());
+  return sum;
+}
+
 }  // namespace batchpipe

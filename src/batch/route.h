@@ -32,6 +32,10 @@ struct Route {
   /// Not empty: why the records of this route cannot be sent. Its batches
   /// fail at once and for good, into the dead-letter file, with this reason.
   std::string error;
+
+  /// About the memory it holds (itself, its strings, its shared pointer's
+  /// block): each batch of the route is charged it (see Batch::memory()).
+  uint64_t memory() const;
 };
 
 /// The templates of a run, as given on the command line.

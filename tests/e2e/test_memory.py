@@ -90,7 +90,8 @@ def record_producer(test, size: int):
 
 
 class StalledSinkTest(unittest.TestCase):
-    def stalled_peak(self, budget: int, parallel: int, record: int = 0, extra=(), read_share=0.75) -> int:
+    def stalled_peak(self, budget: int, parallel: int, record: int = 0, extra=(), read_share=0.75,
+                     size=1000000) -> int:
         """Peak RSS of a run whose receiver answers 503 for ever, fed without
         end (records of `record` bytes, or RECORD); it must have read
         `read_share` of the budget first."""
@@ -98,7 +99,7 @@ class StalledSinkTest(unittest.TestCase):
         self.addCleanup(server.close)
         producer = record_producer(self, record) if record else bp.endless_producer(self, RECORD + b"\n")
         args = [bp.binary(), "-q", "--max-buffer", str(budget), "--parallel", str(parallel),
-                "--size", "1000000", "--max-bytes", str(budget // 4), "--retries", "inf",
+                "--size", str(size), "--max-bytes", str(budget // 4), "--retries", "inf",
                 "--retry-max-delay", "200ms", "--post", server.url("/"), *extra]
         proc = bp.spawn(self, args, stdin=producer.stdout, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         producer.stdout.close()
@@ -134,6 +135,15 @@ class StalledSinkTest(unittest.TestCase):
 
     def test_64m_eight_workers(self):
         self.check(64 * MiB, 8)
+
+    # One record a batch: each batch's own costs (itself, its buffers'
+    # headers, its place in the sink) count, not only its bytes. A 16M
+    # budget held 45 MB of such batches, the pages of one mapping each.
+    def test_16m_one_record_a_batch(self):
+        self.check(16 * MiB, 8, size=1, read_share=0.15)
+
+    def test_64m_one_record_a_batch(self):
+        self.check(64 * MiB, 8, size=1, read_share=0.15)
 
     # Records of 4 MB, two to a batch: the blocks that hold them, the part
     # of one carried to the next block, and each worker's buffers count.
