@@ -34,6 +34,8 @@ class SpoolReader {
 
  private:
   bool open_segment();
+  /// Says that the stream's bytes [from, to) are in no segment.
+  void missing(uint64_t from, uint64_t to);
   /// Waits for news from the writer; false at a stop.
   bool wait();
   bool stop_raised() const;

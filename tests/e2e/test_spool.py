@@ -10,6 +10,7 @@ deadlines. The crash test kills at random moments, seeded and printed.
 import json
 import os
 import random
+import shutil
 import signal
 import stat
 import subprocess
@@ -350,6 +351,56 @@ class SpoolTest(unittest.TestCase):
         self.assertIn("%s/%020d.ndjson: bytes %d-%d are a line cut short" % (self.spool, base, len(third),
                                                                          len(third) + 17), err)
         self.assertEqual(segments(self.spool), [])
+
+    def write_segments(self, parts) -> list:
+        """Segments holding `parts` (lists of record numbers), back to back in the stream; their bases."""
+        os.makedirs(self.spool, 0o700, exist_ok=True)
+        bases, base = [], 0
+        for numbers in parts:
+            data = b"".join(record(i) + b"\n" for i in numbers)
+            with open(os.path.join(self.spool, "%020d.ndjson" % base), "wb") as f:
+                f.write(data)
+            bases.append(base)
+            base += len(data)
+        return bases
+
+    def drain_to_stdout(self):
+        with open(os.devnull, "rb") as null:
+            r = bp.run(["--spool", self.spool, "--format", "ndjson"], stdin=null)
+        return r, [json.loads(l)["n"] for l in r.stdout.splitlines()]
+
+    def test_a_segment_emptied_or_cut_at_a_line_end_is_said_with_its_bytes(self):
+        # What a crash on ext4 can leave: a segment before the last one empty,
+        # or shorter by whole lines. The stream has a hole: said, exit 1.
+        bases = self.write_segments([range(0, 10), range(10, 20), range(20, 30)])
+        with open(os.path.join(self.spool, "%020d.ndjson" % bases[1]), "r+b") as f:
+            f.truncate(0)
+        r, got = self.drain_to_stdout()
+        self.assertEqual(r.returncode, 1, r.stderr)
+        self.assertEqual(got, list(range(0, 10)) + list(range(20, 30)))
+        self.assertIn(b"bytes %d-%d of the spool are missing before %s/%020d.ndjson" % (
+            bases[1], bases[2], self.spool.encode(), bases[2]), r.stderr)
+        shutil.rmtree(self.spool)
+        bases = self.write_segments([range(0, 10), range(10, 20), range(20, 30)])
+        cut = bases[1] + 4 * len(record(10) + b"\n")
+        with open(os.path.join(self.spool, "%020d.ndjson" % bases[1]), "r+b") as f:
+            f.truncate(cut - bases[1])
+        r, got = self.drain_to_stdout()
+        self.assertEqual(r.returncode, 1, r.stderr)
+        self.assertEqual(got, list(range(0, 14)) + list(range(20, 30)))
+        self.assertIn(b"bytes %d-%d of the spool are missing" % (cut, bases[2]), r.stderr)
+
+    def test_a_deleted_first_segment_is_said_when_the_state_knows_it(self):
+        r, _ = self.drain_to_stdout()  # an empty spool: its state says nothing is committed
+        self.assertEqual(r.returncode, 0, r.stderr)
+        bases = self.write_segments([range(0, 10), range(10, 20)])
+        os.unlink(os.path.join(self.spool, "%020d.ndjson" % bases[0]))
+        r, got = self.drain_to_stdout()
+        self.assertEqual(r.returncode, 1, r.stderr)
+        self.assertEqual(got, list(range(10, 20)))
+        self.assertIn(b"bytes 0-%d of the spool are missing" % bases[1], r.stderr)
+        r, got = self.drain_to_stdout()  # said once: the state now starts after the hole
+        self.assertEqual((r.returncode, got), (0, []), r.stderr)
 
     def test_a_second_run_on_the_same_spool_is_refused(self):
         p = self.start([], stdout=subprocess.PIPE)
