@@ -75,3 +75,16 @@ TEST_CASE("https:// to a plain-HTTP port is a mistake every batch shares, until 
   CHECK(shared_cause(CURLE_SSL_CONNECT_ERROR).first == Shared::No);
   CHECK(classify_transfer_error(CURLE_SSL_CONNECT_ERROR) == Outcome::Retryable);
 }
+
+TEST_CASE("client certificates: a pair that cannot be used stops a run at its start, is retried later") {
+  auto [shared, fix] = shared_cause(CURLE_SSL_CERTPROBLEM, "unable to set private key file: 'cur.key' type PEM");
+  CHECK(shared == Shared::UntilDelivered);
+  CHECK(fix.find("--key") != std::string::npos);
+  CHECK(classify_transfer_error(CURLE_SSL_CERTPROBLEM) == Outcome::Retryable);
+  auto wanted = shared_cause(CURLE_RECV_ERROR, "OpenSSL SSL_read: error:0A00045C:SSL routines::tlsv13 alert "
+                                               "certificate required, errno 0");
+  CHECK(wanted.first == Shared::UntilDelivered);
+  CHECK(wanted.second.find("--cert") != std::string::npos);
+  CHECK(shared_cause(CURLE_SSL_CONNECT_ERROR, "error:0A000418:SSL routines::tlsv1 alert unknown ca").first ==
+        Shared::UntilDelivered);
+}

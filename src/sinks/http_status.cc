@@ -42,6 +42,11 @@ Outcome classify_transfer_error(CURLcode code) {
     case CURLE_HTTP2:
     case CURLE_HTTP2_STREAM:
     case CURLE_SSL_CONNECT_ERROR:
+    // The client certificate or key cannot be used: a key replaced before
+    // its certificate (or the other way round) is one mid-rotation, and the
+    // next attempt reads both again; a pair that never matches stops the
+    // run at its first batch (shared_cause()).
+    case CURLE_SSL_CERTPROBLEM:
     case CURLE_WEIRD_SERVER_REPLY:
     // libcurl's word for a reply that is not HTTP at all ("Received HTTP/0.9
     // when not allowed", "Unsupported HTTP version in response"): the URL's
@@ -66,7 +71,18 @@ std::pair<Shared, std::string> shared_cause(long status) {
 }
 
 std::pair<Shared, std::string> shared_cause(CURLcode code, std::string_view said) {
+  // TLS alerts from a server that checks client certificates, whatever
+  // libcurl calls the failure (the handshake's error, or the send after it).
+  if (said.find("alert certificate required") != std::string_view::npos)
+    return {Shared::UntilDelivered, "the server wants a client certificate: give it with --cert FILE (and --key FILE)"};
+  if (said.find("alert unknown ca") != std::string_view::npos ||
+      said.find("alert bad certificate") != std::string_view::npos)
+    return {Shared::UntilDelivered, "the server does not accept the client certificate given with --cert: check "
+                                    "that its CA is one the server trusts"};
   switch (code) {
+    case CURLE_SSL_CERTPROBLEM:
+      return {Shared::UntilDelivered, "the client certificate or key cannot be used: check that --key is the key "
+                                      "of --cert's certificate and that both are readable PEM"};
     case CURLE_SSL_CONNECT_ERROR:
       // OpenSSL's word for a reply to its ClientHello that is not TLS at all.
       if (said.find("wrong version number") != std::string_view::npos)

@@ -266,13 +266,18 @@ class ClientCertificateTest(unittest.TestCase):
             out.write(f.read())
         os.rename(self.path("client.tmp"), self.path("client.pem"))
 
-    def test_a_replaced_client_certificate_is_presented_from_the_next_request(self):
+    def tls_server(self):
+        """A server that wants a client certificate from the test CA."""
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         context.load_cert_chain(self.path("server.pem"), self.path("server.key"))
         context.verify_mode = ssl.CERT_REQUIRED
         context.load_verify_locations(self.path("ca.pem"))
         server = ScriptedServer(ssl_context=context)
         self.addCleanup(server.close)
+        return server
+
+    def test_a_replaced_client_certificate_is_presented_from_the_next_request(self):
+        server = self.tls_server()
         self.install("client-a")
         live = bp.Live(self, ["--post", server.url("/in"), "--cacert", self.path("ca.pem"), "--cert",
                               self.path("client.pem"), "--size", "5", "--interval", "0"])
@@ -305,6 +310,22 @@ class ClientCertificateTest(unittest.TestCase):
         ok = bp.run(post + ["--cert", self.path("client-a.crt"), "--key", self.path("client-a.key"), "--retries", "0"],
                     b"")
         self.assertEqual(ok.returncode, 0, ok.stderr)  # no records: nothing sent, the files were fine
+
+
+    def test_a_certificate_the_server_cannot_use_stops_the_run_at_once_with_a_hint(self):
+        server = self.tls_server()
+        data = ndjson(records(0, 30))
+        for args, hint in [
+            (["--cert", self.path("client-a.crt"), "--key", self.path("client-b.key")],
+             "check that --key is the key of --cert's certificate"),
+            ([], "the server wants a client certificate: give it with --cert FILE"),
+        ]:
+            with self.subTest(args=args):
+                r = bp.run(["--post", server.url("/in"), "--cacert", self.path("ca.pem"), "--size", "10",
+                            "--retry-delay", "10ms", *args], data)
+                self.assertEqual(r.returncode, 5, r.stderr)
+                self.assertIn(hint, r.stderr.decode())
+        self.assertEqual(server.requests(), [])
 
 
 class AwsSigV4Test(unittest.TestCase):
