@@ -111,8 +111,7 @@ std::unique_ptr<Spool> Spool::open(const std::string& dir, uint64_t max_bytes, u
   char text[128];
   ssize_t n = ::pread(s->state_fd_.get(), text, sizeof text, 0);
   uint64_t committed = 0;
-  bool state_read = n > 0 && parse_spool_state(std::string_view(text, static_cast<size_t>(n)), s->key_, committed);
-  if (!state_read) {
+  if (n <= 0 || !parse_spool_state(std::string_view(text, static_cast<size_t>(n)), s->key_, committed)) {
     if (n > 0) diag::warning(fmt::format("--spool: {}/{} is damaged: the spool's records get new ids and are all "
                                          "sent again", dir, kStateName));
     s->key_ = random_key();
@@ -150,9 +149,6 @@ std::unique_ptr<Spool> Spool::open(const std::string& dir, uint64_t max_bytes, u
   std::vector<SegmentSpan> sorted;
   for (size_t i : order) sorted.push_back(found[i]);
   s->read_from_ = first_read_offset(sorted, committed);
-  // The state says what was committed: a first segment starting after that
-  // lost what lay between (deleted, or emptied by a crash and removed above).
-  if (state_read && !sorted.empty() && s->read_from_ > committed) s->missing_before_ = committed;
   s->write_from_ = next_write_offset(sorted, committed);
   s->committed_ = committed;
   for (size_t i : order) {

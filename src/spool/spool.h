@@ -62,9 +62,6 @@ class Spool {
   uint64_t segment_bytes() const { return segment_bytes_; }
   /// Where reading starts in this run (what an earlier run left first).
   uint64_t read_from() const { return read_from_; }
-  /// Where the records missing before read_from() begin (their segment was
-  /// deleted or emptied), or nothing when none are missing.
-  std::optional<uint64_t> missing_before() const { return missing_before_; }
   /// Where this run's writer starts its first segment.
   uint64_t write_from() const { return write_from_; }
 
@@ -147,7 +144,6 @@ class Spool {
   uint64_t max_bytes_ = 0;
   uint64_t segment_bytes_ = 0;
   uint64_t read_from_ = 0;
-  std::optional<uint64_t> missing_before_;
   uint64_t write_from_ = 0;
   uint64_t committed_ = 0;  ///< loop thread only
   bool frozen_ = false;     ///< loop thread only

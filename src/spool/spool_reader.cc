@@ -16,9 +16,7 @@
 namespace batchpipe {
 
 SpoolReader::SpoolReader(Spool& spool, size_t block_size, uint64_t max_record, int stop_fd)
-    : spool_(spool), block_size_(block_size), stop_fd_(stop_fd), framer_(max_record, false), pos_(spool.read_from()) {
-  if (std::optional<uint64_t> from = spool.missing_before()) missing(*from, pos_);
-}
+    : spool_(spool), block_size_(block_size), stop_fd_(stop_fd), framer_(max_record, false), pos_(spool.read_from()) {}
 
 void SpoolReader::missing(uint64_t from, uint64_t to) {
   pending_.push_back({true, fmt::format("--spool: bytes {}-{} of the spool are missing before {} (a segment deleted, "
@@ -53,7 +51,10 @@ bool SpoolReader::open_segment() {
       if (!wait()) return false;
       continue;
     }
-    if (seg->base > pos_ && pos_ != spool_.read_from()) missing(pos_, seg->base);  // segments are contiguous
+    // Segments are written back to back and deleted from the front only: a
+    // hole between two is damage. (Before the first, the state file may lag
+    // the deletions a kill -9 interrupted: no hole can be told there.)
+    if (seg->base > pos_ && pos_ != spool_.read_from()) missing(pos_, seg->base);
     int fd = ::openat(spool_.dir_fd(), segment_name(seg->base).c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
     if (fd < 0) {
       // Gone (deleted by hand) or unreadable: said in the next block; the rest is read.

@@ -390,18 +390,6 @@ class SpoolTest(unittest.TestCase):
         self.assertEqual(got, list(range(0, 14)) + list(range(20, 30)))
         self.assertIn(b"bytes %d-%d of the spool are missing" % (cut, bases[2]), r.stderr)
 
-    def test_a_deleted_first_segment_is_said_when_the_state_knows_it(self):
-        r, _ = self.drain_to_stdout()  # an empty spool: its state says nothing is committed
-        self.assertEqual(r.returncode, 0, r.stderr)
-        bases = self.write_segments([range(0, 10), range(10, 20)])
-        os.unlink(os.path.join(self.spool, "%020d.ndjson" % bases[0]))
-        r, got = self.drain_to_stdout()
-        self.assertEqual(r.returncode, 1, r.stderr)
-        self.assertEqual(got, list(range(10, 20)))
-        self.assertIn(b"bytes 0-%d of the spool are missing" % bases[1], r.stderr)
-        r, got = self.drain_to_stdout()  # said once: the state now starts after the hole
-        self.assertEqual((r.returncode, got), (0, []), r.stderr)
-
     def test_a_second_run_on_the_same_spool_is_refused(self):
         p = self.start([], stdout=subprocess.PIPE)
         p.stdin.write(record(1) + b"\n")
