@@ -63,7 +63,7 @@ bool Committer::give_up_batch(const Batch& batch, const BatchResult& result, Run
   metrics_.failed_batches.add();
   metrics_.failed_records.add(batch.records);
   std::string error;
-  DeadLetter* file = keeper_file(result);
+  DeadLetter* file = keeper_file(result.permanent && !result.stops_run && !result.cut_short);
   bool saved = file && file->give_up(batch, result.reason, result.status, error);
   if (saved) {
     dead_lettered_ += batch.records;
@@ -116,9 +116,7 @@ bool Committer::give_up_records(const Batch& batch, const std::vector<RecordFail
   for (const RecordFailure& f : failed) indices.push_back(f.index);
   std::sort(indices.begin(), indices.end());
   std::string error;
-  BatchResult refused;  // records refused alone were refused for good: retryable ones went again
-  refused.permanent = true;
-  DeadLetter* file = keeper_file(refused);
+  DeadLetter* file = keeper_file(true);  // records refused alone were refused for good: retryable ones went again
   bool saved = file && file->give_up(batch, failed, error);
   if (saved) {
     dead_lettered_ += failed.size();
@@ -169,9 +167,9 @@ void Committer::print_answers(const Batch& batch, const BatchResult& result) {
   out_.write(out);
 }
 
-DeadLetter* Committer::keeper_file(const BatchResult& result) {
+DeadLetter* Committer::keeper_file(bool refused_for_good) {
   if (dead_letter_) return &*dead_letter_;
-  if (refused_ && result.permanent && !result.stops_run && !result.cut_short) return &*refused_;
+  if (refused_ && refused_for_good) return &*refused_;
   return nullptr;
 }
 

@@ -93,9 +93,10 @@ class Committer {
   /// What became of records not delivered and not saved: "left for the
   /// next run (--checkpoint; input lines 3-4)" or "lost (input lines 3-4)".
   std::string not_saved(const Batch& batch) const;
-  /// Where a batch given up as `result` says is written: the dead-letter
-  /// file, or with --spool the refused file if it was refused for good; null: none.
-  DeadLetter* keeper_file(const BatchResult& result);
+  /// Where records given up are written: the dead-letter file, or with
+  /// --spool the refused file when they were refused for good (not for a
+  /// stop, a signal or a reason that may pass); null: none.
+  DeadLetter* keeper_file(bool refused_for_good);
 
   CommitOptions options_;
   std::optional<DeadLetter> dead_letter_;
